@@ -1,0 +1,1 @@
+"""The land register's model: parcels, parties, rights, dossiers and findings, free of frameworks."""
