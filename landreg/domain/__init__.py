@@ -1,1 +1,1 @@
-"""The land register's model: parcels, parties, rights, dossiers and findings, free of frameworks."""
+"""The land register's model: parcels, parties, rights, dossiers, findings; no frameworks."""

@@ -35,7 +35,9 @@ def parse_whole_number(text: str | int, *, field: str) -> int:
         The number, at least 1.
     """
     if isinstance(text, bool):
-        raise ValidationError(f"{field} must be a whole number, got {text!r}", field=field, value=text)
+        raise ValidationError(
+            f"{field} must be a whole number, got {text!r}", field=field, value=text
+        )
     if isinstance(text, int):
         number = text
     else:
@@ -85,7 +87,9 @@ class ParcelKey:
                 )
 
     @classmethod
-    def parse(cls, commune_code: str | int, map_sheet: str | int, parcel_number: str | int) -> ParcelKey:
+    def parse(
+        cls, commune_code: str | int, map_sheet: str | int, parcel_number: str | int
+    ) -> ParcelKey:
         """Build a key from values as written ("012", "1.234", 25459)."""
         commune = str(commune_code).strip()
         if commune.isdigit() and len(commune) < 5:
@@ -102,7 +106,9 @@ class ParcelKey:
         parts = re.split(r"[-/:]", text.strip())
         if len(parts) != 3:
             raise ValidationError(
-                f"parcel key must look like 25459-12-345, got {text!r}", field="parcel_key", value=text
+                f"parcel key must look like 25459-12-345, got {text!r}",
+                field="parcel_key",
+                value=text,
             )
         return cls.parse(*parts)
 
@@ -245,7 +251,9 @@ class DossierCode:
     """
 
     value: str
-    DEFAULT_PATTERN: ClassVar[str] = r"(?P<agency>[A-Z0-9][A-Z0-9.]*)-(?P<date>\d{6})-(?P<seq>\d{3,6})"
+    DEFAULT_PATTERN: ClassVar[str] = (
+        r"(?P<agency>[A-Z0-9][A-Z0-9.]*)-(?P<date>\d{6})-(?P<seq>\d{3,6})"
+    )
 
     def __post_init__(self) -> None:
         self.check(self.value, self.DEFAULT_PATTERN)
@@ -287,7 +295,9 @@ class DossierCode:
         """The receipt date encoded in the code."""
         stamp = re.fullmatch(self.DEFAULT_PATTERN, self.value)
         if not stamp:
-            raise ValidationError("dossier code carries no date", field="dossier_code", value=self.value)
+            raise ValidationError(
+                "dossier code carries no date", field="dossier_code", value=self.value
+            )
         text = stamp.group("date")
         return date(2000 + int(text[:2]), int(text[2:4]), int(text[4:6]))
 

@@ -145,7 +145,9 @@ def land_use_codes() -> dict[str, LandUseCode]:
 @cache
 def legacy_land_use_codes() -> dict[str, str]:
     """Legacy code still on old maps and certificates → current code."""
-    return {row["legacy_code"]: row["current_code"] for row in _read_csv("legacy_land_use_codes.csv")}
+    return {
+        row["legacy_code"]: row["current_code"] for row in _read_csv("legacy_land_use_codes.csv")
+    }
 
 
 def current_land_use_code(code: str) -> str:

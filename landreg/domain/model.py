@@ -1,0 +1,198 @@
+"""The land register's entities, after LADM (ISO 19152) with Vietnamese keys.
+
+Parcels are spatial units ("thửa đất"); parties hold rights ("quyền sử dụng đất") in shares;
+certificates ("Giấy chứng nhận") evidence the rights; restrictions (mortgage, seizure,
+planning) limit them. Dossiers are applications at the one-stop shop ("hồ sơ một cửa").
+Entities carry shapely geometries in the cadastral CRS, never database types.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from shapely.geometry.base import BaseGeometry
+
+from landreg.domain.identifiers import CertificateSerial, IdentityNumber, ParcelKey
+
+
+class PartyKind(StrEnum):
+    """Who can hold a right ("chủ sử dụng")."""
+
+    INDIVIDUAL = "individual"
+    HOUSEHOLD = "household"
+    MARRIED_COUPLE = "married_couple"
+    ORGANISATION = "organisation"
+    COMMUNITY = "community"
+
+
+class RightKind(StrEnum):
+    """Kinds of right recorded in the register."""
+
+    LAND_USE = "land_use"
+    ASSET_OWNERSHIP = "asset_ownership"
+
+
+class RestrictionKind(StrEnum):
+    """Restrictions on a parcel that can block a procedure."""
+
+    MORTGAGE = "mortgage"
+    SEIZURE = "seizure"
+    PLANNING = "planning"
+
+
+class CertificateStatus(StrEnum):
+    """Life of a certificate."""
+
+    VALID = "valid"
+    CANCELLED = "cancelled"
+    LOST = "lost"
+    REPLACED = "replaced"
+
+
+@dataclass(slots=True)
+class Parcel:
+    """A parcel of land: its key, boundary, areas, land use and address.
+
+    Parameters
+    ----------
+    key : ParcelKey
+        Commune, map sheet and parcel number.
+    geometry : shapely.MultiPolygon or None
+        Boundary in the register's cadastral CRS; None for register rows with no map parcel.
+    legal_area : float or None
+        Area on the certificate or register ("diện tích pháp lý"), m².
+    land_use_code : str or None
+        Current land-use code (Circular 08/2024).
+    address : str or None
+        Address as recorded.
+    old_map_sheet, old_parcel_number : int or None
+        Numbers before the last re-survey, which citizens still quote.
+    source_srid : int or None
+        CRS the geometry was delivered in (the province has maps in two TM-3 zones).
+    id, version, valid_from :
+        Identity and lifespan, set by the register.
+    """
+
+    key: ParcelKey
+    geometry: BaseGeometry | None = None
+    legal_area: float | None = None
+    land_use_code: str | None = None
+    address: str | None = None
+    old_map_sheet: int | None = None
+    old_parcel_number: int | None = None
+    source_srid: int | None = None
+    id: int | None = None
+    version: int = 1
+    valid_from: datetime | None = None
+    valid_to: datetime | None = None
+
+    @property
+    def measured_area(self) -> float | None:
+        """Area of the geometry in m² ("diện tích đo đạc"), None without geometry."""
+        return None if self.geometry is None else float(self.geometry.area)
+
+    def area_difference_percent(self) -> float | None:
+        """Measured minus legal area, as a percentage of the legal area."""
+        measured = self.measured_area
+        if measured is None or not self.legal_area:
+            return None
+        return 100.0 * (measured - self.legal_area) / self.legal_area
+
+
+@dataclass(slots=True)
+class Party:
+    """A person, household, couple, organisation or community that holds rights."""
+
+    kind: PartyKind
+    name: str
+    identity_number: IdentityNumber | None = None
+    address: str | None = None
+    phone: str | None = None
+    birth_year: int | None = None
+    id: int | None = None
+    version: int = 1
+    valid_from: datetime | None = None
+
+
+@dataclass(slots=True)
+class Right:
+    """A party's right on a parcel, with its share in percent."""
+
+    parcel_id: int
+    party_id: int
+    kind: RightKind = RightKind.LAND_USE
+    share_percent: float = 100.0
+    land_use_code: str | None = None
+    term_until: date | None = None
+    origin: str | None = None
+    id: int | None = None
+    version: int = 1
+    valid_from: datetime | None = None
+
+
+@dataclass(slots=True)
+class Certificate:
+    """A land-use right certificate: serial, issue date, book entry, status."""
+
+    serial: CertificateSerial
+    parcel_id: int | None
+    issued_on: date | None = None
+    book_entry: str | None = None
+    status: CertificateStatus = CertificateStatus.VALID
+    id: int | None = None
+
+
+@dataclass(slots=True)
+class Restriction:
+    """A mortgage, seizure or planning restriction on a parcel."""
+
+    parcel_id: int
+    kind: RestrictionKind
+    holder: str | None = None
+    registered_on: date | None = None
+    released_on: date | None = None
+    reference: str | None = None
+    id: int | None = None
+
+    @property
+    def is_active(self) -> bool:
+        """True until the restriction is released."""
+        return self.released_on is None
+
+
+@dataclass(slots=True)
+class SourceBatch:
+    """One file taken in: what, from where, its hash, and when (provenance)."""
+
+    kind: str
+    file_name: str
+    sha256: str
+    size_bytes: int
+    profile: str | None = None
+    layer: str | None = None
+    source_srid: int | None = None
+    actor: str | None = None
+    id: int | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Finding:
+    """A problem the register found: a rule broken by some records, where, and by how much."""
+
+    rule: str
+    severity: str
+    subjects: list[dict[str, Any]]
+    message_vi: str
+    message_en: str
+    location: BaseGeometry | None = None
+    measured: dict[str, Any] = field(default_factory=dict)
+    suggestion: dict[str, Any] | None = None
+    commune_code: str | None = None
+    status: str = "open"
+    id: int | None = None

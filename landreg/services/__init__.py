@@ -1,0 +1,1 @@
+"""Use cases of the register, each over one unit of work."""

@@ -1,0 +1,179 @@
+"""Use cases on the register's parcels: register, change, look up, and see history."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from shapely.geometry.base import BaseGeometry
+
+from landreg.clock import as_utc, utcnow
+from landreg.domain import reference
+from landreg.domain.identifiers import ParcelKey
+from landreg.domain.model import Parcel
+from landreg.errors import CRSError, ValidationError
+from landreg.store.unit_of_work import UnitOfWork
+from spatial.crs import crs_for, reproject
+from spatial.geometry import to_multipolygon
+
+
+@dataclass(frozen=True, slots=True)
+class ParcelInput:
+    """A parcel as submitted: numbers as written, geometry with its declared CRS."""
+
+    commune_code: str
+    map_sheet: str | int
+    parcel_number: str | int
+    geometry: BaseGeometry | None = None
+    srid: int | None = None
+    legal_area: float | None = None
+    land_use_code: str | None = None
+    address: str | None = None
+    old_map_sheet: int | None = None
+    old_parcel_number: int | None = None
+
+
+def build_parcel(data: ParcelInput, cadastral_srid: int) -> Parcel:
+    """Validate a submitted parcel and bring its geometry into the register's CRS.
+
+    Raises a :class:`ValidationError` naming the field and value for a malformed key, an
+    unknown commune or land-use code, or a geometry without a declared CRS.
+    """
+    key = ParcelKey.parse(data.commune_code, data.map_sheet, data.parcel_number)
+    reference.commune(key.commune_code)
+    land_use = None
+    if data.land_use_code:
+        land_use = reference.current_land_use_code(data.land_use_code)
+    if data.legal_area is not None and data.legal_area <= 0:
+        raise ValidationError(
+            f"legal_area must be positive, got {data.legal_area!r}",
+            field="legal_area",
+            value=data.legal_area,
+        )
+    geometry = None
+    if data.geometry is not None:
+        if not data.srid:
+            raise CRSError(
+                "geometry has no declared CRS: give its EPSG code (e.g. 9209 for VN-2000 / "
+                "TM-3 105-30)",
+                field="srid",
+                value=data.srid,
+            )
+        crs_for(data.srid)
+        geometry = to_multipolygon(reproject(data.geometry, data.srid, cadastral_srid))
+    return Parcel(
+        key=key,
+        geometry=geometry,
+        legal_area=data.legal_area,
+        land_use_code=land_use,
+        address=data.address,
+        old_map_sheet=data.old_map_sheet,
+        old_parcel_number=data.old_parcel_number,
+        source_srid=data.srid,
+    )
+
+
+def register_parcels(uow: UnitOfWork, inputs: list[ParcelInput], *, actor: str) -> list[int]:
+    """Add parcels, all or none: every input is checked before anything is written."""
+    srid = uow.database.cadastral_srid
+    parcels = [build_parcel(data, srid) for data in inputs]
+    ids = []
+    for parcel in parcels:
+        parcel_id = uow.parcels.add(parcel, actor=actor)
+        uow.audit.record(
+            actor=actor,
+            action="create",
+            entity_type="parcel",
+            entity_id=parcel_id,
+            after=_summary(parcel),
+        )
+        ids.append(parcel_id)
+    uow.commit()
+    return ids
+
+
+def change_parcel(
+    uow: UnitOfWork,
+    parcel_id: int,
+    changes: dict[str, Any],
+    *,
+    actor: str,
+    expected_version: int | None = None,
+) -> Parcel:
+    """Change a parcel's attributes or boundary; the previous version stays in history.
+
+    ``changes`` may hold ``legal_area``, ``land_use_code``, ``address`` and ``geometry`` with
+    ``srid``; the geometry is checked and reprojected as for a new parcel.
+    """
+    before = uow.parcels.get(parcel_id)
+    merged = {
+        "commune_code": before.key.commune_code,
+        "map_sheet": before.key.map_sheet,
+        "parcel_number": before.key.parcel_number,
+        "geometry": before.geometry,
+        "srid": uow.database.cadastral_srid,
+        "legal_area": before.legal_area,
+        "land_use_code": before.land_use_code,
+        "address": before.address,
+        "old_map_sheet": before.old_map_sheet,
+        "old_parcel_number": before.old_parcel_number,
+    }
+    unknown = set(changes) - set(merged)
+    if unknown:
+        name = sorted(unknown)[0]
+        raise ValidationError(f"{name} cannot be changed here", field=name, value=changes[name])
+    if "geometry" in changes and "srid" not in changes:
+        merged["srid"] = None
+    checked = build_parcel(ParcelInput(**{**merged, **changes}), uow.database.cadastral_srid)
+    checked.source_srid = changes.get("srid", before.source_srid)
+    values = {
+        name: getattr(checked, name)
+        for name in (
+            "key",
+            "geometry",
+            "legal_area",
+            "land_use_code",
+            "address",
+            "old_map_sheet",
+            "old_parcel_number",
+            "source_srid",
+        )
+    }
+    after = uow.parcels.change(
+        parcel_id, values, actor=actor, expected_version=expected_version, at=utcnow()
+    )
+    uow.audit.record(
+        actor=actor,
+        action="update",
+        entity_type="parcel",
+        entity_id=parcel_id,
+        before=_summary(before),
+        after=_summary(after),
+    )
+    uow.commit()
+    return after
+
+
+def parcel_as_of(uow: UnitOfWork, parcel_id: int, when: datetime) -> Parcel | None:
+    """The parcel as it was at ``when`` (None if it did not exist yet)."""
+    uow.parcels.get(parcel_id)
+    return uow.parcels.as_of(parcel_id, as_utc(when))
+
+
+def parcels_at_point(uow: UnitOfWork, x: float, y: float, srid: int = 4326) -> list[Parcel]:
+    """Parcels containing a point given in any known CRS (WGS 84 longitude/latitude by default)."""
+    crs_for(srid)
+    if srid == 4326 and not (-180 <= x <= 180 and -90 <= y <= 90):
+        raise ValidationError(f"longitude/latitude out of range: {x}, {y}", field="lon", value=x)
+    return uow.parcels.at_point(x, y, srid)
+
+
+def _summary(parcel: Parcel) -> dict[str, Any]:
+    data = asdict(parcel)
+    data["key"] = str(parcel.key)
+    data["geometry"] = None if parcel.geometry is None else parcel.geometry.wkt[:2000]
+    data["measured_area"] = parcel.measured_area
+    for name in ("valid_from", "valid_to"):
+        data[name] = None if data[name] is None else data[name].isoformat()
+    return data

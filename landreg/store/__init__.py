@@ -1,0 +1,1 @@
+"""Storage of the register: tables, engines, repositories, unit of work and migrations."""

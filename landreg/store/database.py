@@ -1,0 +1,107 @@
+"""The register database: engine, session factory and the facts fixed at creation."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from sqlalchemy import Engine, func, select, text
+from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.orm import Session, sessionmaker
+
+from landreg.errors import ConfigurationError, DatabaseUnavailableError
+from landreg.settings import DatabaseSettings
+from landreg.store import migrate
+from landreg.store.engine import check_connection, create_register_engine
+from landreg.store.tables import Base, RegisterMeta
+
+
+class RegisterDatabase:
+    """One database holding the register, on PostGIS or SpatiaLite."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.sessions = sessionmaker(bind=engine, expire_on_commit=False)
+
+    @classmethod
+    def from_settings(cls, settings: DatabaseSettings) -> RegisterDatabase:
+        """Build (without connecting) from database settings."""
+        return cls(create_register_engine(settings.url, echo=settings.echo_sql))
+
+    @property
+    def backend(self) -> str:
+        """``postgis`` or ``spatialite``."""
+        return "spatialite" if self.engine.dialect.name == "sqlite" else "postgis"
+
+    @cached_property
+    def cadastral_srid(self) -> int:
+        """The SRID parcel geometries are stored in, as fixed when the database was created."""
+        with self.engine.connect() as connection:
+            try:
+                value = connection.execute(
+                    select(RegisterMeta.value).where(RegisterMeta.key == "cadastral_srid")
+                ).scalar()
+            except (OperationalError, ProgrammingError):  # no register_meta table yet
+                value = None
+        if value is None:
+            raise DatabaseUnavailableError(
+                "the register database has no schema yet: run `landreg db upgrade`"
+            )
+        return int(value)
+
+    def upgrade(self, cadastral_srid: int) -> str | None:
+        """Apply pending migrations; refuse to change the cadastral SRID of an existing register."""
+        try:
+            revision = migrate.upgrade(self.engine, cadastral_srid=cadastral_srid)
+        except OperationalError as error:
+            raise DatabaseUnavailableError(
+                f"cannot connect to the register database: {error.orig}"
+            ) from None
+        self.__dict__.pop("cadastral_srid", None)
+        if self.cadastral_srid != cadastral_srid:
+            raise ConfigurationError(
+                f"this register stores geometry in EPSG:{self.cadastral_srid}, but "
+                f"LANDREG_CADASTRAL_SRID is {cadastral_srid}; the SRID is fixed at creation",
+                field="cadastral_srid",
+                value=cadastral_srid,
+            )
+        return revision
+
+    def info(self) -> dict[str, object]:
+        """Backend, versions, schema revision and row counts of the main tables."""
+        facts: dict[str, object] = {
+            "backend": self.backend,
+            "url": self.engine.url.render_as_string(hide_password=True),
+            "spatial_version": check_connection(self.engine),
+            "schema_revision": migrate.current_revision(self.engine),
+            "schema_head": migrate.head_revision(),
+        }
+        if facts["schema_revision"] is None:
+            return facts
+        facts["cadastral_srid"] = self.cadastral_srid
+        counts = {}
+        with Session(self.engine) as session:
+            for name in (
+                "admin_unit",
+                "parcel",
+                "party",
+                "land_right",
+                "certificate",
+                "restriction",
+                "dossier",
+                "finding",
+                "source_batch",
+                "quarantine",
+            ):
+                table = Base.metadata.tables[name]
+                counts[name] = session.execute(select(func.count()).select_from(table)).scalar_one()
+        facts["counts"] = counts
+        return facts
+
+    def ping(self) -> bool:
+        """True when the database answers."""
+        try:
+            with self.engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except Exception:
+            return False
+        return True

@@ -1,0 +1,89 @@
+"""Engines for the two backends: PostGIS (production, tests) and SpatiaLite (embedded default).
+
+SpatiaLite is an SQLite extension. Python builds whose ``sqlite3`` cannot load extensions
+use the ``pysqlite3`` module instead, which can.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
+
+from geoalchemy2.admin.dialects.sqlite import load_spatialite
+
+from landreg.errors import DatabaseUnavailableError
+
+
+def sqlite_module() -> ModuleType:
+    """The DB-API module for SQLite that can load extensions: the standard one if it can."""
+    if hasattr(sqlite3.connect(":memory:"), "enable_load_extension"):
+        return sqlite3
+    try:
+        from pysqlite3 import dbapi2  # type: ignore[import-not-found]
+    except ImportError:
+        raise DatabaseUnavailableError(
+            "this Python's sqlite3 cannot load extensions and pysqlite3 is not installed: "
+            "run `pip install pysqlite3-binary` or set LANDREG_DATABASE_URL to a PostGIS database"
+        ) from None
+    return dbapi2  # type: ignore[no-any-return]
+
+
+def _on_sqlite_connect(dbapi_conn: Any, record: Any) -> None:
+    try:
+        load_spatialite(dbapi_conn, record, init_mode="WGS84")
+    except Exception as error:  # the driver raises its own OperationalError class
+        raise DatabaseUnavailableError(
+            f"SpatiaLite could not be loaded ({error}): install it "
+            "(Debian/Ubuntu: apt-get install libsqlite3-mod-spatialite)"
+        ) from error
+    dbapi_conn.execute("PRAGMA foreign_keys = ON")
+
+
+def create_register_engine(url: str, *, echo: bool = False) -> Engine:
+    """An engine for the register at ``url``, with SpatiaLite loaded on every SQLite connection.
+
+    Nothing connects until the engine is first used.
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(url, echo=echo, pool_pre_ping=True)
+    os.environ.setdefault("SPATIALITE_LIBRARY_PATH", "mod_spatialite")
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(
+        url,
+        echo=echo,
+        module=sqlite_module(),
+        connect_args={"check_same_thread": False, "timeout": 30},
+    )
+    event.listen(engine, "connect", _on_sqlite_connect)
+    return engine
+
+
+def check_connection(engine: Engine) -> str:
+    """Connect once and return the spatial extension's version, or raise a clear error."""
+    query = (
+        "SELECT spatialite_version()"
+        if engine.dialect.name == "sqlite"
+        else ("SELECT extversion FROM pg_extension WHERE extname = 'postgis'")
+    )
+    try:
+        with engine.connect() as connection:
+            version = connection.execute(text(query)).scalar()
+    except OperationalError as error:
+        raise DatabaseUnavailableError(
+            f"cannot connect to the register database: {error.orig}"
+        ) from None
+    if version is None:
+        raise DatabaseUnavailableError(
+            "the PostGIS extension is not installed in this database "
+            "(run `landreg db upgrade`, which creates it, as a user allowed to)"
+        )
+    return str(version)
