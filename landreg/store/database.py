@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import cached_property
 
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Connection, Engine, func, select, text
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -18,9 +18,16 @@ from landreg.store.tables import Base, RegisterMeta
 class RegisterDatabase:
     """One database holding the register, on PostGIS or SpatiaLite."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, bind: Connection | None = None) -> None:
         self.engine = engine
-        self.sessions = sessionmaker(bind=engine, expire_on_commit=False)
+        # Bound to an open connection (tests), sessions join its transaction with savepoints.
+        self.sessions = sessionmaker(
+            bind=bind or engine,
+            expire_on_commit=False,
+            join_transaction_mode="create_savepoint"
+            if bind is not None
+            else "conditional_savepoint",
+        )
 
     @classmethod
     def from_settings(cls, settings: DatabaseSettings) -> RegisterDatabase:

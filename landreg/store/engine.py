@@ -16,6 +16,13 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
+# SQLite loads extensions with RTLD_GLOBAL, so mod_spatialite's system GEOS and PROJ would take
+# the place of the copies bundled with shapely, pyproj, pyogrio and rasterio if those loaded
+# later: transformations silently differ and the process corrupts its heap. Load them first.
+import pyogrio  # noqa: F401
+import pyproj  # noqa: F401
+import rasterio  # noqa: F401
+import shapely  # noqa: F401
 from geoalchemy2.admin.dialects.sqlite import load_spatialite
 
 from landreg.errors import DatabaseUnavailableError
@@ -44,6 +51,12 @@ def _on_sqlite_connect(dbapi_conn: Any, record: Any) -> None:
             "(Debian/Ubuntu: apt-get install libsqlite3-mod-spatialite)"
         ) from error
     dbapi_conn.execute("PRAGMA foreign_keys = ON")
+    # Let SQLAlchemy, not the driver, begin transactions, so savepoints nest correctly.
+    dbapi_conn.isolation_level = None
+
+
+def _on_sqlite_begin(connection: Any) -> None:
+    connection.exec_driver_sql("BEGIN")
 
 
 def create_register_engine(url: str, *, echo: bool = False) -> Engine:
@@ -64,6 +77,7 @@ def create_register_engine(url: str, *, echo: bool = False) -> Engine:
         connect_args={"check_same_thread": False, "timeout": 30},
     )
     event.listen(engine, "connect", _on_sqlite_connect)
+    event.listen(engine, "begin", _on_sqlite_begin)
     return engine
 
 

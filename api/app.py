@@ -1,0 +1,33 @@
+"""The FastAPI application factory."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+import landreg
+from api import pages
+from api.errors import install_error_handlers
+from api.routes import health, parcels
+from landreg.settings import Settings
+from landreg.store.database import RegisterDatabase
+
+DESCRIPTION = """
+landreg keeps one land register for the province from its cadastral maps, land registers
+and one-stop-shop dossiers. Geometries are stored in VN-2000 / TM-3 and returned in the CRS
+you ask for (`crs`, WGS 84 by default). Errors are RFC 9457 problem details.
+"""
+
+
+def create_app(
+    settings: Settings | None = None, database: RegisterDatabase | None = None
+) -> FastAPI:
+    """Build the web service; nothing connects to the database until a request needs it."""
+    settings = settings or Settings()
+    app = FastAPI(title="landreg", version=landreg.__version__, description=DESCRIPTION)
+    app.state.settings = settings
+    app.state.database = database or RegisterDatabase.from_settings(settings.database)
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(parcels.router)
+    app.include_router(pages.router)
+    return app

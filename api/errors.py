@@ -1,0 +1,135 @@
+"""One mapping from landreg's errors to RFC 9457 problem details (``application/problem+json``).
+
+Clients get the field and value that were wrong, never a stack trace or SQL; the catch-all
+logs the error and answers with a generic message.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from landreg.errors import (
+    ConfigurationError,
+    ConflictError,
+    DatabaseUnavailableError,
+    LandRegError,
+    NotFoundError,
+    ValidationError,
+)
+
+log = logging.getLogger("landreg.api")
+
+PROBLEM_JSON = "application/problem+json"
+PERSONAL_FIELDS = frozenset({"identity_number", "applicant_identity", "phone", "applicant_phone"})
+
+# Most specific first: the first class an error is an instance of decides the status.
+STATUS_BY_ERROR: list[tuple[type[LandRegError], int]] = [
+    (NotFoundError, 404),
+    (ConflictError, 409),
+    (ValidationError, 422),
+    (DatabaseUnavailableError, 503),
+    (ConfigurationError, 500),
+    (LandRegError, 400),
+]
+
+
+def problem(
+    status: int, title: str, detail: str, *, kind: str = "about:blank", **extra: Any
+) -> JSONResponse:
+    """A problem details response."""
+    body = {"type": kind, "title": title, "status": status, "detail": detail, **extra}
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+
+
+def _shown_value(field: str | None, value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    text = str(value)
+    if field in PERSONAL_FIELDS and len(text) > 3:
+        return "*" * (len(text) - 3) + text[-3:]
+    return text[:200]
+
+
+async def _landreg_error(request: Request, error: LandRegError) -> JSONResponse:
+    status = next(code for kind, code in STATUS_BY_ERROR if isinstance(error, kind))
+    extra: dict[str, Any] = {"instance": request.url.path}
+    if error.field:
+        extra["errors"] = [
+            {
+                "field": error.field,
+                "value": _shown_value(error.field, error.value),
+                "detail": error.detail,
+            }
+        ]
+    if status >= 500:
+        log.error("%s on %s: %s", type(error).__name__, request.url.path, error.detail)
+    slug = type(error).__name__.removesuffix("Error").lower() or "error"
+    return problem(status, error.title, error.detail, kind=f"/problems/{slug}", **extra)
+
+
+async def _request_invalid(request: Request, error: RequestValidationError) -> JSONResponse:
+    errors = []
+    for item in error.errors():
+        location = [
+            str(part) for part in item.get("loc", ()) if part not in ("body", "query", "path")
+        ]
+        field = ".".join(location) or None
+        errors.append(
+            {
+                "field": field,
+                "value": _shown_value(field, item.get("input")),
+                "detail": item.get("msg", "invalid"),
+            }
+        )
+    detail = "; ".join(f"{e['field']}: {e['detail']}" for e in errors)
+    return problem(
+        422,
+        "Invalid request",
+        detail,
+        kind="/problems/validation",
+        instance=request.url.path,
+        errors=errors,
+    )
+
+
+async def _http_error(request: Request, error: StarletteHTTPException) -> JSONResponse:
+    titles = {
+        401: "Unauthorized",
+        403: "Forbidden",
+        404: "Not found",
+        405: "Method not allowed",
+        429: "Too many requests",
+    }
+    response = problem(
+        error.status_code,
+        titles.get(error.status_code, "Error"),
+        str(error.detail),
+        instance=request.url.path,
+    )
+    for name, value in (error.headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+async def _unexpected(request: Request, error: Exception) -> JSONResponse:
+    log.exception("unexpected error on %s %s", request.method, request.url.path)
+    return problem(
+        500,
+        "Internal error",
+        "the register could not answer this request; the error has been logged",
+        instance=request.url.path,
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Answer every error of ``app`` as problem+json."""
+    app.add_exception_handler(LandRegError, _landreg_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, _request_invalid)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(Exception, _unexpected)

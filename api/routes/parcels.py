@@ -1,0 +1,87 @@
+"""Parcel lookups: by id, by key, at a point, and as it was on a date."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from api.deps import UowDep
+from api.schemas import ParcelOut, Problem
+from landreg.domain.identifiers import ParcelKey
+from landreg.errors import NotFoundError
+from landreg.services import register
+from spatial.crs import crs_for
+
+router = APIRouter(prefix="/parcels", tags=["parcels"])
+ERRORS = {404: {"model": Problem}, 422: {"model": Problem}}
+
+OutCrs = Annotated[
+    int, Query(alias="crs", description="EPSG code of the returned geometry", examples=[4326, 9209])
+]
+
+
+@router.get("", response_model=list[ParcelOut], responses=ERRORS, summary="Parcels by key")
+def parcels_by_key(
+    uow: UowDep,
+    commune_code: Annotated[str, Query(description="5-digit commune code", examples=["25459"])],
+    map_sheet: Annotated[str, Query(description="map sheet number", examples=["12"])],
+    parcel_number: Annotated[str, Query(description="parcel number", examples=["345"])],
+    out_srid: OutCrs = 4326,
+) -> list[ParcelOut]:
+    """Current parcels with this key; more than one means the register holds a duplicate key."""
+    crs_for(out_srid)
+    key = ParcelKey.parse(commune_code, map_sheet, parcel_number)
+    srid = uow.database.cadastral_srid
+    return [ParcelOut.from_parcel(p, srid, out_srid) for p in uow.parcels.by_key(key)]
+
+
+@router.get("/at", response_model=list[ParcelOut], responses=ERRORS, summary="Parcels at a point")
+def parcels_at(
+    uow: UowDep,
+    x: Annotated[float, Query(description="longitude, or easting in `point_crs`", ge=-1e7, le=1e7)],
+    y: Annotated[float, Query(description="latitude, or northing in `point_crs`", ge=-1e7, le=1e7)],
+    point_crs: Annotated[int, Query(description="EPSG code of x/y")] = 4326,
+    out_srid: OutCrs = 4326,
+) -> list[ParcelOut]:
+    """Parcels containing the point (longitude/latitude in WGS 84 unless ``point_crs`` says)."""
+    crs_for(out_srid)
+    srid = uow.database.cadastral_srid
+    found = register.parcels_at_point(uow, x, y, point_crs)
+    return [ParcelOut.from_parcel(p, srid, out_srid) for p in found]
+
+
+@router.get("/{parcel_id}", response_model=ParcelOut, responses=ERRORS, summary="One parcel")
+def parcel(
+    uow: UowDep,
+    parcel_id: int,
+    at: Annotated[datetime | None, Query(description="the parcel as it was at this time")] = None,
+    out_srid: OutCrs = 4326,
+) -> ParcelOut:
+    """The current version of a parcel, or the version in force at ``at``."""
+    crs_for(out_srid)
+    srid = uow.database.cadastral_srid
+    if at is None:
+        return ParcelOut.from_parcel(uow.parcels.get(parcel_id), srid, out_srid)
+    found = register.parcel_as_of(uow, parcel_id, at)
+    if found is None:
+        raise NotFoundError(
+            f"parcel {parcel_id} did not exist at {at.isoformat()}",
+            field="at",
+            value=at.isoformat(),
+        )
+    return ParcelOut.from_parcel(found, srid, out_srid)
+
+
+@router.get(
+    "/{parcel_id}/history",
+    response_model=list[ParcelOut],
+    responses=ERRORS,
+    summary="Every version of a parcel",
+)
+def parcel_history(uow: UowDep, parcel_id: int, out_srid: OutCrs = 4326) -> list[ParcelOut]:
+    """All versions, oldest first; each shows when it was in force."""
+    crs_for(out_srid)
+    srid = uow.database.cadastral_srid
+    return [ParcelOut.from_parcel(p, srid, out_srid) for p in uow.parcels.versions(parcel_id)]

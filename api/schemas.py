@@ -1,0 +1,80 @@
+"""Response and request schemas of the API, separate from the domain classes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+import shapely
+
+from landreg.domain.model import Parcel
+from spatial.crs import reproject
+
+
+class Health(BaseModel):
+    """Whether the service and its database answer."""
+
+    status: str = Field(examples=["ok"])
+    database: str = Field(examples=["ok"])
+    backend: str = Field(examples=["postgis"])
+    version: str
+
+
+class ParcelOut(BaseModel):
+    """A parcel as the API shows it, with its boundary as GeoJSON in the requested CRS."""
+
+    id: int
+    key: str = Field(examples=["25459-12-345"])
+    commune_code: str
+    map_sheet: int
+    parcel_number: int
+    old_map_sheet: int | None
+    old_parcel_number: int | None
+    legal_area: float | None = Field(description="area on the certificate, m²")
+    measured_area: float | None = Field(description="area of the boundary in the cadastral CRS, m²")
+    land_use_code: str | None
+    address: str | None
+    version: int
+    valid_from: datetime | None
+    valid_to: datetime | None = None
+    crs: str = Field(examples=["EPSG:4326"])
+    geometry: dict[str, Any] | None
+
+    @classmethod
+    def from_parcel(cls, parcel: Parcel, cadastral_srid: int, out_srid: int) -> ParcelOut:
+        """Convert a domain parcel, reprojecting its boundary to ``out_srid``."""
+        geometry = None
+        if parcel.geometry is not None:
+            shown = reproject(parcel.geometry, cadastral_srid, out_srid)
+            geometry = shapely.geometry.mapping(shown)
+        return cls(
+            id=parcel.id or 0,
+            key=str(parcel.key),
+            commune_code=parcel.key.commune_code,
+            map_sheet=parcel.key.map_sheet,
+            parcel_number=parcel.key.parcel_number,
+            old_map_sheet=parcel.old_map_sheet,
+            old_parcel_number=parcel.old_parcel_number,
+            legal_area=parcel.legal_area,
+            measured_area=parcel.measured_area,
+            land_use_code=parcel.land_use_code,
+            address=parcel.address,
+            version=parcel.version,
+            valid_from=parcel.valid_from,
+            valid_to=parcel.valid_to,
+            crs=f"EPSG:{out_srid}",
+            geometry=geometry,
+        )
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    errors: list[dict[str, Any]] | None = None

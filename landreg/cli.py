@@ -1,0 +1,146 @@
+"""The ``landreg`` command: set up the database, serve the API, run the demo."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from landreg.errors import LandRegError
+from landreg.settings import DEFAULT_DATABASE_FILE, Settings
+from landreg.store.database import RegisterDatabase
+
+app = typer.Typer(
+    help="landreg: one land register from cadastral maps, registers and dossiers.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(
+    help="Create, upgrade and describe the register database.", no_args_is_help=True
+)
+app.add_typer(db_app, name="db")
+console = Console()
+errors = Console(stderr=True)
+
+
+def _database(settings: Settings) -> RegisterDatabase:
+    return RegisterDatabase.from_settings(settings.database)
+
+
+def _fail(error: LandRegError) -> None:
+    where = f" [{error.field}={error.value!r}]" if error.field else ""
+    errors.print(f"[bold red]error[/]{where}: {error.detail}")
+    raise typer.Exit(code=2)
+
+
+def run(command):  # type: ignore[no-untyped-def]
+    """Turn landreg's errors into a clear message and exit code 2, never a traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):  # type: ignore[no-untyped-def]
+        try:
+            return command(*args, **kwargs)
+        except LandRegError as error:
+            _fail(error)
+
+    return wrapper
+
+
+@db_app.command("upgrade")
+@run
+def db_upgrade() -> None:
+    """Bring the database to the current schema (creates it if empty) and load reference units."""
+    from landreg.services.database import upgrade_database
+
+    settings = Settings()
+    database = _database(settings)
+    revision = upgrade_database(database, settings.cadastre)
+    console.print(
+        f"{database.backend} database at schema revision [bold]{revision}[/], "
+        f"cadastral CRS EPSG:{database.cadastral_srid}"
+    )
+
+
+@db_app.command("info")
+@run
+def db_info() -> None:
+    """Show the backend, versions, schema revision and record counts."""
+    print_info(_database(Settings()))
+
+
+def print_info(database: RegisterDatabase) -> None:
+    """Print what the database holds as a table."""
+    info = database.info()
+    table = Table(title="landreg register", show_header=False)
+    for name in (
+        "backend",
+        "url",
+        "spatial_version",
+        "schema_revision",
+        "schema_head",
+        "cadastral_srid",
+    ):
+        table.add_row(name, str(info.get(name, "—")))
+    counts = info.get("counts") or {}
+    for name, count in counts.items():  # type: ignore[attr-defined]
+        table.add_row(f"  {name}", f"{count:,}")
+    console.print(table)
+
+
+@app.command("serve")
+@run
+def serve(
+    host: Annotated[str | None, typer.Option(help="address to listen on")] = None,
+    port: Annotated[int | None, typer.Option(help="port to listen on")] = None,
+    workers: Annotated[int, typer.Option(help="worker processes")] = 1,
+) -> None:
+    """Serve the API and pages (OpenAPI at /docs)."""
+    import uvicorn
+
+    settings = Settings()
+    console.print(f"serving on http://{host or settings.api.host}:{port or settings.api.port}/")
+    uvicorn.run(
+        "api.app:create_app",
+        factory=True,
+        host=host or settings.api.host,
+        port=port or settings.api.port,
+        workers=workers,
+        access_log=False,
+    )
+
+
+@app.command("demo")
+@run
+def demo(
+    fresh: Annotated[bool, typer.Option(help="start from an empty embedded database")] = True,
+    serve_after: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="serve the API when done")
+    ] = True,
+    port: Annotated[int | None, typer.Option(help="port to serve on")] = None,
+) -> None:
+    """The main job: build the register from sample_data/, report what it found, serve it."""
+    from landreg.services.database import upgrade_database
+
+    settings = Settings()
+    if fresh and settings.database.backend == "spatialite" and not settings.database.database_url:
+        for suffix in ("", "-journal", "-wal", "-shm"):
+            Path(f"{DEFAULT_DATABASE_FILE}{suffix}").unlink(missing_ok=True)
+    database = _database(settings)
+    console.rule("landreg demo")
+    revision = upgrade_database(database, settings.cadastre)
+    console.print(f"database ready: {database.backend}, schema {revision}")
+    print_info(database)
+    if serve_after:
+        serve(host=None, port=port, workers=1)
+
+
+def main() -> None:
+    """Entry point with logging set up for the command line."""
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    app()

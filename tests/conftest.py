@@ -1,0 +1,95 @@
+"""Fixtures for the test suite: a real PostGIS database and a real SpatiaLite file.
+
+Tests that need PostGIS fail (never skip) when it cannot be reached or lacks the extension:
+``make test`` installs and starts it. Set ``LANDREG_TEST_ADMIN_URL`` to use another server.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from sqlalchemy.engine import make_url
+
+from landreg.services.database import upgrade_database
+from landreg.settings import DatabaseSettings, RegisterSettings
+from landreg.store.database import RegisterDatabase
+
+ADMIN_URL = os.environ.get(
+    "LANDREG_TEST_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+
+
+def _create_database(name: str) -> str:
+    """A fresh, empty database on the test server; its SQLAlchemy URL."""
+    try:
+        with psycopg.connect(ADMIN_URL, autocommit=True, connect_timeout=5) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            admin.execute(f'CREATE DATABASE "{name}"')
+            available = admin.execute(
+                "SELECT count(*) FROM pg_available_extensions WHERE name = 'postgis'"
+            ).fetchone()
+    except psycopg.OperationalError as error:
+        pytest.fail(
+            f"PostgreSQL is not reachable at {ADMIN_URL} ({error}); run `make test`, "
+            "which installs and starts it",
+            pytrace=False,
+        )
+    if not available or not available[0]:
+        pytest.fail(
+            "the PostGIS extension is not installed on the test server "
+            "(Debian/Ubuntu: apt-get install postgresql-<major>-postgis-3)",
+            pytrace=False,
+        )
+    url = make_url(ADMIN_URL).set(drivername="postgresql+psycopg", database=name)
+    return url.render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def postgis_url() -> str:
+    """URL of an empty PostGIS database created for this test session."""
+    return _create_database(f"landreg_test_{os.getpid()}")
+
+
+@pytest.fixture(scope="session")
+def postgis_database(postgis_url: str) -> Iterator[RegisterDatabase]:
+    """The register on PostGIS, migrated to the current schema."""
+    database = RegisterDatabase.from_settings(DatabaseSettings(database_url=postgis_url))
+    upgrade_database(database, RegisterSettings())
+    yield database
+    database.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def spatialite_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RegisterDatabase]:
+    """The register in a SpatiaLite file, migrated to the current schema."""
+    path = Path(tmp_path_factory.mktemp("spatialite")) / "register.sqlite"
+    database = RegisterDatabase.from_settings(DatabaseSettings(database_url=f"sqlite:///{path}"))
+    upgrade_database(database, RegisterSettings())
+    yield database
+    database.engine.dispose()
+
+
+def _isolated(database: RegisterDatabase) -> Iterator[RegisterDatabase]:
+    """The database with every change of one test rolled back at its end."""
+    connection = database.engine.connect()
+    outer = connection.begin()
+    yield RegisterDatabase(database.engine, bind=connection)
+    outer.rollback()
+    connection.close()
+
+
+@pytest.fixture
+def postgis(postgis_database: RegisterDatabase) -> Iterator[RegisterDatabase]:
+    """The PostGIS register, changes rolled back after the test."""
+    yield from _isolated(postgis_database)
+
+
+@pytest.fixture(params=["postgis", "spatialite"])
+def register_db(request: pytest.FixtureRequest) -> Iterator[RegisterDatabase]:
+    """The same contract on both backends, changes rolled back after the test."""
+    database = request.getfixturevalue(f"{request.param}_database")
+    yield from _isolated(database)
