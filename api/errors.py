@@ -67,10 +67,13 @@ async def _landreg_error(request: Request, error: LandRegError) -> JSONResponse:
                 "detail": error.detail,
             }
         ]
-    if status >= 500:
+    detail = error.detail
+    if status >= 500:  # the operator reads the cause in the log; the client learns no internals
         log.error("%s on %s: %s", type(error).__name__, request.url.path, error.detail)
+        detail = "the register is unavailable at the moment; please try again later"
+        extra.pop("errors", None)
     slug = type(error).__name__.removesuffix("Error").lower() or "error"
-    return problem(status, error.title, error.detail, kind=f"/problems/{slug}", **extra)
+    return problem(status, error.title, detail, kind=f"/problems/{slug}", **extra)
 
 
 async def _request_invalid(request: Request, error: RequestValidationError) -> JSONResponse:

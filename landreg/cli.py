@@ -5,8 +5,9 @@ from __future__ import annotations
 import functools
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -39,11 +40,11 @@ def _fail(error: LandRegError) -> None:
     raise typer.Exit(code=2)
 
 
-def run(command):  # type: ignore[no-untyped-def]
+def run(command: Callable[..., Any]) -> Callable[..., Any]:
     """Turn landreg's errors into a clear message and exit code 2, never a traceback."""
 
     @functools.wraps(command)
-    def wrapper(*args, **kwargs):  # type: ignore[no-untyped-def]
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return command(*args, **kwargs)
         except LandRegError as error:
@@ -91,6 +92,8 @@ def print_info(database: RegisterDatabase) -> None:
     for name, count in counts.items():  # type: ignore[attr-defined]
         table.add_row(f"  {name}", f"{count:,}")
     console.print(table)
+    if info["schema_revision"] != info["schema_head"]:
+        console.print("[yellow]the schema is not current: run `landreg db upgrade`[/]")
 
 
 @app.command("serve")

@@ -45,7 +45,7 @@ def to_multipolygon(geometry: BaseGeometry) -> shapely.MultiPolygon:
     flat = shapely.force_2d(geometry)
     if flat.geom_type == "Polygon":
         flat = shapely.MultiPolygon([flat])
-    return shapely.orient_polygons(flat)  # type: ignore[no-any-return]
+    return shapely.orient_polygons(flat)
 
 
 def areas(geometries: np.ndarray) -> np.ndarray:

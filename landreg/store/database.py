@@ -42,7 +42,13 @@ class RegisterDatabase:
     @cached_property
     def cadastral_srid(self) -> int:
         """The SRID parcel geometries are stored in, as fixed when the database was created."""
-        with self.engine.connect() as connection:
+        try:
+            connection = self.engine.connect()
+        except OperationalError as error:
+            raise DatabaseUnavailableError(
+                f"cannot connect to the register database: {error.orig}"
+            ) from None
+        with connection:
             try:
                 value = connection.execute(
                     select(RegisterMeta.value).where(RegisterMeta.key == "cadastral_srid")

@@ -33,13 +33,13 @@ def sqlite_module() -> ModuleType:
     if hasattr(sqlite3.connect(":memory:"), "enable_load_extension"):
         return sqlite3
     try:
-        from pysqlite3 import dbapi2  # type: ignore[import-not-found]
+        from pysqlite3 import dbapi2
     except ImportError:
         raise DatabaseUnavailableError(
             "this Python's sqlite3 cannot load extensions and pysqlite3 is not installed: "
             "run `pip install pysqlite3-binary` or set LANDREG_DATABASE_URL to a PostGIS database"
         ) from None
-    return dbapi2  # type: ignore[no-any-return]
+    return dbapi2
 
 
 def _on_sqlite_connect(dbapi_conn: Any, record: Any) -> None:

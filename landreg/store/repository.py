@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, column, func, insert, literal, select, table, union_all, update
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 import shapely
@@ -123,7 +124,7 @@ class ParcelRepository:
         archive_version(self.session, "parcel", parcel_id, at)
         after = Parcel(**{**_as_dict(before), **changes})
         columns = _parcel_columns(after, self.srid)
-        result = self.session.execute(
+        result: CursorResult[Any] = self.session.execute(  # type: ignore[assignment]
             update(ParcelRow)
             .where(ParcelRow.id == parcel_id, ParcelRow.version == before.version)
             .values(**columns, version=before.version + 1, valid_from=at, changed_by=actor)
@@ -223,7 +224,7 @@ def _parcel_columns(parcel: Parcel, srid: int) -> dict[str, Any]:
 
 
 def _as_dict(parcel: Parcel) -> dict[str, Any]:
-    return {name: getattr(parcel, name) for name in Parcel.__slots__}  # type: ignore[attr-defined]
+    return {name: getattr(parcel, name) for name in Parcel.__slots__}
 
 
 def _parcel_from_row(row: ParcelRow) -> Parcel:

@@ -8,7 +8,7 @@ the main table and every earlier version in a ``*_history`` table with the same 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -253,7 +253,7 @@ class DossierRow(Base):
     finished_at: Mapped[datetime | None] = mapped_column(DateTime)
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     source_batch_id: Mapped[int | None] = mapped_column(Integer, index=True)
-    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": version}
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - read by SQLAlchemy
 
 
 class DossierEventRow(Base):
@@ -350,7 +350,7 @@ def history_table(current: Table) -> Table:
 
 
 VERSIONED_TABLES = {
-    row.__tablename__: row.__table__
+    row.__tablename__: Base.metadata.tables[row.__tablename__]
     for row in (ParcelRow, PartyRow, RightRow, CertificateRow, RestrictionRow)
 }
 HISTORY_TABLES = {name: history_table(table) for name, table in VERSIONED_TABLES.items()}

@@ -1,0 +1,91 @@
+"""The `landreg` command as a user runs it: a real process, a real server, a real database."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+LANDREG = [sys.executable, "-m", "landreg"]
+
+
+def _run(*args: str, env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [*LANDREG, *args],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_db_upgrade_and_info_on_the_embedded_default(tmp_path: Path):
+    env = {"LANDREG_DATABASE_URL": f"sqlite:///{tmp_path / 'register.sqlite'}"}
+    upgraded = _run("db", "upgrade", env=env)
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert "spatialite database at schema revision" in upgraded.stdout
+    info = _run("db", "info", env=env)
+    # exit code 0 also proves SpatiaLite's GEOS/PROJ did not displace shapely's and pyproj's
+    assert info.returncode == 0, info.stderr
+    assert "spatialite" in info.stdout and "admin_unit" in info.stdout and "EPSG" not in info.stderr
+
+
+def test_a_bad_setting_is_a_clear_error_not_a_traceback(tmp_path: Path):
+    env = {
+        "LANDREG_DATABASE_URL": f"sqlite:///{tmp_path / 'r.sqlite'}",
+        "LANDREG_CADASTRAL_SRID": "4326",
+    }
+    result = _run("db", "upgrade", env=env)
+    assert result.returncode == 2
+    assert "cadastral_srid" in result.stderr and "not a projected CRS" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_info_on_a_database_without_schema_says_what_to_do(tmp_path: Path):
+    env = {"LANDREG_DATABASE_URL": f"sqlite:///{tmp_path / 'empty.sqlite'}"}
+    result = _run("db", "info", env=env)
+    assert result.returncode == 0
+    assert "schema_revision │ None" in result.stdout
+    assert "run `landreg db upgrade`" in result.stdout
+
+
+def test_serve_answers_over_http_on_postgis(postgis_database, postgis_url: str):
+    port = _free_port()
+    env = {**os.environ, "LANDREG_DATABASE_URL": postgis_url}
+    server = subprocess.Popen(
+        [*LANDREG, "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                health = httpx.get(f"{base}/health", timeout=2)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("landreg serve did not start")
+        assert health.status_code == 200 and health.json()["backend"] == "postgis"
+        assert httpx.get(f"{base}/openapi.json").json()["info"]["title"] == "landreg"
+        missing = httpx.get(f"{base}/parcels/424242")
+        assert missing.status_code == 404
+        assert missing.headers["content-type"] == "application/problem+json"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
