@@ -104,17 +104,26 @@ class Parcel:
 
 @dataclass(slots=True)
 class Party:
-    """A person, household, couple, organisation or community that holds rights."""
+    """A person, household, couple, organisation or community that holds rights.
+
+    The identity number is kept as recorded, even when malformed, so that the register can
+    report it; :meth:`identity` validates it.
+    """
 
     kind: PartyKind
     name: str
-    identity_number: IdentityNumber | None = None
+    identity_number: str | None = None
     address: str | None = None
     phone: str | None = None
     birth_year: int | None = None
     id: int | None = None
     version: int = 1
     valid_from: datetime | None = None
+    valid_to: datetime | None = None
+
+    def identity(self) -> IdentityNumber | None:
+        """The identity number validated (raises :class:`ValidationError` when malformed)."""
+        return None if self.identity_number is None else IdentityNumber.parse(self.identity_number)
 
 
 @dataclass(slots=True)
@@ -131,6 +140,7 @@ class Right:
     id: int | None = None
     version: int = 1
     valid_from: datetime | None = None
+    valid_to: datetime | None = None
 
 
 @dataclass(slots=True)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from shapely.geometry.base import BaseGeometry
@@ -127,21 +127,8 @@ def change_parcel(
         merged["srid"] = None
     checked = build_parcel(ParcelInput(**{**merged, **changes}), uow.database.cadastral_srid)
     checked.source_srid = changes.get("srid", before.source_srid)
-    values = {
-        name: getattr(checked, name)
-        for name in (
-            "key",
-            "geometry",
-            "legal_area",
-            "land_use_code",
-            "address",
-            "old_map_sheet",
-            "old_parcel_number",
-            "source_srid",
-        )
-    }
     after = uow.parcels.change(
-        parcel_id, values, actor=actor, expected_version=expected_version, at=utcnow()
+        parcel_id, checked, actor=actor, expected_version=expected_version, at=utcnow()
     )
     uow.audit.record(
         actor=actor,
@@ -165,15 +152,27 @@ def parcels_at_point(uow: UnitOfWork, x: float, y: float, srid: int = 4326) -> l
     """Parcels containing a point given in any known CRS (WGS 84 longitude/latitude by default)."""
     crs_for(srid)
     if srid == 4326 and not (-180 <= x <= 180 and -90 <= y <= 90):
-        raise ValidationError(f"longitude/latitude out of range: {x}, {y}", field="lon", value=x)
+        raise ValidationError(f"longitude/latitude out of range: {x}, {y}", field="x", value=x)
     return uow.parcels.at_point(x, y, srid)
 
 
 def _summary(parcel: Parcel) -> dict[str, Any]:
-    data = asdict(parcel)
+    data = audit_summary(parcel)
     data["key"] = str(parcel.key)
-    data["geometry"] = None if parcel.geometry is None else parcel.geometry.wkt[:2000]
     data["measured_area"] = parcel.measured_area
-    for name in ("valid_from", "valid_to"):
-        data[name] = None if data[name] is None else data[name].isoformat()
+    return data
+
+
+def audit_summary(entity: Any) -> dict[str, Any]:
+    """An entity as JSON-safe values for the audit log's before and after."""
+    data = {}
+    for name in entity.__slots__:
+        value = getattr(entity, name)
+        if isinstance(value, date | datetime):
+            value = value.isoformat()
+        elif isinstance(value, BaseGeometry):
+            value = value.wkt[:2000]
+        elif not isinstance(value, str | int | float | None):
+            value = str(value)
+        data[name] = value
     return data

@@ -6,70 +6,129 @@ Repositories add, read and version records; they never commit (the unit of work 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Select, column, func, insert, literal, select, table, union_all, update
-from sqlalchemy.engine import CursorResult
+from sqlalchemy import RowMapping, Select, column, func, select, table
 from sqlalchemy.orm import Session
 
-import shapely
 from geoalchemy2.shape import from_shape, to_shape
 
 from landreg.clock import utcnow
 from landreg.domain.identifiers import ParcelKey
-from landreg.domain.model import Parcel
-from landreg.errors import ConflictError, NotFoundError
-from landreg.store.tables import HISTORY_TABLES, VERSIONED_TABLES, AuditRow, ParcelRow
+from landreg.domain.model import Parcel, Party, PartyKind, Right, RightKind
+from landreg.store import versioning
+from landreg.store.tables import AuditRow, ParcelRow, PartyRow, RightRow
+
+Entity = TypeVar("Entity")
+
+# SpatiaLite's virtual table over its R*Tree indexes.
+_SPATIAL_INDEX = table(
+    "SpatialIndex",
+    column("rowid"),
+    column("f_table_name"),
+    column("f_geometry_column"),
+    column("search_frame"),
+)
 
 
-def archive_version(session: Session, table_name: str, row_id: int, until: datetime) -> None:
-    """Copy the current row of a versioned table into its history table, ending at ``until``."""
-    current = VERSIONED_TABLES[table_name]
-    history = HISTORY_TABLES[table_name]
-    names = [column.name for column in current.columns]
-    session.execute(
-        insert(history).from_select(
-            [*names, "valid_to"],
-            select(*[current.c[name] for name in names], literal(until).label("valid_to")).where(
-                current.c.id == row_id
-            ),
+class _VersionedRepository(Generic[Entity]):
+    """Shared reading and versioning of one versioned table."""
+
+    table_name: str
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def _from_row(self, row: RowMapping | dict[str, Any]) -> Entity:
+        raise NotImplementedError
+
+    def _add_row(self, row: Any) -> int:
+        self.session.add(row)
+        self.session.flush()
+        return int(row.id)
+
+    def get(self, row_id: int) -> Entity:
+        """The current version; raises :class:`NotFoundError`."""
+        return self._from_row(
+            dict(versioning.current_row(self.session, self.table_name, row_id)) | {"valid_to": None}
         )
-    )
+
+    def _change(
+        self,
+        row_id: int,
+        values: dict[str, Any],
+        *,
+        actor: str,
+        expected_version: int | None,
+        at: datetime,
+    ) -> Entity:
+        versioning.change_version(
+            self.session,
+            self.table_name,
+            row_id,
+            values,
+            expected_version=expected_version,
+            actor=actor,
+            at=at,
+        )
+        return self.get(row_id)
+
+    def as_of(self, row_id: int, when: datetime) -> Entity | None:
+        """The record as it was at ``when``; None if it did not exist yet."""
+        row = versioning.row_as_of(self.session, self.table_name, row_id, when)
+        return None if row is None else self._from_row(row)
+
+    def versions(self, row_id: int) -> list[Entity]:
+        """Every version of the record, oldest first, the current one last."""
+        return [
+            self._from_row(row)
+            for row in versioning.row_versions(self.session, self.table_name, row_id)
+        ]
 
 
-class ParcelRepository:
+class ParcelRepository(_VersionedRepository[Parcel]):
     """Parcels in the register, current and historical."""
 
+    table_name = "parcel"
+
     def __init__(self, session: Session, cadastral_srid: int) -> None:
-        self.session = session
+        super().__init__(session)
         self.srid = cadastral_srid
 
     def add(self, parcel: Parcel, *, actor: str, batch_id: int | None = None) -> int:
         """Store a new parcel; return its id."""
-        row = ParcelRow(
-            **_parcel_columns(parcel, self.srid),
-            version=1,
-            valid_from=parcel.valid_from or utcnow(),
-            changed_by=actor,
-            source_batch_id=batch_id,
-        )
-        self.session.add(row)
-        self.session.flush()
-        return row.id
-
-    def get(self, parcel_id: int) -> Parcel:
-        """The current version of a parcel; raises :class:`NotFoundError`."""
-        row = self.session.get(ParcelRow, parcel_id)
-        if row is None:
-            raise NotFoundError(
-                f"no parcel with id {parcel_id}", field="parcel_id", value=parcel_id
+        return self._add_row(
+            ParcelRow(
+                **_parcel_columns(parcel, self.srid),
+                version=1,
+                valid_from=parcel.valid_from or utcnow(),
+                changed_by=actor,
+                source_batch_id=batch_id,
             )
-        return _parcel_from_row(row)
+        )
+
+    def change(
+        self,
+        parcel_id: int,
+        parcel: Parcel,
+        *,
+        actor: str,
+        expected_version: int | None,
+        at: datetime,
+    ) -> Parcel:
+        """Make ``parcel`` the new current version; the previous one goes to history."""
+        return self._change(
+            parcel_id,
+            _parcel_columns(parcel, self.srid),
+            actor=actor,
+            expected_version=expected_version,
+            at=at,
+        )
 
     def by_key(self, key: ParcelKey) -> list[Parcel]:
         """Current parcels with this key (more than one means a duplicate key)."""
         rows = self.session.scalars(
-            select(ParcelRow)
+            select(ParcelRow.id)
             .where(
                 ParcelRow.commune_code == key.commune_code,
                 ParcelRow.map_sheet == key.map_sheet,
@@ -77,16 +136,17 @@ class ParcelRepository:
             )
             .order_by(ParcelRow.id)
         )
-        return [_parcel_from_row(row) for row in rows]
+        return [self.get(parcel_id) for parcel_id in rows]
 
     def at_point(self, x: float, y: float, srid: int) -> list[Parcel]:
         """Current parcels containing the point (x, y) in ``srid``, via the spatial index."""
-        statement = select(ParcelRow).where(
-            ParcelRow.geom.ST_Intersects(_point(x, y, srid, self.srid))
+        point = _point(x, y, srid, self.srid)
+        statement = self._through_index(
+            select(ParcelRow.id).where(ParcelRow.geom.ST_Intersects(point)), point
         )
-        statement = self._through_index(statement, _point(x, y, srid, self.srid))
         return [
-            _parcel_from_row(row) for row in self.session.scalars(statement.order_by(ParcelRow.id))
+            self.get(parcel_id)
+            for parcel_id in self.session.scalars(statement.order_by(ParcelRow.id))
         ]
 
     def _through_index(self, statement: Select[Any], frame: Any) -> Select[Any]:
@@ -100,67 +160,118 @@ class ParcelRepository:
         )
         return statement.where(ParcelRow.id.in_(candidates))
 
+    def _from_row(self, row: RowMapping | dict[str, Any]) -> Parcel:
+        geometry = row["geom"]
+        return Parcel(
+            key=ParcelKey(row["commune_code"], row["map_sheet"], row["parcel_number"]),
+            geometry=None if geometry is None else to_shape(geometry),
+            legal_area=row["legal_area"],
+            land_use_code=row["land_use_code"],
+            address=row["address"],
+            old_map_sheet=row["old_map_sheet"],
+            old_parcel_number=row["old_parcel_number"],
+            source_srid=row["source_srid"],
+            id=row["id"],
+            version=row["version"],
+            valid_from=row["valid_from"],
+            valid_to=row["valid_to"],
+        )
+
+
+class PartyRepository(_VersionedRepository[Party]):
+    """Parties that hold rights, current and historical."""
+
+    table_name = "party"
+
+    def add(self, party: Party, *, actor: str, batch_id: int | None = None) -> int:
+        """Store a new party; return its id."""
+        return self._add_row(
+            PartyRow(
+                **_party_columns(party),
+                version=1,
+                valid_from=party.valid_from or utcnow(),
+                changed_by=actor,
+                source_batch_id=batch_id,
+            )
+        )
+
     def change(
-        self,
-        parcel_id: int,
-        changes: dict[str, Any],
-        *,
-        actor: str,
-        expected_version: int | None,
-        at: datetime,
-    ) -> Parcel:
-        """Apply changes as a new version; the previous version goes to history.
-
-        ``expected_version`` guards against two people changing the same parcel at once.
-        """
-        before = self.get(parcel_id)
-        if expected_version is not None and before.version != expected_version:
-            raise ConflictError(
-                f"parcel {parcel_id} is at version {before.version}, not {expected_version}: "
-                "someone changed it meanwhile; reload and try again",
-                field="version",
-                value=expected_version,
-            )
-        archive_version(self.session, "parcel", parcel_id, at)
-        after = Parcel(**{**_as_dict(before), **changes})
-        columns = _parcel_columns(after, self.srid)
-        result: CursorResult[Any] = self.session.execute(  # type: ignore[assignment]
-            update(ParcelRow)
-            .where(ParcelRow.id == parcel_id, ParcelRow.version == before.version)
-            .values(**columns, version=before.version + 1, valid_from=at, changed_by=actor)
+        self, party_id: int, party: Party, *, actor: str, expected_version: int | None, at: datetime
+    ) -> Party:
+        """Make ``party`` the new current version; the previous one goes to history."""
+        return self._change(
+            party_id,
+            _party_columns(party),
+            actor=actor,
+            expected_version=expected_version,
+            at=at,
         )
-        if result.rowcount != 1:
-            raise ConflictError(
-                f"parcel {parcel_id} changed meanwhile", field="version", value=before.version
-            )
-        self.session.expire_all()
-        return self.get(parcel_id)
 
-    def as_of(self, parcel_id: int, when: datetime) -> Parcel | None:
-        """The parcel as it was at ``when``; None if it did not exist yet."""
-        current = VERSIONED_TABLES["parcel"]
-        history = HISTORY_TABLES["parcel"]
-        columns = [column.name for column in current.columns]
-        live = select(
-            *[current.c[name] for name in columns], literal(None).label("valid_to")
-        ).where(current.c.id == parcel_id, current.c.valid_from <= when)
-        old = select(*[history.c[name] for name in columns], history.c.valid_to).where(
-            history.c.id == parcel_id,
-            history.c.valid_from <= when,
-            history.c.valid_to > when,
+    def _from_row(self, row: RowMapping | dict[str, Any]) -> Party:
+        return Party(
+            kind=PartyKind(row["kind"]),
+            name=row["name"],
+            identity_number=row["identity_number"],
+            address=row["address"],
+            phone=row["phone"],
+            birth_year=row["birth_year"],
+            id=row["id"],
+            version=row["version"],
+            valid_from=row["valid_from"],
+            valid_to=row["valid_to"],
         )
-        row = self.session.execute(union_all(live, old)).mappings().first()
-        if row is None:
-            return None
-        return _parcel_from_mapping(row)
 
-    def versions(self, parcel_id: int) -> list[Parcel]:
-        """Every version of a parcel, oldest first, the current one last."""
-        history = HISTORY_TABLES["parcel"]
-        rows = self.session.execute(
-            select(history).where(history.c.id == parcel_id).order_by(history.c.version)
-        ).mappings()
-        return [*(_parcel_from_mapping(row) for row in rows), self.get(parcel_id)]
+
+class RightRepository(_VersionedRepository[Right]):
+    """Rights of parties on parcels, current and historical."""
+
+    table_name = "land_right"
+
+    def add(self, right: Right, *, actor: str, batch_id: int | None = None) -> int:
+        """Store a new right; return its id."""
+        return self._add_row(
+            RightRow(
+                **_right_columns(right),
+                version=1,
+                valid_from=right.valid_from or utcnow(),
+                changed_by=actor,
+                source_batch_id=batch_id,
+            )
+        )
+
+    def change(
+        self, right_id: int, right: Right, *, actor: str, expected_version: int | None, at: datetime
+    ) -> Right:
+        """Make ``right`` the new current version; the previous one goes to history."""
+        return self._change(
+            right_id,
+            _right_columns(right),
+            actor=actor,
+            expected_version=expected_version,
+            at=at,
+        )
+
+    def of_parcel(self, parcel_id: int) -> list[Right]:
+        """Current rights on a parcel."""
+        ids = self.session.scalars(
+            select(RightRow.id).where(RightRow.parcel_id == parcel_id).order_by(RightRow.id)
+        )
+        return [self.get(right_id) for right_id in ids]
+
+    def _from_row(self, row: RowMapping | dict[str, Any]) -> Right:
+        return Right(
+            parcel_id=row["parcel_id"],
+            party_id=row["party_id"],
+            kind=RightKind(row["kind"]),
+            share_percent=row["share_percent"],
+            land_use_code=row["land_use_code"],
+            term_until=row["term_until"],
+            origin=row["origin"],
+            id=row["id"],
+            version=row["version"],
+            valid_from=row["valid_from"],
+            valid_to=row["valid_to"],
+        )
 
 
 class AuditRepository:
@@ -188,18 +299,9 @@ class AuditRepository:
                 entity_id=entity_id,
                 before=before,
                 after=after,
+                at=utcnow(),
             )
         )
-
-
-# SpatiaLite's virtual table over its R*Tree indexes.
-_SPATIAL_INDEX = table(
-    "SpatialIndex",
-    column("rowid"),
-    column("f_table_name"),
-    column("f_geometry_column"),
-    column("search_frame"),
-)
 
 
 def _point(x: float, y: float, srid: int, target_srid: int) -> Any:
@@ -223,37 +325,24 @@ def _parcel_columns(parcel: Parcel, srid: int) -> dict[str, Any]:
     }
 
 
-def _as_dict(parcel: Parcel) -> dict[str, Any]:
-    return {name: getattr(parcel, name) for name in Parcel.__slots__}
+def _party_columns(party: Party) -> dict[str, Any]:
+    return {
+        "kind": str(party.kind),
+        "name": party.name,
+        "identity_number": party.identity_number,
+        "address": party.address,
+        "phone": party.phone,
+        "birth_year": party.birth_year,
+    }
 
 
-def _parcel_from_row(row: ParcelRow) -> Parcel:
-    return _parcel_from_mapping(
-        {column.name: getattr(row, column.key) for column in ParcelRow.__table__.columns}
-        | {"valid_to": None}
-    )
-
-
-def _parcel_from_mapping(row: Any) -> Parcel:
-    geometry = row["geom"]
-    shape = None
-    if geometry is not None:
-        shape = (
-            to_shape(geometry)
-            if not isinstance(geometry, bytes | memoryview)
-            else (shapely.from_wkb(bytes(geometry)))
-        )
-    return Parcel(
-        key=ParcelKey(row["commune_code"], row["map_sheet"], row["parcel_number"]),
-        geometry=shape,
-        legal_area=row["legal_area"],
-        land_use_code=row["land_use_code"],
-        address=row["address"],
-        old_map_sheet=row["old_map_sheet"],
-        old_parcel_number=row["old_parcel_number"],
-        source_srid=row["source_srid"],
-        id=row["id"],
-        version=row["version"],
-        valid_from=row["valid_from"],
-        valid_to=row["valid_to"],
-    )
+def _right_columns(right: Right) -> dict[str, Any]:
+    return {
+        "parcel_id": right.parcel_id,
+        "party_id": right.party_id,
+        "kind": str(right.kind),
+        "share_percent": right.share_percent,
+        "land_use_code": right.land_use_code,
+        "term_until": right.term_until,
+        "origin": right.origin,
+    }

@@ -7,7 +7,12 @@ from types import TracebackType
 from sqlalchemy.orm import Session
 
 from landreg.store.database import RegisterDatabase
-from landreg.store.repository import AuditRepository, ParcelRepository
+from landreg.store.repository import (
+    AuditRepository,
+    ParcelRepository,
+    PartyRepository,
+    RightRepository,
+)
 
 
 class UnitOfWork:
@@ -15,6 +20,8 @@ class UnitOfWork:
 
     session: Session
     parcels: ParcelRepository
+    parties: PartyRepository
+    rights: RightRepository
     audit: AuditRepository
 
     def __init__(self, database: RegisterDatabase) -> None:
@@ -23,6 +30,8 @@ class UnitOfWork:
     def __enter__(self) -> UnitOfWork:
         self.session = self.database.sessions()
         self.parcels = ParcelRepository(self.session, self.database.cadastral_srid)
+        self.parties = PartyRepository(self.session)
+        self.rights = RightRepository(self.session)
         self.audit = AuditRepository(self.session)
         return self
 

@@ -1,0 +1,121 @@
+"""Use cases on parties and their rights: record, change (keeping history), look up."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from landreg.clock import utcnow
+from landreg.domain import reference
+from landreg.domain.model import Party, Right
+from landreg.errors import ValidationError
+from landreg.services.register import audit_summary
+from landreg.store.unit_of_work import UnitOfWork
+
+
+def register_party(uow: UnitOfWork, party: Party, *, actor: str) -> int:
+    """Record a party; a malformed identity number is refused, naming it."""
+    party.identity()
+    if not party.name.strip():
+        raise ValidationError("party name is empty", field="name", value=party.name)
+    party_id = uow.parties.add(party, actor=actor)
+    uow.audit.record(
+        actor=actor,
+        action="create",
+        entity_type="party",
+        entity_id=party_id,
+        after=audit_summary(party),
+    )
+    uow.commit()
+    return party_id
+
+
+def change_party(
+    uow: UnitOfWork,
+    party_id: int,
+    changes: dict[str, Any],
+    *,
+    actor: str,
+    expected_version: int | None = None,
+) -> Party:
+    """Change a party's name, identity number, address or phone; the old version stays."""
+    before = uow.parties.get(party_id)
+    after = _changed(before, changes, {"name", "identity_number", "address", "phone", "birth_year"})
+    after.identity()
+    saved = uow.parties.change(
+        party_id, after, actor=actor, expected_version=expected_version, at=utcnow()
+    )
+    uow.audit.record(
+        actor=actor,
+        action="update",
+        entity_type="party",
+        entity_id=party_id,
+        before=audit_summary(before),
+        after=audit_summary(saved),
+    )
+    uow.commit()
+    return saved
+
+
+def grant_right(uow: UnitOfWork, right: Right, *, actor: str) -> int:
+    """Record a party's right on a parcel, checking both exist and the share is possible."""
+    _check_right(uow, right)
+    right_id = uow.rights.add(right, actor=actor)
+    uow.audit.record(
+        actor=actor,
+        action="create",
+        entity_type="land_right",
+        entity_id=right_id,
+        after=audit_summary(right),
+    )
+    uow.commit()
+    return right_id
+
+
+def change_right(
+    uow: UnitOfWork,
+    right_id: int,
+    changes: dict[str, Any],
+    *,
+    actor: str,
+    expected_version: int | None = None,
+) -> Right:
+    """Change a right's share, land use or term; the old version stays in history."""
+    before = uow.rights.get(right_id)
+    after = _changed(before, changes, {"share_percent", "land_use_code", "term_until", "origin"})
+    _check_right(uow, after)
+    saved = uow.rights.change(
+        right_id, after, actor=actor, expected_version=expected_version, at=utcnow()
+    )
+    uow.audit.record(
+        actor=actor,
+        action="update",
+        entity_type="land_right",
+        entity_id=right_id,
+        before=audit_summary(before),
+        after=audit_summary(saved),
+    )
+    uow.commit()
+    return saved
+
+
+def _changed(entity: Any, changes: dict[str, Any], allowed: set[str]) -> Any:
+    unknown = sorted(set(changes) - allowed)
+    if unknown:
+        raise ValidationError(
+            f"{unknown[0]} cannot be changed here", field=unknown[0], value=changes[unknown[0]]
+        )
+    values = {name: getattr(entity, name) for name in entity.__slots__} | changes
+    return type(entity)(**values)
+
+
+def _check_right(uow: UnitOfWork, right: Right) -> None:
+    uow.parcels.get(right.parcel_id)
+    uow.parties.get(right.party_id)
+    if not 0 < right.share_percent <= 100:
+        raise ValidationError(
+            f"share_percent must be in (0, 100], got {right.share_percent}",
+            field="share_percent",
+            value=right.share_percent,
+        )
+    if right.land_use_code:
+        right.land_use_code = reference.current_land_use_code(right.land_use_code)

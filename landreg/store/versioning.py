@@ -1,0 +1,107 @@
+"""Version history shared by every versioned table (parcel, party, right, certificate, restriction).
+
+The current version lives in the main table; each change first copies it to ``<table>_history``
+with ``valid_to`` set, then updates the main row with ``version + 1``. Rows are plain mappings
+here; repositories turn them into domain objects.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import RowMapping, insert, literal, select, union_all, update
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.orm import Session
+
+from landreg.errors import ConflictError, NotFoundError
+from landreg.store.tables import HISTORY_TABLES, VERSIONED_TABLES
+
+
+def current_row(session: Session, table_name: str, row_id: int) -> RowMapping:
+    """The current version of a record; raises :class:`NotFoundError`."""
+    table = VERSIONED_TABLES[table_name]
+    row = session.execute(select(table).where(table.c.id == row_id)).mappings().first()
+    if row is None:
+        raise NotFoundError(
+            f"no {table_name} with id {row_id}", field=f"{table_name}_id", value=row_id
+        )
+    return row
+
+
+def archive_version(session: Session, table_name: str, row_id: int, until: datetime) -> None:
+    """Copy the current row of a versioned table into its history table, ending at ``until``."""
+    current = VERSIONED_TABLES[table_name]
+    history = HISTORY_TABLES[table_name]
+    names = [column.name for column in current.columns]
+    session.execute(
+        insert(history).from_select(
+            [*names, "valid_to"],
+            select(*[current.c[name] for name in names], literal(until).label("valid_to")).where(
+                current.c.id == row_id
+            ),
+        )
+    )
+
+
+def change_version(
+    session: Session,
+    table_name: str,
+    row_id: int,
+    values: dict[str, Any],
+    *,
+    expected_version: int | None,
+    actor: str,
+    at: datetime,
+) -> None:
+    """Make ``values`` the new current version; the previous one goes to history.
+
+    ``expected_version`` (optimistic locking) refuses a change based on a stale read, so two
+    people editing the same record at once cannot silently overwrite each other.
+    """
+    table = VERSIONED_TABLES[table_name]
+    version = current_row(session, table_name, row_id)["version"]
+    if expected_version is not None and version != expected_version:
+        raise ConflictError(
+            f"{table_name} {row_id} is at version {version}, not {expected_version}: someone "
+            "changed it meanwhile; reload and try again",
+            field="version",
+            value=expected_version,
+        )
+    archive_version(session, table_name, row_id, at)
+    result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+        update(table)
+        .where(table.c.id == row_id, table.c.version == version)
+        .values(**values, version=version + 1, valid_from=at, changed_by=actor)
+    )
+    if result.rowcount != 1:
+        raise ConflictError(
+            f"{table_name} {row_id} changed meanwhile", field="version", value=version
+        )
+    session.expire_all()
+
+
+def row_as_of(session: Session, table_name: str, row_id: int, when: datetime) -> RowMapping | None:
+    """The version in force at ``when`` (with its ``valid_to``); None before the record existed."""
+    current = VERSIONED_TABLES[table_name]
+    history = HISTORY_TABLES[table_name]
+    names = [column.name for column in current.columns]
+    live = select(*[current.c[name] for name in names], literal(None).label("valid_to")).where(
+        current.c.id == row_id, current.c.valid_from <= when
+    )
+    old = select(*[history.c[name] for name in names], history.c.valid_to).where(
+        history.c.id == row_id, history.c.valid_from <= when, history.c.valid_to > when
+    )
+    return session.execute(union_all(live, old)).mappings().first()
+
+
+def row_versions(session: Session, table_name: str, row_id: int) -> list[RowMapping]:
+    """Every version of a record, oldest first, the current one last."""
+    history = HISTORY_TABLES[table_name]
+    old = (
+        session.execute(select(history).where(history.c.id == row_id).order_by(history.c.version))
+        .mappings()
+        .all()
+    )
+    current = dict(current_row(session, table_name, row_id)) | {"valid_to": None}
+    return [*old, current]  # type: ignore[list-item]
