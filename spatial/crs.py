@@ -7,6 +7,9 @@ silently to SRID 0 or a guess.
 
 from __future__ import annotations
 
+import re
+import warnings
+from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
@@ -14,6 +17,7 @@ import numpy as np
 import shapely
 from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError as ProjCRSError
+from shapely.geometry.base import BaseGeometry
 
 from landreg.errors import CRSError
 
@@ -158,3 +162,174 @@ def proj4_for(srid: int) -> str:
     if srid in CADASTRAL_PROJ4:
         return CADASTRAL_PROJ4[srid]
     return crs_for(srid).to_proj4()
+
+
+# --- recognising the CRS of delivered files --------------------------------------------------
+
+# Grid parameters (central meridian, scale factor) of the systems cadastral files come in.
+_TM_GRIDS: dict[tuple[float, float], int] = {
+    (105.5, 0.9999): 9209,
+    (105.75, 0.9999): 9210,
+    (105.0, 0.9996): 3405,
+    (111.0, 0.9996): 3406,
+}
+_VN2000_PARAMETERS = tuple(float(value) for value in VN2000_TOWGS84.split(","))
+# Systems a file with no or a wrong CRS is tried in, nearest first.
+CANDIDATE_SRIDS = (9209, 9210, 3405, 3406, 4326, 4756)
+
+
+@dataclass(frozen=True, slots=True)
+class CrsRecognition:
+    """What a file's CRS definition amounts to.
+
+    Attributes
+    ----------
+    srid : int or None
+        The EPSG system whose grid the file's coordinates are in (None if unrecognised).
+    definition : pyproj.CRS
+        The definition to transform the file's coordinates with. It is the file's own when
+        its datum shift differs from the EPSG one (the sign error), since the coordinates
+        were produced with it.
+    towgs84_sign_error : bool
+        The three rotations carry the opposite signs of EPSG:6960 (about 0.56 m off).
+    note : str
+        One sentence for the ingest summary.
+    """
+
+    srid: int | None
+    definition: CRS
+    towgs84_sign_error: bool
+    note: str
+
+
+def recognise_crs(declared: str | CRS) -> CrsRecognition:
+    """Recognise a CRS definition from a ``.prj``, GeoPackage or GeoJSON, EPSG code or not.
+
+    Old VN-2000 ``.prj`` files carry a custom WKT with a TOWGS84 clause and no EPSG code;
+    many carry the rotations with the wrong signs. Both are recognised by their parameters,
+    read from the text itself: PROJ drops the TOWGS84 clause of ESRI-style WKT.
+
+    Parameters
+    ----------
+    declared : str or pyproj.CRS
+        WKT, PROJ string, ``EPSG:xxxx`` or a CRS.
+
+    Returns
+    -------
+    CrsRecognition
+    """
+    try:
+        crs = declared if isinstance(declared, CRS) else CRS.from_user_input(declared)
+    except ProjCRSError:
+        raise CRSError(
+            "the declared CRS cannot be read", field="crs", value=str(declared)[:120]
+        ) from None
+    base = crs.source_crs if crs.is_bound and crs.source_crs is not None else crs
+    srid = _grid_srid(base)
+    if srid is None:
+        return CrsRecognition(None, crs, False, "the declared CRS is not one landreg recognises")
+    towgs84 = _towgs84_in_text(declared) if isinstance(declared, str) else None
+    towgs84 = towgs84 or _towgs84(crs)
+    if towgs84 is None or _same(towgs84, _VN2000_PARAMETERS) or srid in (4326,):
+        return CrsRecognition(srid, _definition(srid), False, f"recognised as EPSG:{srid}")
+    flipped = (
+        *_VN2000_PARAMETERS[:3],
+        *(-v for v in _VN2000_PARAMETERS[3:6]),
+        _VN2000_PARAMETERS[6],
+    )
+    note = f"EPSG:{srid} grid with its own datum shift {towgs84}"
+    if _same(towgs84, flipped):
+        note = (
+            f"EPSG:{srid} grid with the towgs84 rotation signs flipped (about 0.56 m); "
+            "coordinates converted with the file's own parameters"
+        )
+    return CrsRecognition(srid, _with_towgs84(srid, towgs84), _same(towgs84, flipped), note)
+
+
+def _with_towgs84(srid: int, values: tuple[float, ...]) -> CRS:
+    """The grid of ``srid`` with the given VN-2000 → WGS 84 parameters."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # PROJ strings drop names, not parameters
+        base = CADASTRAL_PROJ4.get(srid) or _definition(srid).to_proj4()
+    base = re.sub(r"\+towgs84=\S+|\+type=crs", "", base)
+    return CRS.from_proj4(f"{base} +towgs84={','.join(repr(v) for v in values)}")
+
+
+def _towgs84_in_text(text: str) -> tuple[float, ...] | None:
+    match = re.search(r"TOWGS84\[([^\]]+)\]", text, flags=re.IGNORECASE)
+    if not match:
+        return None
+    try:
+        values = tuple(float(part) for part in match.group(1).split(","))
+    except ValueError:
+        return None
+    return values if len(values) == 7 else None
+
+
+def _towgs84(crs: CRS) -> tuple[float, ...] | None:
+    if not crs.is_bound:
+        return None
+    parameters = crs.to_json_dict().get("transformation", {}).get("parameters", [])
+    values = tuple(float(p["value"]) for p in parameters)
+    return values if len(values) == 7 else None
+
+
+def _grid_srid(crs: CRS) -> int | None:
+    code = crs.to_epsg(min_confidence=70)
+    if code in _TM_GRIDS.values() or code in (4326, 4756):
+        return code
+    if crs.is_geographic:
+        return 4326 if code == 4326 else (4756 if "2000" in crs.name else code)
+    operation = crs.coordinate_operation
+    if operation is None or "Transverse Mercator" not in operation.method_name:
+        return code
+    values = {p.name: p.value for p in operation.params}
+    if values.get("False easting") != 500000 or values.get("Latitude of natural origin") != 0:
+        return code
+    grid = (
+        round(float(values.get("Longitude of natural origin", 0)), 6),
+        round(float(values.get("Scale factor at natural origin", 0)), 6),
+    )
+    return _TM_GRIDS.get(grid, code)
+
+
+def _same(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
+    """Equal Helmert parameters, allowing for files that round them to 9 digits."""
+    limits = (1e-3, 1e-3, 1e-3, 1e-7, 1e-7, 1e-7, 1e-6)
+    return len(a) == len(b) == 7 and all(
+        abs(x - y) <= limit for x, y, limit in zip(a, b, limits, strict=True)
+    )
+
+
+def candidate_srids(
+    bounds: tuple[float, float, float, float],
+    expected: BaseGeometry,
+    expected_srid: int,
+    *,
+    tolerance: float = 2_000.0,
+) -> list[int]:
+    """The candidate CRSs in which a layer's extent lands on its expected area, best first.
+
+    Parameters
+    ----------
+    bounds : tuple of float
+        ``(minx, miny, maxx, maxy)`` of the layer in its file coordinates.
+    expected : shapely geometry
+        Where the layer should be (its commune, or the province), in ``expected_srid``.
+    expected_srid : int
+        CRS of ``expected``.
+    tolerance : float
+        How far (in ``expected_srid`` units) the layer's centre may lie outside ``expected``.
+    """
+    centre = shapely.Point((bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2)
+    found = []
+    for srid in CANDIDATE_SRIDS:
+        geographic = crs_for(srid).is_geographic
+        if geographic != (abs(centre.x) <= 180 and abs(centre.y) <= 90):
+            continue
+        moved = reproject(centre, srid, expected_srid)
+        if not moved.is_empty and np.isfinite(moved.x):
+            distance = expected.distance(moved)
+            if distance <= tolerance:
+                found.append((distance, srid))
+    return [srid for _, srid in sorted(found)]
