@@ -28,8 +28,8 @@ class ParcelOut(BaseModel):
     id: int
     key: str = Field(examples=["25459-12-345"])
     commune_code: str
-    map_sheet: int
-    parcel_number: int
+    map_sheet: int | None
+    parcel_number: int | None
     old_map_sheet: int | None
     old_parcel_number: int | None
     legal_area: float | None = Field(description="area on the certificate, m²")
@@ -51,10 +51,10 @@ class ParcelOut(BaseModel):
             geometry = shapely.geometry.mapping(shown)
         return cls(
             id=parcel.id or 0,
-            key=str(parcel.key),
-            commune_code=parcel.key.commune_code,
-            map_sheet=parcel.key.map_sheet,
-            parcel_number=parcel.key.parcel_number,
+            key=parcel.reference,
+            commune_code=parcel.commune_code,
+            map_sheet=parcel.map_sheet,
+            parcel_number=parcel.parcel_number,
             old_map_sheet=parcel.old_map_sheet,
             old_parcel_number=parcel.old_parcel_number,
             legal_area=parcel.legal_area,

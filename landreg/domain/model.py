@@ -18,6 +18,31 @@ from shapely.geometry.base import BaseGeometry
 from landreg.domain.identifiers import CertificateSerial, IdentityNumber, ParcelKey
 
 
+@dataclass(frozen=True, slots=True)
+class SourceRef:
+    """Where a record version came from (provenance).
+
+    Attributes
+    ----------
+    name : str
+        The source, stable across deliveries (``map:25459``, ``register:tay_ninh_cu``).
+    key : str
+        The record's identity within the source (an OBJECTID, a row's key).
+    batch_id : int or None
+        The ingest batch that delivered this version.
+    row : str or None
+        Row or feature number in the delivered file.
+    record_hash : str or None
+        SHA-256 of the record's values, to tell unchanged records from changed ones.
+    """
+
+    name: str
+    key: str
+    batch_id: int | None = None
+    row: str | None = None
+    record_hash: str | None = None
+
+
 class PartyKind(StrEnum):
     """Who can hold a right ("chủ sử dụng")."""
 
@@ -58,8 +83,11 @@ class Parcel:
 
     Parameters
     ----------
-    key : ParcelKey
-        Commune, map sheet and parcel number.
+    commune_code : str
+        Five-digit commune or ward code.
+    map_sheet, parcel_number : int or None
+        Map sheet and parcel number; None where the source lacks them (the parcel then has a
+        provisional reference and a finding says so).
     geometry : shapely.MultiPolygon or None
         Boundary in the register's cadastral CRS; None for register rows with no map parcel.
     legal_area : float or None
@@ -72,11 +100,21 @@ class Parcel:
         Numbers before the last re-survey, which citizens still quote.
     source_srid : int or None
         CRS the geometry was delivered in (the province has maps in two TM-3 zones).
-    id, version, valid_from :
+    source : SourceRef or None
+        Where this version came from: source, record key in it, batch and row.
+    map_area : float or None
+        Area written in the map's attribute table, m².
+    land_use_text : str or None
+        Land use exactly as the source wrote it (legacy codes, folk terms).
+    parent_ref : str or None
+        The parcel it was split from or merged out of, as the source wrote it.
+    id, version, valid_from, valid_to :
         Identity and lifespan, set by the register.
     """
 
-    key: ParcelKey
+    commune_code: str
+    map_sheet: int | None
+    parcel_number: int | None
     geometry: BaseGeometry | None = None
     legal_area: float | None = None
     land_use_code: str | None = None
@@ -84,10 +122,29 @@ class Parcel:
     old_map_sheet: int | None = None
     old_parcel_number: int | None = None
     source_srid: int | None = None
+    source: SourceRef | None = None
+    map_area: float | None = None
+    land_use_text: str | None = None
+    parent_ref: str | None = None
     id: int | None = None
     version: int = 1
     valid_from: datetime | None = None
     valid_to: datetime | None = None
+
+    @property
+    def key(self) -> ParcelKey | None:
+        """The full key, or None while the sheet or parcel number is missing."""
+        if self.map_sheet is None or self.parcel_number is None:
+            return None
+        return ParcelKey(self.commune_code, self.map_sheet, self.parcel_number)
+
+    @property
+    def reference(self) -> str:
+        """The key as text, or a provisional reference ``P:<commune>:<source key>``."""
+        key = self.key
+        if key is not None:
+            return str(key)
+        return f"P:{self.commune_code}:{self.source.key if self.source else self.id}"
 
     @property
     def measured_area(self) -> float | None:

@@ -63,7 +63,9 @@ def build_parcel(data: ParcelInput, cadastral_srid: int) -> Parcel:
         crs_for(data.srid)
         geometry = to_multipolygon(reproject(data.geometry, data.srid, cadastral_srid))
     return Parcel(
-        key=key,
+        commune_code=key.commune_code,
+        map_sheet=key.map_sheet,
+        parcel_number=key.parcel_number,
         geometry=geometry,
         legal_area=data.legal_area,
         land_use_code=land_use,
@@ -108,9 +110,9 @@ def change_parcel(
     """
     before = uow.parcels.get(parcel_id)
     merged = {
-        "commune_code": before.key.commune_code,
-        "map_sheet": before.key.map_sheet,
-        "parcel_number": before.key.parcel_number,
+        "commune_code": before.commune_code,
+        "map_sheet": before.map_sheet,
+        "parcel_number": before.parcel_number,
         "geometry": before.geometry,
         "srid": uow.database.cadastral_srid,
         "legal_area": before.legal_area,
@@ -158,7 +160,7 @@ def parcels_at_point(uow: UnitOfWork, x: float, y: float, srid: int = 4326) -> l
 
 def _summary(parcel: Parcel) -> dict[str, Any]:
     data = audit_summary(parcel)
-    data["key"] = str(parcel.key)
+    data["key"] = parcel.reference
     data["measured_area"] = parcel.measured_area
     return data
 

@@ -15,7 +15,7 @@ from geoalchemy2.shape import from_shape, to_shape
 
 from landreg.clock import utcnow
 from landreg.domain.identifiers import ParcelKey
-from landreg.domain.model import Parcel, Party, PartyKind, Right, RightKind
+from landreg.domain.model import Parcel, Party, PartyKind, Right, RightKind, SourceRef
 from landreg.store import versioning
 from landreg.store.tables import AuditRow, ParcelRow, PartyRow, RightRow
 
@@ -95,7 +95,7 @@ class ParcelRepository(_VersionedRepository[Parcel]):
         super().__init__(session)
         self.srid = cadastral_srid
 
-    def add(self, parcel: Parcel, *, actor: str, batch_id: int | None = None) -> int:
+    def add(self, parcel: Parcel, *, actor: str) -> int:
         """Store a new parcel; return its id."""
         return self._add_row(
             ParcelRow(
@@ -103,7 +103,6 @@ class ParcelRepository(_VersionedRepository[Parcel]):
                 version=1,
                 valid_from=parcel.valid_from or utcnow(),
                 changed_by=actor,
-                source_batch_id=batch_id,
             )
         )
 
@@ -163,7 +162,9 @@ class ParcelRepository(_VersionedRepository[Parcel]):
     def _from_row(self, row: RowMapping | dict[str, Any]) -> Parcel:
         geometry = row["geom"]
         return Parcel(
-            key=ParcelKey(row["commune_code"], row["map_sheet"], row["parcel_number"]),
+            commune_code=row["commune_code"],
+            map_sheet=row["map_sheet"],
+            parcel_number=row["parcel_number"],
             geometry=None if geometry is None else to_shape(geometry),
             legal_area=row["legal_area"],
             land_use_code=row["land_use_code"],
@@ -171,6 +172,10 @@ class ParcelRepository(_VersionedRepository[Parcel]):
             old_map_sheet=row["old_map_sheet"],
             old_parcel_number=row["old_parcel_number"],
             source_srid=row["source_srid"],
+            source=_source_from_row(row),
+            map_area=row["map_area"],
+            land_use_text=row["land_use_text"],
+            parent_ref=row["parent_ref"],
             id=row["id"],
             version=row["version"],
             valid_from=row["valid_from"],
@@ -309,11 +314,40 @@ def _point(x: float, y: float, srid: int, target_srid: int) -> Any:
     return point if srid == target_srid else func.ST_Transform(point, target_srid)
 
 
+def _source_from_row(row: RowMapping | dict[str, Any]) -> SourceRef | None:
+    if row["source_name"] is None:
+        return None
+    return SourceRef(
+        row["source_name"],
+        row["source_key"],
+        row["source_batch_id"],
+        row["source_row"],
+        row["record_hash"],
+    )
+
+
+def source_columns(source: SourceRef | None) -> dict[str, Any]:
+    """Provenance columns of a record version."""
+    if source is None:
+        return {"source_name": None, "source_key": None, "source_row": None, "record_hash": None}
+    return {
+        "source_name": source.name,
+        "source_key": source.key,
+        "source_row": source.row,
+        "record_hash": source.record_hash,
+        "source_batch_id": source.batch_id,
+    }
+
+
 def _parcel_columns(parcel: Parcel, srid: int) -> dict[str, Any]:
     return {
-        "commune_code": parcel.key.commune_code,
-        "map_sheet": parcel.key.map_sheet,
-        "parcel_number": parcel.key.parcel_number,
+        **source_columns(parcel.source),
+        "commune_code": parcel.commune_code,
+        "map_sheet": parcel.map_sheet,
+        "parcel_number": parcel.parcel_number,
+        "map_area": parcel.map_area,
+        "land_use_text": parcel.land_use_text,
+        "parent_ref": parcel.parent_ref,
         "old_map_sheet": parcel.old_map_sheet,
         "old_parcel_number": parcel.old_parcel_number,
         "legal_area": parcel.legal_area,

@@ -66,6 +66,15 @@ class Versioned:
     source_batch_id: Mapped[int | None] = mapped_column(Integer, index=True)
 
 
+class FromSource:
+    """Provenance of a record taken in from a source file: which source, record, batch, row."""
+
+    source_name: Mapped[str | None] = mapped_column(String(120))
+    source_key: Mapped[str | None] = mapped_column(String(120))
+    source_row: Mapped[str | None] = mapped_column(String(40))
+    record_hash: Mapped[str | None] = mapped_column(String(64))
+
+
 class RegisterMeta(Base):
     """Facts about this database fixed at creation (cadastral SRID, province code)."""
 
@@ -97,6 +106,7 @@ class SourceBatchRow(Base):
     __tablename__ = "source_batch"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(20), nullable=False)
+    source_name: Mapped[str] = mapped_column(String(120), nullable=False, index=True)
     file_name: Mapped[str] = mapped_column(Text, nullable=False)
     size_bytes: Mapped[int] = mapped_column(Integer, nullable=False)
     sha256: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
@@ -109,19 +119,7 @@ class SourceBatchRow(Base):
     started_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime)
     counts: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
-
-
-class SourceRecordRow(Base):
-    """One row or feature of a source file, and the register record it became."""
-
-    __tablename__ = "source_record"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    batch_id: Mapped[int] = mapped_column(ForeignKey("source_batch.id"), nullable=False, index=True)
-    row_ref: Mapped[str] = mapped_column(String(80), nullable=False)
-    record_hash: Mapped[str] = mapped_column(String(64), nullable=False)
-    entity_type: Mapped[str | None] = mapped_column(String(30))
-    entity_id: Mapped[int | None] = mapped_column(Integer)
-    raw: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    warnings: Mapped[list[Any] | None] = mapped_column(JSONType)
 
 
 class QuarantineRow(Base):
@@ -137,23 +135,69 @@ class QuarantineRow(Base):
     raw: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
 
 
-class ParcelRow(Versioned, Base):
-    """Current version of each parcel ("thửa đất")."""
+class ParcelRow(Versioned, FromSource, Base):
+    """Current version of each parcel ("thửa đất"); sheet and number may be missing in sources."""
 
     __tablename__ = "parcel"
-    __table_args__ = (Index(None, "commune_code", "map_sheet", "parcel_number"),)
+    __table_args__ = (
+        Index(None, "commune_code", "map_sheet", "parcel_number"),
+        Index(None, "source_name", "source_key"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     commune_code: Mapped[str] = mapped_column(ForeignKey("admin_unit.code"), nullable=False)
-    map_sheet: Mapped[int] = mapped_column(Integer, nullable=False)
-    parcel_number: Mapped[int] = mapped_column(Integer, nullable=False)
+    map_sheet: Mapped[int | None] = mapped_column(Integer)
+    parcel_number: Mapped[int | None] = mapped_column(Integer)
     old_map_sheet: Mapped[int | None] = mapped_column(Integer)
     old_parcel_number: Mapped[int | None] = mapped_column(Integer)
     legal_area: Mapped[float | None] = mapped_column(Float)
     measured_area: Mapped[float | None] = mapped_column(Float)
     land_use_code: Mapped[str | None] = mapped_column(String(10))
+    land_use_text: Mapped[str | None] = mapped_column(String(60))
+    map_area: Mapped[float | None] = mapped_column(Float)
+    parent_ref: Mapped[str | None] = mapped_column(String(60))
     address: Mapped[str | None] = mapped_column(Text)
     source_srid: Mapped[int | None] = mapped_column(Integer)
     geom = mapped_column(_multipolygon())
+
+
+class RegisterEntryRow(Versioned, FromSource, Base):
+    """A row of the land register ("sổ địa chính"): one parcel and one holder, as written.
+
+    Numbers and codes are kept as written next to their parsed values, so that reconciling
+    can tell a typo from a disagreement.
+    """
+
+    __tablename__ = "register_entry"
+    __table_args__ = (
+        Index(None, "commune_code", "map_sheet", "parcel_number"),
+        Index(None, "source_name", "source_key"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    commune_code: Mapped[str | None] = mapped_column(String(10))
+    map_sheet: Mapped[int | None] = mapped_column(Integer)
+    parcel_number: Mapped[int | None] = mapped_column(Integer)
+    map_sheet_text: Mapped[str | None] = mapped_column(String(20))
+    parcel_number_text: Mapped[str | None] = mapped_column(String(20))
+    old_map_sheet: Mapped[int | None] = mapped_column(Integer)
+    old_parcel_number: Mapped[int | None] = mapped_column(Integer)
+    legal_area: Mapped[float | None] = mapped_column(Float)
+    land_use_text: Mapped[str | None] = mapped_column(String(60))
+    land_use_code: Mapped[str | None] = mapped_column(String(10))
+    term_text: Mapped[str | None] = mapped_column(String(60))
+    holder_name: Mapped[str | None] = mapped_column(String(200))
+    holder_kind: Mapped[str | None] = mapped_column(String(40))
+    identity_number: Mapped[str | None] = mapped_column(String(20), index=True)
+    birth_year: Mapped[int | None] = mapped_column(Integer)
+    tax_code: Mapped[str | None] = mapped_column(String(20))
+    address: Mapped[str | None] = mapped_column(Text)
+    share_percent: Mapped[float | None] = mapped_column(Float)
+    certificate_serial: Mapped[str | None] = mapped_column(String(20), index=True)
+    book_entry: Mapped[str | None] = mapped_column(String(40))
+    issued_on: Mapped[datetime | None] = mapped_column(Date)
+    mortgage_holder: Mapped[str | None] = mapped_column(String(200))
+    mortgage_on: Mapped[datetime | None] = mapped_column(Date)
+    seizure_text: Mapped[str | None] = mapped_column(Text)
+    parent_ref: Mapped[str | None] = mapped_column(String(60))
 
 
 class ParcelLineageRow(Base):
@@ -229,7 +273,7 @@ class RestrictionRow(Versioned, Base):
     reference: Mapped[str | None] = mapped_column(String(80))
 
 
-class DossierRow(Base):
+class DossierRow(FromSource, Base):
     """An application at the one-stop shop, with the parcel reference as written on the form."""
 
     __tablename__ = "dossier"
@@ -351,6 +395,6 @@ def history_table(current: Table) -> Table:
 
 VERSIONED_TABLES = {
     row.__tablename__: Base.metadata.tables[row.__tablename__]
-    for row in (ParcelRow, PartyRow, RightRow, CertificateRow, RestrictionRow)
+    for row in (ParcelRow, RegisterEntryRow, PartyRow, RightRow, CertificateRow, RestrictionRow)
 }
 HISTORY_TABLES = {name: history_table(table) for name, table in VERSIONED_TABLES.items()}

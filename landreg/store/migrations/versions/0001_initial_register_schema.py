@@ -122,6 +122,10 @@ def upgrade() -> None:
         sa.Column("finished_at", sa.DateTime(), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("source_batch_id", sa.Integer(), nullable=True),
+        sa.Column("source_name", sa.String(length=120), nullable=True),
+        sa.Column("source_key", sa.String(length=120), nullable=True),
+        sa.Column("source_row", sa.String(length=40), nullable=True),
+        sa.Column("record_hash", sa.String(length=64), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_dossier")),
         sa.UniqueConstraint("code", name=op.f("uq_dossier_code")),
     )
@@ -218,6 +222,9 @@ def upgrade() -> None:
         sa.Column("legal_area", sa.Float(), nullable=True),
         sa.Column("measured_area", sa.Float(), nullable=True),
         sa.Column("land_use_code", sa.String(length=10), nullable=True),
+        sa.Column("land_use_text", sa.String(length=60), nullable=True),
+        sa.Column("map_area", sa.Float(), nullable=True),
+        sa.Column("parent_ref", sa.String(length=60), nullable=True),
         sa.Column("address", sa.Text(), nullable=True),
         sa.Column("source_srid", sa.Integer(), nullable=True),
         sa.Column(
@@ -236,6 +243,10 @@ def upgrade() -> None:
         sa.Column("valid_from", sa.DateTime(), nullable=True),
         sa.Column("changed_by", sa.String(length=120), nullable=True),
         sa.Column("source_batch_id", sa.Integer(), nullable=True),
+        sa.Column("source_name", sa.String(length=120), nullable=True),
+        sa.Column("source_key", sa.String(length=120), nullable=True),
+        sa.Column("source_row", sa.String(length=40), nullable=True),
+        sa.Column("record_hash", sa.String(length=64), nullable=True),
         sa.Column("valid_to", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("history_id", name=op.f("pk_parcel_history")),
     )
@@ -288,6 +299,120 @@ def upgrade() -> None:
         "ix_party_history_id_valid", "party_history", ["id", "valid_from"], unique=False
     )
     op.create_table(
+        "register_entry",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("commune_code", sa.String(length=10), nullable=True),
+        sa.Column("map_sheet", sa.Integer(), nullable=True),
+        sa.Column("parcel_number", sa.Integer(), nullable=True),
+        sa.Column("map_sheet_text", sa.String(length=20), nullable=True),
+        sa.Column("parcel_number_text", sa.String(length=20), nullable=True),
+        sa.Column("old_map_sheet", sa.Integer(), nullable=True),
+        sa.Column("old_parcel_number", sa.Integer(), nullable=True),
+        sa.Column("legal_area", sa.Float(), nullable=True),
+        sa.Column("land_use_text", sa.String(length=60), nullable=True),
+        sa.Column("land_use_code", sa.String(length=10), nullable=True),
+        sa.Column("term_text", sa.String(length=60), nullable=True),
+        sa.Column("holder_name", sa.String(length=200), nullable=True),
+        sa.Column("holder_kind", sa.String(length=40), nullable=True),
+        sa.Column("identity_number", sa.String(length=20), nullable=True),
+        sa.Column("birth_year", sa.Integer(), nullable=True),
+        sa.Column("tax_code", sa.String(length=20), nullable=True),
+        sa.Column("address", sa.Text(), nullable=True),
+        sa.Column("share_percent", sa.Float(), nullable=True),
+        sa.Column("certificate_serial", sa.String(length=20), nullable=True),
+        sa.Column("book_entry", sa.String(length=40), nullable=True),
+        sa.Column("issued_on", sa.Date(), nullable=True),
+        sa.Column("mortgage_holder", sa.String(length=200), nullable=True),
+        sa.Column("mortgage_on", sa.Date(), nullable=True),
+        sa.Column("seizure_text", sa.Text(), nullable=True),
+        sa.Column("parent_ref", sa.String(length=60), nullable=True),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("valid_from", sa.DateTime(), nullable=False),
+        sa.Column("changed_by", sa.String(length=120), nullable=True),
+        sa.Column("source_batch_id", sa.Integer(), nullable=True),
+        sa.Column("source_name", sa.String(length=120), nullable=True),
+        sa.Column("source_key", sa.String(length=120), nullable=True),
+        sa.Column("source_row", sa.String(length=40), nullable=True),
+        sa.Column("record_hash", sa.String(length=64), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_register_entry")),
+    )
+    op.create_index(
+        op.f("ix_register_entry_certificate_serial"),
+        "register_entry",
+        ["certificate_serial"],
+        unique=False,
+    )
+    op.create_index(
+        op.f("ix_register_entry_commune_code_map_sheet_parcel_number"),
+        "register_entry",
+        ["commune_code", "map_sheet", "parcel_number"],
+        unique=False,
+    )
+    op.create_index(
+        op.f("ix_register_entry_identity_number"),
+        "register_entry",
+        ["identity_number"],
+        unique=False,
+    )
+    op.create_index(
+        op.f("ix_register_entry_source_batch_id"),
+        "register_entry",
+        ["source_batch_id"],
+        unique=False,
+    )
+    op.create_index(
+        op.f("ix_register_entry_source_name_source_key"),
+        "register_entry",
+        ["source_name", "source_key"],
+        unique=False,
+    )
+    op.create_table(
+        "register_entry_history",
+        sa.Column("history_id", sa.Integer(), nullable=False),
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("commune_code", sa.String(length=10), nullable=True),
+        sa.Column("map_sheet", sa.Integer(), nullable=True),
+        sa.Column("parcel_number", sa.Integer(), nullable=True),
+        sa.Column("map_sheet_text", sa.String(length=20), nullable=True),
+        sa.Column("parcel_number_text", sa.String(length=20), nullable=True),
+        sa.Column("old_map_sheet", sa.Integer(), nullable=True),
+        sa.Column("old_parcel_number", sa.Integer(), nullable=True),
+        sa.Column("legal_area", sa.Float(), nullable=True),
+        sa.Column("land_use_text", sa.String(length=60), nullable=True),
+        sa.Column("land_use_code", sa.String(length=10), nullable=True),
+        sa.Column("term_text", sa.String(length=60), nullable=True),
+        sa.Column("holder_name", sa.String(length=200), nullable=True),
+        sa.Column("holder_kind", sa.String(length=40), nullable=True),
+        sa.Column("identity_number", sa.String(length=20), nullable=True),
+        sa.Column("birth_year", sa.Integer(), nullable=True),
+        sa.Column("tax_code", sa.String(length=20), nullable=True),
+        sa.Column("address", sa.Text(), nullable=True),
+        sa.Column("share_percent", sa.Float(), nullable=True),
+        sa.Column("certificate_serial", sa.String(length=20), nullable=True),
+        sa.Column("book_entry", sa.String(length=40), nullable=True),
+        sa.Column("issued_on", sa.Date(), nullable=True),
+        sa.Column("mortgage_holder", sa.String(length=200), nullable=True),
+        sa.Column("mortgage_on", sa.Date(), nullable=True),
+        sa.Column("seizure_text", sa.Text(), nullable=True),
+        sa.Column("parent_ref", sa.String(length=60), nullable=True),
+        sa.Column("version", sa.Integer(), nullable=True),
+        sa.Column("valid_from", sa.DateTime(), nullable=True),
+        sa.Column("changed_by", sa.String(length=120), nullable=True),
+        sa.Column("source_batch_id", sa.Integer(), nullable=True),
+        sa.Column("source_name", sa.String(length=120), nullable=True),
+        sa.Column("source_key", sa.String(length=120), nullable=True),
+        sa.Column("source_row", sa.String(length=40), nullable=True),
+        sa.Column("record_hash", sa.String(length=64), nullable=True),
+        sa.Column("valid_to", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("history_id", name=op.f("pk_register_entry_history")),
+    )
+    op.create_index(
+        "ix_register_entry_history_id_valid",
+        "register_entry_history",
+        ["id", "valid_from"],
+        unique=False,
+    )
+    op.create_table(
         "register_meta",
         sa.Column("key", sa.String(length=60), nullable=False),
         sa.Column("value", sa.Text(), nullable=False),
@@ -317,6 +442,7 @@ def upgrade() -> None:
         "source_batch",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("source_name", sa.String(length=120), nullable=False),
         sa.Column("file_name", sa.Text(), nullable=False),
         sa.Column("size_bytes", sa.Integer(), nullable=False),
         sa.Column("sha256", sa.String(length=64), nullable=False),
@@ -333,9 +459,17 @@ def upgrade() -> None:
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
             nullable=True,
         ),
+        sa.Column(
+            "warnings",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=True,
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_source_batch")),
     )
     op.create_index(op.f("ix_source_batch_sha256"), "source_batch", ["sha256"], unique=False)
+    op.create_index(
+        op.f("ix_source_batch_source_name"), "source_batch", ["source_name"], unique=False
+    )
     op.create_table(
         "dossier_document",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -371,13 +505,16 @@ def upgrade() -> None:
         "parcel",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("commune_code", sa.String(length=10), nullable=False),
-        sa.Column("map_sheet", sa.Integer(), nullable=False),
-        sa.Column("parcel_number", sa.Integer(), nullable=False),
+        sa.Column("map_sheet", sa.Integer(), nullable=True),
+        sa.Column("parcel_number", sa.Integer(), nullable=True),
         sa.Column("old_map_sheet", sa.Integer(), nullable=True),
         sa.Column("old_parcel_number", sa.Integer(), nullable=True),
         sa.Column("legal_area", sa.Float(), nullable=True),
         sa.Column("measured_area", sa.Float(), nullable=True),
         sa.Column("land_use_code", sa.String(length=10), nullable=True),
+        sa.Column("land_use_text", sa.String(length=60), nullable=True),
+        sa.Column("map_area", sa.Float(), nullable=True),
+        sa.Column("parent_ref", sa.String(length=60), nullable=True),
         sa.Column("address", sa.Text(), nullable=True),
         sa.Column("source_srid", sa.Integer(), nullable=True),
         sa.Column(
@@ -396,6 +533,10 @@ def upgrade() -> None:
         sa.Column("valid_from", sa.DateTime(), nullable=False),
         sa.Column("changed_by", sa.String(length=120), nullable=True),
         sa.Column("source_batch_id", sa.Integer(), nullable=True),
+        sa.Column("source_name", sa.String(length=120), nullable=True),
+        sa.Column("source_key", sa.String(length=120), nullable=True),
+        sa.Column("source_row", sa.String(length=40), nullable=True),
+        sa.Column("record_hash", sa.String(length=64), nullable=True),
         sa.ForeignKeyConstraint(
             ["commune_code"], ["admin_unit.code"], name=op.f("fk_parcel_commune_code_admin_unit")
         ),
@@ -416,6 +557,12 @@ def upgrade() -> None:
         unique=False,
     )
     op.create_index(op.f("ix_parcel_source_batch_id"), "parcel", ["source_batch_id"], unique=False)
+    op.create_index(
+        op.f("ix_parcel_source_name_source_key"),
+        "parcel",
+        ["source_name", "source_key"],
+        unique=False,
+    )
     op.create_table(
         "party_member",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -451,25 +598,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_quarantine")),
     )
     op.create_index(op.f("ix_quarantine_batch_id"), "quarantine", ["batch_id"], unique=False)
-    op.create_table(
-        "source_record",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("batch_id", sa.Integer(), nullable=False),
-        sa.Column("row_ref", sa.String(length=80), nullable=False),
-        sa.Column("record_hash", sa.String(length=64), nullable=False),
-        sa.Column("entity_type", sa.String(length=30), nullable=True),
-        sa.Column("entity_id", sa.Integer(), nullable=True),
-        sa.Column(
-            "raw",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-            nullable=True,
-        ),
-        sa.ForeignKeyConstraint(
-            ["batch_id"], ["source_batch.id"], name=op.f("fk_source_record_batch_id_source_batch")
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_source_record")),
-    )
-    op.create_index(op.f("ix_source_record_batch_id"), "source_record", ["batch_id"], unique=False)
     op.create_table(
         "certificate",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -618,13 +746,12 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_certificate_serial"), table_name="certificate")
     op.drop_index(op.f("ix_certificate_parcel_id"), table_name="certificate")
     op.drop_table("certificate")
-    op.drop_index(op.f("ix_source_record_batch_id"), table_name="source_record")
-    op.drop_table("source_record")
     op.drop_index(op.f("ix_quarantine_batch_id"), table_name="quarantine")
     op.drop_table("quarantine")
     op.drop_index(op.f("ix_party_member_member_id"), table_name="party_member")
     op.drop_index(op.f("ix_party_member_group_id"), table_name="party_member")
     op.drop_table("party_member")
+    op.drop_index(op.f("ix_parcel_source_name_source_key"), table_name="parcel")
     op.drop_index(op.f("ix_parcel_source_batch_id"), table_name="parcel")
     op.drop_index(op.f("ix_parcel_commune_code_map_sheet_parcel_number"), table_name="parcel")
     op.drop_geospatial_index(
@@ -635,11 +762,22 @@ def downgrade() -> None:
     op.drop_table("dossier_event")
     op.drop_index(op.f("ix_dossier_document_dossier_id"), table_name="dossier_document")
     op.drop_table("dossier_document")
+    op.drop_index(op.f("ix_source_batch_source_name"), table_name="source_batch")
     op.drop_index(op.f("ix_source_batch_sha256"), table_name="source_batch")
     op.drop_table("source_batch")
     op.drop_index("ix_restriction_history_id_valid", table_name="restriction_history")
     op.drop_table("restriction_history")
     op.drop_table("register_meta")
+    op.drop_index("ix_register_entry_history_id_valid", table_name="register_entry_history")
+    op.drop_table("register_entry_history")
+    op.drop_index(op.f("ix_register_entry_source_name_source_key"), table_name="register_entry")
+    op.drop_index(op.f("ix_register_entry_source_batch_id"), table_name="register_entry")
+    op.drop_index(op.f("ix_register_entry_identity_number"), table_name="register_entry")
+    op.drop_index(
+        op.f("ix_register_entry_commune_code_map_sheet_parcel_number"), table_name="register_entry"
+    )
+    op.drop_index(op.f("ix_register_entry_certificate_serial"), table_name="register_entry")
+    op.drop_table("register_entry")
     op.drop_index("ix_party_history_id_valid", table_name="party_history")
     op.drop_table("party_history")
     op.drop_index(op.f("ix_party_source_batch_id"), table_name="party")
