@@ -26,6 +26,10 @@ db_app = typer.Typer(
     help="Create, upgrade and describe the register database.", no_args_is_help=True
 )
 app.add_typer(db_app, name="db")
+sample_app = typer.Typer(
+    help="The sample data set: a province out of sync, with ground truth.", no_args_is_help=True
+)
+app.add_typer(sample_app, name="sample")
 console = Console()
 errors = Console(stderr=True)
 
@@ -94,6 +98,115 @@ def print_info(database: RegisterDatabase) -> None:
     console.print(table)
     if info["schema_revision"] != info["schema_head"]:
         console.print("[yellow]the schema is not current: run `landreg db upgrade`[/]")
+
+
+@sample_app.command("generate")
+@run
+def sample_generate(
+    out: Annotated[Path, typer.Option(help="directory to write the data set to")],
+    parcels: Annotated[int, typer.Option(min=200, help="how many parcels")] = 3000,
+    seed: Annotated[int, typer.Option(help="random seed; the same seed gives the same bytes")] = (
+        20251127
+    ),
+) -> None:
+    """Generate a sample province: map layers, registers, dossiers, rasters, ground truth."""
+    from sample_data.generator import generate
+
+    summary = generate(out, parcels=parcels, seed=seed, progress=True)
+    console.print(summary)
+
+
+INGEST_HELP = """Take a source file into the register (or every file under a folder, with --all).
+
+Map layers (GeoPackage, Shapefile, GeoJSON, DXF, DGN), registers (CSV, XLSX) and dossier
+exports (CSV, JSON) are read with a mapping profile: a TOML file naming the source's fields.
+Shipped profiles cover the province's sources and are chosen from the fields; for other
+field names write a profile and pass it with --profile my_profile.toml, e.g.
+
+\b
+    name = "map_my_district"
+    kind = "map"
+    source_key = ["OBJECTID"]
+    [fields]
+    commune_code = "MA_XA"
+    map_sheet = "TO_BD"
+    parcel_number = "THUA"
+
+Ingesting the same file again changes nothing; a newer version is compared record by record.
+Rows that cannot be read are quarantined with the reason; a file that cannot be read changes
+nothing.
+"""
+
+
+@app.command("ingest", help=INGEST_HELP)
+@run
+def ingest(
+    path: Annotated[Path, typer.Argument(help="a file, or a folder with --all")],
+    kind: Annotated[str | None, typer.Option(help="map, register, dossiers or admin")] = None,
+    layer: Annotated[str | None, typer.Option(help="only this layer of a multi-layer file")] = (
+        None
+    ),
+    profile: Annotated[str | None, typer.Option(help="a shipped profile's name or a .toml")] = (
+        None
+    ),
+    crs: Annotated[str | None, typer.Option(help="confirm the CRS: EPSG code or name")] = None,
+    commune: Annotated[str | None, typer.Option(help="commune code the file covers")] = None,
+    source: Annotated[str | None, typer.Option(help="name of the source across deliveries")] = (
+        None
+    ),
+    all_files: Annotated[bool, typer.Option("--all", help="every file under the folder")] = False,
+) -> None:
+    from ingest.pipeline import IngestOptions, files_to_ingest, ingest_path
+
+    settings = Settings()
+    database = _database(settings)
+    options = IngestOptions(
+        kind=kind,
+        layer=layer,
+        profile=profile,
+        crs=crs,
+        commune=commune,
+        source=source,
+        actor=settings.cadastre.actor,
+    )
+    if not all_files:
+        print_results(path, ingest_path(database, path, options, say=_say))
+        return
+    failed = 0
+    for one in files_to_ingest(path):
+        try:  # each file is atomic; one that is stopped does not stop the others
+            print_results(one, ingest_path(database, one, options, say=_say))
+        except LandRegError as error:
+            failed += 1
+            where = f" [{error.field}]" if error.field else ""
+            errors.print(f"[bold red]stopped[/] {one}{where}: {error.detail}")
+    if failed:
+        errors.print(f"{failed} file(s) stopped; nothing of them was stored")
+        raise typer.Exit(code=2)
+
+
+def _say(text: str) -> None:
+    console.print(f"  {text}")
+
+
+def print_results(path: Path, results: list[Any]) -> None:
+    """One line per batch: what was read, added, changed, removed and quarantined."""
+    for result in results:
+        if result.status == "unchanged":
+            console.print(
+                f"[dim]{path}: {result.source_name} unchanged (already ingested as "
+                f"batch {result.batch_id})[/]"
+            )
+            continue
+        console.print(
+            f"{path}: {result.source_name}: read {result.rows_read}, added {result.added}, "
+            f"changed {result.changed}, removed {result.removed}, unchanged {result.unchanged}, "
+            f"quarantined {result.quarantined}"
+        )
+        for reason, count in result.by_reason.items():
+            console.print(f"    quarantined {count}: {reason}")
+        for warning in result.warnings:
+            console.print(f"    [yellow]note[/]: {warning}")
 
 
 @app.command("serve")

@@ -143,7 +143,16 @@ def reproject(geometries: np.ndarray | shapely.Geometry, source_srid: int, targe
     crs_for(target_srid)
     if source_srid == target_srid:
         return geometries
-    forward = transformer(source_srid, target_srid)
+    return apply_transformer(geometries, transformer(source_srid, target_srid))
+
+
+def transformer_to(definition: CRS, target_srid: int) -> Transformer:
+    """The transformer from a file's own CRS definition to a registered CRS, x/y order."""
+    return Transformer.from_crs(definition, _definition(target_srid), always_xy=True)
+
+
+def apply_transformer(geometries: np.ndarray | shapely.Geometry, forward: Transformer):
+    """Every coordinate of the geometries through ``forward``, in one vectorised pass."""
 
     def _apply(coords: np.ndarray) -> np.ndarray:
         x, y = forward.transform(coords[:, 0], coords[:, 1])
@@ -202,6 +211,7 @@ class CrsRecognition:
     note: str
 
 
+@cache
 def recognise_crs(declared: str | CRS) -> CrsRecognition:
     """Recognise a CRS definition from a ``.prj``, GeoPackage or GeoJSON, EPSG code or not.
 

@@ -7,7 +7,7 @@ the main table and every earlier version in a ``*_history`` table with the same 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -73,6 +73,7 @@ class FromSource:
     source_key: Mapped[str | None] = mapped_column(String(120))
     source_row: Mapped[str | None] = mapped_column(String(40))
     record_hash: Mapped[str | None] = mapped_column(String(64))
+    intake_notes: Mapped[list[str] | None] = mapped_column(JSONType)
 
 
 class RegisterMeta(Base):
@@ -157,6 +158,21 @@ class ParcelRow(Versioned, FromSource, Base):
     parent_ref: Mapped[str | None] = mapped_column(String(60))
     address: Mapped[str | None] = mapped_column(Text)
     source_srid: Mapped[int | None] = mapped_column(Integer)
+    geom = mapped_column(_multipolygon())
+
+
+class MapStripRow(FromSource, Base):
+    """Roads, canals and verges drawn on the cadastral map: land between parcels, not a gap."""
+
+    __tablename__ = "map_strip"
+    __table_args__ = (Index(None, "source_name", "source_key"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    commune_code: Mapped[str | None] = mapped_column(String(10), index=True)
+    kind: Mapped[str | None] = mapped_column(String(60))
+    width: Mapped[float | None] = mapped_column(Float)
+    land_use_text: Mapped[str | None] = mapped_column(String(60))
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    source_batch_id: Mapped[int | None] = mapped_column(Integer, index=True)
     geom = mapped_column(_multipolygon())
 
 
@@ -274,12 +290,17 @@ class RestrictionRow(Versioned, Base):
 
 
 class DossierRow(FromSource, Base):
-    """An application at the one-stop shop, with the parcel reference as written on the form."""
+    """An application at the one-stop shop, with the parcel reference as written on the form.
+
+    Times of a dossier are the province's local time (UTC+7), as the one-stop shop records
+    them and as working-day deadlines are counted.
+    """
 
     __tablename__ = "dossier"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = mapped_column(String(40), nullable=False, unique=True)
     procedure: Mapped[str] = mapped_column(String(40), nullable=False)
+    procedure_code: Mapped[str | None] = mapped_column(String(40))
     status: Mapped[str] = mapped_column(String(40), nullable=False)
     office: Mapped[str | None] = mapped_column(String(80))
     applicant_name: Mapped[str | None] = mapped_column(String(200))
@@ -293,15 +314,16 @@ class DossierRow(FromSource, Base):
     declared_land_use: Mapped[str | None] = mapped_column(String(20))
     requested_land_use: Mapped[str | None] = mapped_column(String(20))
     received_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
-    due_at: Mapped[datetime | None] = mapped_column(DateTime)
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+    due_on: Mapped[date | None] = mapped_column(Date)
+    processed_on: Mapped[date | None] = mapped_column(Date)
+    returned_on: Mapped[date | None] = mapped_column(Date)
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     source_batch_id: Mapped[int | None] = mapped_column(Integer, index=True)
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - read by SQLAlchemy
 
 
 class DossierEventRow(Base):
-    """A step in a dossier's life: status change, who, when."""
+    """A step in a dossier's life: status change, who, when (local time)."""
 
     __tablename__ = "dossier_event"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -310,6 +332,7 @@ class DossierEventRow(Base):
     actor: Mapped[str | None] = mapped_column(String(120))
     from_status: Mapped[str | None] = mapped_column(String(40))
     to_status: Mapped[str] = mapped_column(String(40), nullable=False)
+    step: Mapped[str | None] = mapped_column(Text)
     note: Mapped[str | None] = mapped_column(Text)
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from landreg.errors import ConflictError, NotFoundError
-from landreg.store.tables import HISTORY_TABLES, VERSIONED_TABLES
+from landreg.store.tables import HISTORY_TABLES, VERSIONED_TABLES, Base
 
 
 def current_row(session: Session, table_name: str, row_id: int) -> RowMapping:
@@ -27,6 +27,30 @@ def current_row(session: Session, table_name: str, row_id: int) -> RowMapping:
             f"no {table_name} with id {row_id}", field=f"{table_name}_id", value=row_id
         )
     return row
+
+
+# Tables whose rows point at a versioned record and would lose their target if it went.
+_REFERENCES = {
+    "parcel": (
+        "land_right.parcel_id",
+        "certificate.parcel_id",
+        "restriction.parcel_id",
+        "dossier_parcel_link.parcel_id",
+        "parcel_lineage.parent_id",
+        "parcel_lineage.child_id",
+    ),
+    "party": ("land_right.party_id", "party_member.group_id", "party_member.member_id"),
+}
+
+
+def is_referenced(session: Session, table_name: str, row_id: int) -> bool:
+    """True when another record still points at this one (rights on a parcel, for example)."""
+    for reference in _REFERENCES.get(table_name, ()):
+        name, column = reference.split(".")
+        table = Base.metadata.tables[name]
+        if session.scalar(select(table.c.id).where(table.c[column] == row_id).limit(1)):
+            return True
+    return False
 
 
 def archive_version(session: Session, table_name: str, row_id: int, until: datetime) -> None:

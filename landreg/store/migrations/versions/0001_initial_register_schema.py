@@ -105,6 +105,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("code", sa.String(length=40), nullable=False),
         sa.Column("procedure", sa.String(length=40), nullable=False),
+        sa.Column("procedure_code", sa.String(length=40), nullable=True),
         sa.Column("status", sa.String(length=40), nullable=False),
         sa.Column("office", sa.String(length=80), nullable=True),
         sa.Column("applicant_name", sa.String(length=200), nullable=True),
@@ -118,14 +119,20 @@ def upgrade() -> None:
         sa.Column("declared_land_use", sa.String(length=20), nullable=True),
         sa.Column("requested_land_use", sa.String(length=20), nullable=True),
         sa.Column("received_at", sa.DateTime(), nullable=False),
-        sa.Column("due_at", sa.DateTime(), nullable=True),
-        sa.Column("finished_at", sa.DateTime(), nullable=True),
+        sa.Column("due_on", sa.Date(), nullable=True),
+        sa.Column("processed_on", sa.Date(), nullable=True),
+        sa.Column("returned_on", sa.Date(), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("source_batch_id", sa.Integer(), nullable=True),
         sa.Column("source_name", sa.String(length=120), nullable=True),
         sa.Column("source_key", sa.String(length=120), nullable=True),
         sa.Column("source_row", sa.String(length=40), nullable=True),
         sa.Column("record_hash", sa.String(length=64), nullable=True),
+        sa.Column(
+            "intake_notes",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=True,
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_dossier")),
         sa.UniqueConstraint("code", name=op.f("uq_dossier_code")),
     )
@@ -211,6 +218,56 @@ def upgrade() -> None:
         "ix_land_right_history_id_valid", "land_right_history", ["id", "valid_from"], unique=False
     )
     op.create_geospatial_table(
+        "map_strip",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("commune_code", sa.String(length=10), nullable=True),
+        sa.Column("kind", sa.String(length=60), nullable=True),
+        sa.Column("width", sa.Float(), nullable=True),
+        sa.Column("land_use_text", sa.String(length=60), nullable=True),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("source_batch_id", sa.Integer(), nullable=True),
+        sa.Column(
+            "geom",
+            Geometry(
+                geometry_type="MULTIPOLYGON",
+                srid=srid,
+                dimension=2,
+                spatial_index=False,
+                from_text="ST_GeomFromEWKT",
+                name="geometry",
+            ),
+            nullable=True,
+        ),
+        sa.Column("source_name", sa.String(length=120), nullable=True),
+        sa.Column("source_key", sa.String(length=120), nullable=True),
+        sa.Column("source_row", sa.String(length=40), nullable=True),
+        sa.Column("record_hash", sa.String(length=64), nullable=True),
+        sa.Column(
+            "intake_notes",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=True,
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_map_strip")),
+    )
+    op.create_geospatial_index(
+        "idx_map_strip_geom",
+        "map_strip",
+        ["geom"],
+        unique=False,
+        postgresql_using="gist",
+        postgresql_ops={},
+    )
+    op.create_index(op.f("ix_map_strip_commune_code"), "map_strip", ["commune_code"], unique=False)
+    op.create_index(
+        op.f("ix_map_strip_source_batch_id"), "map_strip", ["source_batch_id"], unique=False
+    )
+    op.create_index(
+        op.f("ix_map_strip_source_name_source_key"),
+        "map_strip",
+        ["source_name", "source_key"],
+        unique=False,
+    )
+    op.create_geospatial_table(
         "parcel_history",
         sa.Column("history_id", sa.Integer(), nullable=False),
         sa.Column("id", sa.Integer(), nullable=False),
@@ -247,6 +304,11 @@ def upgrade() -> None:
         sa.Column("source_key", sa.String(length=120), nullable=True),
         sa.Column("source_row", sa.String(length=40), nullable=True),
         sa.Column("record_hash", sa.String(length=64), nullable=True),
+        sa.Column(
+            "intake_notes",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=True,
+        ),
         sa.Column("valid_to", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("history_id", name=op.f("pk_parcel_history")),
     )
@@ -334,6 +396,11 @@ def upgrade() -> None:
         sa.Column("source_key", sa.String(length=120), nullable=True),
         sa.Column("source_row", sa.String(length=40), nullable=True),
         sa.Column("record_hash", sa.String(length=64), nullable=True),
+        sa.Column(
+            "intake_notes",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=True,
+        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_register_entry")),
     )
     op.create_index(
@@ -403,6 +470,11 @@ def upgrade() -> None:
         sa.Column("source_key", sa.String(length=120), nullable=True),
         sa.Column("source_row", sa.String(length=40), nullable=True),
         sa.Column("record_hash", sa.String(length=64), nullable=True),
+        sa.Column(
+            "intake_notes",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=True,
+        ),
         sa.Column("valid_to", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("history_id", name=op.f("pk_register_entry_history")),
     )
@@ -492,6 +564,7 @@ def upgrade() -> None:
         sa.Column("actor", sa.String(length=120), nullable=True),
         sa.Column("from_status", sa.String(length=40), nullable=True),
         sa.Column("to_status", sa.String(length=40), nullable=False),
+        sa.Column("step", sa.Text(), nullable=True),
         sa.Column("note", sa.Text(), nullable=True),
         sa.ForeignKeyConstraint(
             ["dossier_id"], ["dossier.id"], name=op.f("fk_dossier_event_dossier_id_dossier")
@@ -537,6 +610,11 @@ def upgrade() -> None:
         sa.Column("source_key", sa.String(length=120), nullable=True),
         sa.Column("source_row", sa.String(length=40), nullable=True),
         sa.Column("record_hash", sa.String(length=64), nullable=True),
+        sa.Column(
+            "intake_notes",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=True,
+        ),
         sa.ForeignKeyConstraint(
             ["commune_code"], ["admin_unit.code"], name=op.f("fk_parcel_commune_code_admin_unit")
         ),
@@ -791,6 +869,13 @@ def downgrade() -> None:
         column_name="geom",
     )
     op.drop_geospatial_table("parcel_history")
+    op.drop_index(op.f("ix_map_strip_source_name_source_key"), table_name="map_strip")
+    op.drop_index(op.f("ix_map_strip_source_batch_id"), table_name="map_strip")
+    op.drop_index(op.f("ix_map_strip_commune_code"), table_name="map_strip")
+    op.drop_geospatial_index(
+        "idx_map_strip_geom", table_name="map_strip", postgresql_using="gist", column_name="geom"
+    )
+    op.drop_geospatial_table("map_strip")
     op.drop_index("ix_land_right_history_id_valid", table_name="land_right_history")
     op.drop_table("land_right_history")
     op.drop_index(op.f("ix_finding_status"), table_name="finding")

@@ -1,0 +1,182 @@
+"""Reading cadastral map layers (GeoPackage, Shapefile, GeoJSON, DXF, DGN) through GDAL.
+
+Attributes come through Arrow; geometry comes as WKB and is checked, reprojected and
+normalised in bulk with shapely. Legacy Vietnamese encodings in Shapefile DBFs are detected
+and converted to Unicode. Invalid geometry is kept as received (only an unclosed ring, which
+no geometry library can hold, is closed, and the record says so).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+import pyogrio
+import shapely
+from pyproj import Transformer
+from shapely.geometry.base import BaseGeometry
+
+from ingest import encodings
+from landreg.errors import CRSError, ValidationError
+from spatial.crs import candidate_srids, recognise_crs, srid_from_text, transformer_to
+
+TEXT_ENCODED_FORMATS = {".shp", ".dbf"}
+
+
+@dataclass(slots=True)
+class MapLayer:
+    """One layer as read: attributes, geometry as delivered, and what was learnt reading it."""
+
+    path: Path
+    layer: str
+    attributes: pd.DataFrame
+    geometry: np.ndarray
+    rows: pd.Series
+    declared_crs: str | None
+    notes: list[str] = field(default_factory=list)
+    row_notes: dict[int, list[str]] = field(default_factory=dict)
+
+
+def list_layers(path: Path) -> list[str]:
+    """Names of the layers in a file (one for Shapefile and GeoJSON)."""
+    try:
+        return [str(name) for name, _ in pyogrio.list_layers(path)]
+    except pyogrio.errors.DataSourceError as error:
+        raise ValidationError(
+            f"{path.name} is not a readable map file: {error}", field="path", value=str(path)
+        ) from None
+
+
+def read_layer(path: Path, layer: str | None = None) -> MapLayer:
+    """Read one layer: attributes (text decoded to Unicode) and geometry as delivered."""
+    layers = list_layers(path)
+    name = layer or layers[0]
+    if name not in layers:
+        raise ValidationError(
+            f"{path.name} has no layer {name!r}; it has {layers}", field="layer", value=name
+        )
+    shapefile = path.suffix.lower() in TEXT_ENCODED_FORMATS
+    try:
+        meta, table = pyogrio.read_arrow(
+            path, layer=name, encoding="ISO-8859-1" if shapefile else None, return_fids=True
+        )
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, RuntimeError) as error:
+        raise ValidationError(
+            f"{path.name} layer {name!r} cannot be read: {error}", field="path", value=str(path)
+        ) from None
+    frame = table.to_pandas()
+    wkb = frame.pop(meta["geometry_name"] or "wkb_geometry").to_numpy()
+    rows = pd.Series(np.arange(1, len(frame) + 1).astype(str), index=frame.index)
+    for column in ("OGC_FID", "fid"):  # the feature id GDAL reports, where the file has one
+        if column in frame.columns:
+            rows = frame.pop(column).astype(str)
+    result = MapLayer(path, name, frame, wkb, rows, _declared_crs(path, meta))
+    if shapefile:
+        _decode_text(result)
+    _read_geometry(result)
+    return result
+
+
+def _declared_crs(path: Path, meta: dict) -> str | None:
+    """The CRS as the file declares it; a Shapefile's ``.prj`` text is read as written."""
+    prj = path.with_suffix(".prj")
+    if path.suffix.lower() == ".shp" and prj.exists():
+        return prj.read_text(encoding="latin-1").strip() or None
+    return meta.get("crs")
+
+
+def _decode_text(layer: MapLayer) -> None:
+    """Shapefile text read byte for byte (as Latin-1), decoded in the encoding it really has."""
+    columns = [
+        c for c in layer.attributes.columns if pd.api.types.is_string_dtype(layer.attributes[c])
+    ]
+    samples = [
+        value.encode("latin-1")
+        for column in columns
+        for value in layer.attributes[column].dropna().head(200)
+        if isinstance(value, str)
+    ]
+    cpg = layer.path.with_suffix(".cpg")
+    declared = cpg.read_text(encoding="latin-1").strip() if cpg.exists() else None
+    found = encodings.detect(samples)
+    decode = encodings.decoder(found)
+    for column in columns:
+        layer.attributes[column] = layer.attributes[column].map(
+            lambda value: decode(value.encode("latin-1")) if isinstance(value, str) else value
+        )
+    if found != "UTF-8" or (declared or "UTF-8").upper().replace("-", "") not in ("UTF8", ""):
+        layer.notes.append(
+            f"text converted from {found} to Unicode (the .cpg says {declared or 'nothing'})"
+        )
+
+
+def _read_geometry(layer: MapLayer) -> None:
+    geometry = shapely.from_wkb(layer.geometry, on_invalid="ignore")
+    unreadable = np.flatnonzero(shapely.is_missing(geometry) & pd.notna(layer.geometry))
+    if len(unreadable):
+        fixed = shapely.from_wkb(layer.geometry[unreadable], on_invalid="fix")
+        geometry[unreadable] = fixed
+        for position in unreadable[~shapely.is_missing(fixed)]:
+            layer.row_notes.setdefault(int(position), []).append(
+                "ring_not_closed: the source ring was not closed; closed on intake"
+            )
+    layer.geometry = geometry
+
+
+def resolve_crs(
+    layer: MapLayer,
+    *,
+    confirmed: str | None,
+    expected: BaseGeometry | None,
+    expected_srid: int,
+    where: str,
+) -> tuple[Transformer, int, str]:
+    """The transformer from the layer's coordinates to ``expected_srid``, its SRID and a note.
+
+    Uses the declared CRS; a layer with no CRS, an unrecognised one, or coordinates that fall
+    far from ``expected`` (its commune or the province) is stopped with the CRS it is
+    probably in, unless the user confirmed one.
+    """
+    present = layer.geometry[~shapely.is_missing(layer.geometry)]
+    if len(present) == 0:
+        raise ValidationError(
+            f"layer {layer.layer!r} has no geometry", field="layer", value=layer.layer
+        )
+    bounds = tuple(shapely.total_bounds(present))
+    if confirmed:
+        srid = srid_from_text(confirmed)
+        return (
+            transformer_to(recognise_crs(f"EPSG:{srid}").definition, expected_srid),
+            srid,
+            (f"CRS EPSG:{srid} confirmed by the user"),
+        )
+    guesses = [] if expected is None else candidate_srids(bounds, expected, expected_srid)
+    hint = (
+        f"; its coordinates fit EPSG:{guesses[0]} — confirm with --crs EPSG:{guesses[0]}"
+        if guesses
+        else "; give it with --crs"
+    )
+    if layer.declared_crs is None:
+        raise CRSError(f"layer {layer.layer!r} declares no CRS{hint}", field="crs", value=None)
+    recognised = recognise_crs(layer.declared_crs)
+    if recognised.srid is None:
+        raise CRSError(
+            f"layer {layer.layer!r} declares a CRS landreg does not recognise{hint}",
+            field="crs",
+            value=layer.declared_crs[:120],
+        )
+    transform = transformer_to(recognised.definition, expected_srid)
+    if expected is not None:
+        centre = transform.transform((bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2)
+        distance = expected.distance(shapely.Point(centre))
+        if not np.isfinite(distance) or distance > 2_000:
+            raise CRSError(
+                f"layer {layer.layer!r} declares EPSG:{recognised.srid} but its coordinates fall "
+                f"{distance / 1000:.0f} km from {where}{hint}",
+                field="crs",
+                value=f"EPSG:{recognised.srid}",
+            )
+    return transform, recognised.srid, recognised.note

@@ -1,0 +1,227 @@
+"""Ingest one path: find what it is, read it with its profile, and store it as batches."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ingest import maps
+from ingest.parcels import parcel_records, strip_records
+from ingest.profiles import MappingProfile, detect_profile, load_profile
+from landreg.errors import LandRegError, ValidationError
+from landreg.services.ingest import (
+    BatchInfo,
+    BatchPart,
+    IngestResult,
+    already_loaded,
+    expected_area,
+    ingest_file,
+)
+from landreg.store.database import RegisterDatabase
+from landreg.store.unit_of_work import UnitOfWork
+
+MAP_SUFFIXES = {".gpkg", ".shp", ".geojson", ".dxf", ".dgn", ".fgb"}
+TABLE_SUFFIXES = {".csv", ".xlsx", ".json"}
+SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
+
+Say = Callable[[str], None]
+
+
+@dataclass(slots=True)
+class IngestOptions:
+    """What the user said about the file (everything optional)."""
+
+    kind: str | None = None
+    layer: str | None = None
+    profile: str | None = None
+    crs: str | None = None
+    commune: str | None = None
+    source: str | None = None
+    actor: str = "landreg"
+
+
+def fingerprint(path: Path) -> tuple[int, str]:
+    """Size and SHA-256 of a file (a Shapefile counts all its parts)."""
+    parts = (
+        [path.with_suffix(s) for s in SHAPEFILE_PARTS] if path.suffix.lower() == ".shp" else [path]
+    )
+    digest, size = hashlib.sha256(), 0
+    for part in parts:
+        if part.exists():
+            with part.open("rb") as handle:
+                while block := handle.read(1 << 20):
+                    digest.update(block)
+                    size += len(block)
+    return size, digest.hexdigest()
+
+
+def source_name_of(path: Path, kind: str, layer: str | None = None) -> str:
+    """A source's name, stable across deliveries: kind, folder and file, and the layer.
+
+    ``map:tay_ninh_cu/25459_phuong_tan_ninh:ThuaDat``; a file named after its layer (a
+    Shapefile) is named by its folder: ``map:25630_xa_tan_bien/ThuaDat``.
+    """
+    name = f"{kind}:{path.parent.name}/{path.stem}"
+    return name if layer is None or layer == path.stem else f"{name}:{layer}"
+
+
+def kind_of(path: Path, options: IngestOptions) -> str:
+    """``admin``, ``map``, ``register`` or ``dossiers``: as told, else from the file."""
+    if options.kind:
+        return options.kind
+    suffix = path.suffix.lower()
+    if suffix in MAP_SUFFIXES:
+        layers = maps.list_layers(path)
+        return "admin" if "communes" in layers else "map"
+    if suffix in TABLE_SUFFIXES:
+        return "table"
+    raise ValidationError(
+        f"{path.name}: landreg reads {sorted(MAP_SUFFIXES | TABLE_SUFFIXES)} files",
+        field="path",
+        value=str(path),
+    )
+
+
+def ingest_path(
+    database: RegisterDatabase, path: Path, options: IngestOptions, say: Say = lambda _: None
+) -> list[IngestResult]:
+    """Ingest one file; every batch of it is committed together or not at all."""
+    if not path.exists():
+        raise ValidationError(f"no such file: {path}", field="path", value=str(path))
+    size, digest = fingerprint(path)
+    kind = kind_of(path, options)
+    with UnitOfWork(database) as uow:
+        if kind == "admin":
+            from ingest.units import ingest_units
+
+            return [ingest_units(uow, path, size, digest, options)]
+        if kind in ("map",):
+            parts = _map_parts(uow, path, size, digest, options, say)
+        else:
+            from ingest.tables import table_parts
+
+            parts = table_parts(uow, path, size, digest, options, say)
+        return ingest_file(uow, parts)
+
+
+def _map_parts(
+    uow: UnitOfWork, path: Path, size: int, digest: str, options: IngestOptions, say: Say
+) -> list[BatchPart]:
+    layers = [options.layer] if options.layer else maps.list_layers(path)
+    parts = []
+    for name in layers:
+        layer = maps.read_layer(path, name)
+        columns = [str(c) for c in layer.attributes.columns]
+        try:
+            profile = (
+                load_profile(options.profile) if options.profile else detect_profile(None, columns)
+            )
+        except LandRegError:
+            if options.layer:
+                raise
+            say(f"layer {name}: no profile recognises its fields; skipped")
+            continue
+        source_name = options.source or source_name_of(path, profile.kind, name)
+        info = BatchInfo(
+            profile.kind,
+            source_name,
+            path.name,
+            size,
+            digest,
+            profile.name,
+            name,
+            commune_code=options.commune,
+            actor=options.actor,
+            warnings=list(layer.notes),
+        )
+        if already_loaded(uow, source_name, digest) is not None:
+            parts.append(BatchPart(info, [], []))  # reported as unchanged, nothing read
+            continue
+        parts.append(_layer_part(uow, layer, profile, info, options))
+        say(f"layer {name}: {len(layer.attributes)} features read with profile {profile.name}")
+    return parts
+
+
+def _layer_part(
+    uow: UnitOfWork,
+    layer: maps.MapLayer,
+    profile: MappingProfile,
+    info: BatchInfo,
+    options: IngestOptions,
+) -> BatchPart:
+    srid = uow.database.cadastral_srid
+    commune = options.commune or _main_commune(layer, profile)
+    transform, source_srid, note = maps.resolve_crs(
+        layer,
+        confirmed=options.crs,
+        expected=expected_area(uow, commune),
+        expected_srid=srid,
+        where=f"commune {commune}" if commune else "the province",
+    )
+    info.source_srid, info.commune_code = source_srid, commune
+    info.warnings.append(note)
+    if profile.kind == "strips":
+        records = strip_records(
+            layer,
+            profile,
+            transform,
+            source_name=info.source_name,
+            cadastral_srid=srid,
+            default_commune=commune,
+        )
+    else:
+        records = parcel_records(
+            layer,
+            profile,
+            transform,
+            source_name=info.source_name,
+            source_srid=source_srid,
+            cadastral_srid=srid,
+            default_commune=commune,
+        )
+    info.warnings += records.notes
+    return BatchPart(info, records.records, records.rejected)
+
+
+def _main_commune(layer: maps.MapLayer, profile: MappingProfile) -> str | None:
+    field = profile.fields.get("commune_code")
+    if field is None or field not in layer.attributes.columns:
+        return None
+    codes = layer.attributes[field].dropna().astype(str).str.zfill(5)
+    return str(codes.mode().iloc[0]) if len(codes) else None
+
+
+def files_to_ingest(folder: Path) -> list[Path]:
+    """Every file landreg can read under ``folder``: boundaries first, then maps, then tables.
+
+    Companion files (a Shapefile's .dbf, a dossier export's event history) are not listed on
+    their own.
+    """
+    if not folder.is_dir():
+        raise ValidationError(f"{folder} is not a folder", field="path", value=str(folder))
+    found = [
+        p
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+        and p.suffix.lower() in (MAP_SUFFIXES | TABLE_SUFFIXES)
+        and not _is_companion(p)
+    ]
+
+    def order(path: Path) -> tuple[int, str]:
+        if path.suffix.lower() in MAP_SUFFIXES:
+            return (0 if "communes" in maps.list_layers(path) else 1, str(path))
+        return (2, str(path))
+
+    return sorted(found, key=order)
+
+
+def _is_companion(path: Path) -> bool:
+    if path.name in {"manifest.json", "ground_truth.json"}:
+        return True
+    if path.suffix.lower() == ".csv" and any(path.parent.glob("*.tif")):
+        return True  # a raster's class table, read with the raster
+    from ingest.tables import is_event_history
+
+    return is_event_history(path)

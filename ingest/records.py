@@ -1,0 +1,160 @@
+"""From a source's columns to canonical records: field mapping, keys, values, quarantine."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ingest import normalise
+from ingest.profiles import MappingProfile
+from landreg.domain import reference
+from landreg.errors import UnknownReferenceError, ValidationError
+from landreg.services.ingest import Rejected
+
+
+def apply_profile(frame: pd.DataFrame, profile: MappingProfile) -> pd.DataFrame:
+    """The file's columns renamed to canonical fields; fields the file lacks are empty.
+
+    Raises when a field the profile requires is missing from the file.
+    """
+    missing = sorted(
+        source
+        for canonical, source in profile.fields.items()
+        if source not in frame.columns and canonical in _required(profile)
+    ) + sorted(field for field in profile.source_key if field not in frame.columns)
+    if missing:
+        raise ValidationError(
+            f"the file lacks field(s) {missing} that profile {profile.name!r} needs; "
+            f"it has {sorted(map(str, frame.columns))[:20]}",
+            field="profile",
+            value=profile.name,
+        )
+    out = pd.DataFrame(index=frame.index)
+    for canonical, source in profile.fields.items():
+        out[canonical] = frame[source] if source in frame.columns else None
+    for canonical, mapping in profile.values.items():
+        if canonical in out.columns:
+            cleaned = normalise.text(out[canonical])
+            out[canonical] = cleaned.map(lambda value, m=mapping: m.get(value, value))
+    return out
+
+
+def _required(profile: MappingProfile) -> set[str]:
+    from ingest.profiles import REQUIRED_FIELDS
+
+    return REQUIRED_FIELDS[profile.kind]
+
+
+def source_keys(frame: pd.DataFrame, profile: MappingProfile) -> tuple[pd.Series, int]:
+    """Each record's identity in its source, and how many repeated keys were made unique.
+
+    A key that repeats within one file (two features with the same OBJECTID) gets ``#2``,
+    ``#3``… so that no record hides another.
+    """
+    parts = [normalise.text(frame[name]).fillna("") for name in profile.source_key]
+    keys = parts[0].astype(str)
+    for part in parts[1:]:
+        keys = keys + "|" + part.astype(str)
+    occurrence = keys.groupby(keys).cumcount()
+    repeated = int((occurrence > 0).sum())
+    keys = keys.where(occurrence == 0, keys + "#" + (occurrence + 1).astype(str))
+    return keys, repeated
+
+
+def land_use_codes(values: pd.Series) -> pd.Series:
+    """Current land-use codes for land uses as written (legacy codes translated, else None)."""
+
+    def lookup(value: object) -> str | None:
+        if not isinstance(value, str):
+            return None
+        try:
+            return reference.current_land_use_code(value)
+        except UnknownReferenceError:
+            return None
+
+    cache = {value: lookup(value) for value in values.dropna().unique()}
+    return values.map(lambda value: cache.get(value)).astype(object)
+
+
+def reject_rows(
+    mask: pd.Series,
+    rows: pd.Series,
+    reason: str,
+    field: str,
+    values: pd.Series,
+    raw: pd.DataFrame,
+) -> list[Rejected]:
+    """Quarantine entries for the rows in ``mask``."""
+    chosen = mask[mask].index
+    return [
+        Rejected(
+            row=str(rows[index]),
+            reason=reason,
+            field=field,
+            value=None if pd.isna(values[index]) else str(values[index]),
+            raw={str(k): (None if pd.isna(v) else str(v)) for k, v in raw.loc[index].items()},
+        )
+        for index in chosen
+    ]
+
+
+class Checked:
+    """Canonical columns parsed so far, and the rows refused with their reasons.
+
+    A row is refused once, for the first field that fails; later checks skip it.
+    """
+
+    def __init__(self, raw: pd.DataFrame, data: pd.DataFrame, rows: pd.Series) -> None:
+        self.raw, self.data, self.rows = raw, data, rows
+        self.out = pd.DataFrame(index=raw.index)
+        self.refused = pd.Series(False, index=raw.index)
+        self.rejected: list[Rejected] = []
+        self.notes: list[str] = []
+
+    def set(
+        self,
+        name: str,
+        values: object,
+        bad: pd.Series | None = None,
+        what: str = "",
+        source: str | None = None,
+    ) -> None:
+        """Keep ``values`` as column ``name``; refuse rows in ``bad`` ("<name> is not <what>")."""
+        if bad is not None:
+            bad = bad & ~self.refused
+            shown = self.data[source or name] if (source or name) in self.data else values
+            self.rejected += reject_rows(
+                bad, self.rows, f"{name} is not {what}", name, shown, self.raw
+            )
+            self.refused |= bad
+        self.out[name] = values
+
+    def refuse(self, bad: pd.Series, reason: str, name: str) -> None:
+        """Refuse the rows in ``bad`` for ``reason``."""
+        bad = bad & ~self.refused
+        values = self.data[name] if name in self.data else pd.Series(None, index=self.raw.index)
+        self.rejected += reject_rows(bad, self.rows, reason, name, values, self.raw)
+        self.refused |= bad
+
+    def texts(self, names: tuple[str, ...]) -> None:
+        """Copy text fields as they are (stripped)."""
+        for name in names:
+            if name in self.data:
+                self.out[name] = normalise.text(self.data[name])
+
+    def dates(self, names: tuple[str, ...], formats: list[str], *, as_date: bool) -> None:
+        """Parse date fields; unreadable ones refuse the row, placeholders become unknown."""
+        placeholders = 0
+        for name in names:
+            if name not in self.data:
+                continue
+            values, bad, placeholder = normalise.dates(self.data[name], formats)
+            if as_date:
+                values = values.dt.date.astype(object).where(values.notna(), None)
+            self.set(name, values, bad, "a date")
+            placeholders += int(placeholder.sum())
+        if placeholders:
+            self.notes.append(f"{placeholders} placeholder dates (before 1920) kept as unknown")
+
+    def kept(self) -> pd.Series:
+        """Mask of the rows not refused."""
+        return ~self.refused

@@ -1,0 +1,116 @@
+"""Land register rows ("sổ địa chính") to canonical register entries.
+
+Values are kept as written next to their parsed form; what cannot be parsed at all goes to
+quarantine. Malformed identity numbers, unknown land-use codes and the like are kept, since
+reconciling must report them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from ingest import normalise
+from ingest.profiles import MappingProfile
+from ingest.records import Checked, apply_profile, land_use_codes, source_keys
+from landreg.domain.identifiers import CertificateSerial
+from landreg.errors import ValidationError
+from landreg.services.ingest import Rejected
+
+if TYPE_CHECKING:
+    from ingest.tables import Table
+
+_TEXT = (
+    "land_use_text",
+    "term_text",
+    "holder_name",
+    "holder_kind",
+    "tax_code",
+    "address",
+    "book_entry",
+    "mortgage_holder",
+    "seizure_text",
+    "parent_ref",
+)
+
+
+def register_records(
+    table: Table,
+    profile: MappingProfile,
+    source_name: str,
+) -> tuple[list[dict[str, Any]], list[Rejected], list[str]]:
+    """Canonical ``register_entry`` records, the rows refused, and notes."""
+    data = apply_profile(table.frame, profile)
+    keys, repeated = source_keys(table.frame, profile)
+    check = Checked(table.frame, data, table.rows)
+    if repeated:
+        check.notes.append(f"{repeated} rows repeat another row's key {profile.source_key}")
+    check.set("commune_code", commune_codes(data["commune_code"]))
+    for name in ("map_sheet", "parcel_number"):
+        check.set(name, *normalise.whole_numbers(data[name]), "a whole number")
+        check.set(f"{name}_text", normalise.text(data[name]))
+    for name in ("old_map_sheet", "old_parcel_number", "birth_year"):
+        if name in data:
+            check.set(name, normalise.whole_numbers(data[name])[0])
+    for name in ("legal_area", "share_percent"):
+        if name in data:
+            check.set(name, *normalise.decimals(data[name]), "a number")
+    check.dates(("issued_on", "mortgage_on"), profile.date_formats, as_date=True)
+    check.texts(_TEXT)
+    if "identity_number" in data:
+        check.set(
+            "identity_number",
+            normalise.text(data["identity_number"]).str.replace(r"[\s.]", "", regex=True),
+        )
+    if "certificate_serial" in data:
+        check.set("certificate_serial", normalise.text(data["certificate_serial"]).map(_serial))
+    if "land_use_text" in check.out:
+        check.set("land_use_code", land_use_codes(check.out["land_use_text"]))
+    keep = check.kept()
+    records = canonical_records(
+        check.out[keep], keys[keep], row_refs(table, profile)[keep], source_name
+    )
+    return records, check.rejected, check.notes
+
+
+def commune_codes(values: pd.Series) -> pd.Series:
+    """Commune codes as text of five digits (spreadsheets drop the leading zero)."""
+    codes = normalise.text(values).astype("string").str.replace(r"\.0$", "", regex=True)
+    codes = codes.where(~codes.str.fullmatch(r"\d{1,4}", na=False), codes.str.zfill(5))
+    return codes.astype(object).where(codes.notna(), None)
+
+
+def _serial(value: object) -> object:
+    if not isinstance(value, str):
+        return value
+    try:
+        return str(CertificateSerial.parse(value))
+    except ValidationError:
+        return value
+
+
+def row_refs(table: Table, profile: MappingProfile) -> pd.Series:
+    """The row id the file carries (STT), with its worksheet where there are several."""
+    if not profile.row_field or profile.row_field not in table.frame.columns:
+        return table.rows
+    ids = normalise.text(table.frame[profile.row_field]).fillna("?").astype(str)
+    if "_sheet" in table.frame.columns:
+        return table.frame["_sheet"].astype(str) + "!" + ids
+    return ids
+
+
+def canonical_records(
+    frame: pd.DataFrame, keys: pd.Series, rows: pd.Series, source_name: str
+) -> list[dict[str, Any]]:
+    """Plain dicts of canonical columns with provenance and a hash of the values."""
+    hashes = normalise.record_hashes(frame)
+    columns = {name: normalise.as_python(frame[name]) for name in frame.columns}
+    key_list, row_list = keys.tolist(), rows.tolist()
+    return [
+        {name: values[i] for name, values in columns.items()} | {
+            "source_name": source_name, "source_key": key_list[i], "source_row": row_list[i],
+            "record_hash": hashes[i],
+        }
+        for i in range(len(frame))
+    ]  # fmt: skip

@@ -1,0 +1,221 @@
+"""Tabular sources: registers (CSV, XLSX) and dossier exports (CSV, JSON).
+
+CSV files may come with any delimiter, with or without a UTF-8 byte-order mark, or in a
+legacy Vietnamese encoding; rows with the wrong number of fields are quarantined with their
+raw text, and the rest load.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from ingest import encodings
+from ingest.profiles import MappingProfile, detect_profile, load_profile
+from landreg.errors import ValidationError
+from landreg.services.ingest import BatchInfo, BatchPart, Rejected, already_loaded
+from landreg.store.unit_of_work import UnitOfWork
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from ingest.pipeline import IngestOptions
+
+
+class Table:
+    """Rows of a tabular file as text, each with the reference of the row it came from."""
+
+    def __init__(
+        self, frame: pd.DataFrame, rows: pd.Series, rejected: list[Rejected], notes: list[str]
+    ) -> None:
+        self.frame, self.rows, self.rejected, self.notes = frame, rows, rejected, notes
+
+
+def read_csv(path: Path) -> Table:
+    """A CSV with its delimiter and encoding found; malformed rows set aside."""
+    data = path.read_bytes()
+    text, note = _decode(data, path)
+    sample = "\n".join(text.splitlines()[:20])
+    try:
+        delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+    except csv.Error:
+        delimiter = ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    header = next(reader, None)
+    if not header:
+        raise ValidationError(f"{path.name} is empty", field="path", value=str(path))
+    header = [name.strip() for name in header]
+    good, rows, rejected = [], [], []
+    for number, values in enumerate(reader, start=2):
+        if not any(value.strip() for value in values):
+            continue
+        if len(values) != len(header):
+            rejected.append(
+                Rejected(
+                    row=f"line {number}",
+                    reason="wrong number of fields",
+                    field=None,
+                    value=f"{len(values)} fields, the header has {len(header)}",
+                    raw={"line": delimiter.join(values)[:2000]},
+                )
+            )
+            continue
+        good.append(values)
+        rows.append(f"line {number}")
+    frame = pd.DataFrame(good, columns=header, dtype=object)
+    notes = [note] if note else []
+    return Table(frame, pd.Series(rows, index=frame.index, dtype=object), rejected, notes)
+
+
+def _decode(data: bytes, path: Path) -> tuple[str, str | None]:
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8", errors="replace"), None
+    try:
+        return data.decode("utf-8"), None
+    except UnicodeDecodeError:
+        pass
+    lines = [line for line in data.splitlines()[:500] if line]
+    found = encodings.detect(lines)
+    decode = encodings.decoder(found)
+    return "\n".join(decode(line) for line in data.splitlines()), (
+        f"{path.name}: text converted from {found} to Unicode"
+    )
+
+
+def read_xlsx(path: Path) -> Table:
+    """Every worksheet of a workbook (same headings), rows referenced as ``sheet!row``."""
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except (InvalidFileException, OSError, KeyError, ValueError) as error:
+        raise ValidationError(
+            f"{path.name} is not a readable XLSX workbook: {error}", field="path", value=str(path)
+        ) from None
+    frames, references = [], []
+    for sheet in book.worksheets:
+        values = list(sheet.iter_rows(values_only=True))
+        if not values:
+            continue
+        header = [
+            str(v).strip() if v is not None else f"column {i}" for i, v in enumerate(values[0])
+        ]
+        body = [
+            list(row) + [None] * (len(header) - len(row))
+            for row in values[1:]
+            if any(v not in (None, "") for v in row)
+        ]
+        frame = pd.DataFrame([row[: len(header)] for row in body], columns=header, dtype=object)
+        frame = frame.map(lambda v: None if v is None else _cell_text(v))
+        frame["_sheet"] = sheet.title
+        frames.append(frame)
+        references += [f"{sheet.title}!{i}" for i in range(2, len(body) + 2)]
+    book.close()
+    frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    return Table(frame, pd.Series(references, index=frame.index, dtype=object), [], [])
+
+
+def _cell_text(value: object) -> str:
+    """A cell as text; whole-number floats lose their ".0" (Excel stores 12 as 12.0)."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if hasattr(value, "strftime"):
+        return value.strftime("%d/%m/%Y")
+    return str(value)
+
+
+def read_json(path: Path) -> tuple[Table, list[Any]]:
+    """A JSON array of records, nested objects flattened (``chuHoSo.hoTen``)."""
+    try:
+        records = json.loads(path.read_text(encoding="utf-8-sig"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ValidationError(
+            f"{path.name} is not valid JSON: {error}", field="path", value=str(path)
+        ) from None
+    if isinstance(records, dict):
+        records = next((v for v in records.values() if isinstance(v, list)), [records])
+    if not isinstance(records, list):
+        raise ValidationError(
+            f"{path.name} holds no list of records", field="path", value=str(path)
+        )
+    frame = pd.json_normalize(records, max_level=1)
+    rows = pd.Series([f"record {i}" for i in range(1, len(frame) + 1)], dtype=object)
+    return Table(frame, rows, [], []), records
+
+
+def read_table(path: Path) -> Table:
+    """Any tabular file landreg reads, by its extension."""
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return read_csv(path)
+    if suffix == ".xlsx":
+        return read_xlsx(path)
+    if suffix == ".json":
+        return read_json(path)[0]
+    raise ValidationError(
+        f"{path.name}: not a CSV, XLSX or JSON file", field="path", value=str(path)
+    )
+
+
+def is_event_history(path: Path) -> bool:
+    """True for the event-history companion of a dossier export (read with the export)."""
+    return any(
+        profile.events_file
+        and path.name == profile.events_file.replace("{suffix}", path.stem.split("_", 2)[-1])
+        for profile in _dossier_profiles()
+    )
+
+
+def _dossier_profiles() -> list[MappingProfile]:
+    from ingest.profiles import shipped_profiles
+
+    return [p for p in shipped_profiles().values() if p.kind == "dossiers"]
+
+
+def table_parts(
+    uow: UnitOfWork,
+    path: Path,
+    size: int,
+    digest: str,
+    options: IngestOptions,
+    say: Callable[[str], None],
+) -> list[BatchPart]:
+    """Read a register or dossier file into one batch."""
+    table = read_table(path)
+    columns = [str(c) for c in table.frame.columns]
+    profile = (
+        load_profile(options.profile) if options.profile else detect_profile(options.kind, columns)
+    )
+    from ingest.pipeline import source_name_of
+
+    source_name = options.source or source_name_of(path, profile.kind)
+    info = BatchInfo(
+        profile.kind,
+        source_name,
+        path.name,
+        size,
+        digest,
+        profile.name,
+        commune_code=options.commune,
+        actor=options.actor,
+        warnings=table.notes,
+    )
+    if already_loaded(uow, source_name, digest) is not None:
+        return [BatchPart(info, [], [])]
+    say(f"{path.name}: {len(table.frame)} rows read with profile {profile.name}")
+    if profile.kind == "register":
+        from ingest.registers import register_records
+
+        records, rejected, notes = register_records(table, profile, source_name)
+    else:
+        from ingest.dossiers import dossier_records
+
+        records, rejected, notes = dossier_records(table, profile, source_name, path)
+    info.warnings += notes
+    return [BatchPart(info, records, table.rejected + rejected)]

@@ -1,0 +1,404 @@
+"""Taking a source file's records into the register: one batch, atomic, idempotent, diffed.
+
+The readers in ``ingest/`` turn a file into canonical records; this use case stores them.
+Ingesting the same file again changes nothing. A newer delivery of the same source is
+compared record by record (by its key in the source and a hash of its values): added
+records are inserted, changed ones get a new version (the old one goes to history), removed
+ones are retired into history. Rows that could not be read are kept in quarantine with the
+reason. Everything of a batch is committed together, or nothing is.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Table, delete, func, insert, select, update
+
+import shapely
+from geoalchemy2.shape import from_shape, to_shape
+from shapely.geometry.base import BaseGeometry
+
+from landreg.clock import utcnow
+from landreg.store import versioning
+from landreg.store.tables import (
+    AdminUnit,
+    DossierDocumentRow,
+    DossierEventRow,
+    DossierRow,
+    MapStripRow,
+    ParcelRow,
+    QuarantineRow,
+    RegisterEntryRow,
+    SourceBatchRow,
+)
+from landreg.store.unit_of_work import UnitOfWork
+
+TARGETS: dict[str, Table] = {
+    "map": ParcelRow.__table__,  # type: ignore[dict-item]
+    "strips": MapStripRow.__table__,  # type: ignore[dict-item]
+    "register": RegisterEntryRow.__table__,  # type: ignore[dict-item]
+    "dossiers": DossierRow.__table__,  # type: ignore[dict-item]
+}
+INSERT_CHUNK = 5_000
+
+
+@dataclass(slots=True)
+class BatchInfo:
+    """What is being taken in: the file, its source and how it was read."""
+
+    kind: str
+    source_name: str
+    file_name: str
+    size_bytes: int
+    sha256: str
+    profile: str | None = None
+    layer: str | None = None
+    source_srid: int | None = None
+    commune_code: str | None = None
+    actor: str = "landreg"
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Rejected:
+    """A row that could not be taken in, kept whole with the reason."""
+
+    row: str
+    reason: str
+    field: str | None = None
+    value: str | None = None
+    raw: dict[str, Any] | None = None
+
+
+@dataclass(slots=True)
+class IngestResult:
+    """What a batch did, for the summary printed at the end and returned by the API."""
+
+    status: str  # "loaded" or "unchanged"
+    source_name: str
+    file_name: str
+    batch_id: int | None = None
+    rows_read: int = 0
+    added: int = 0
+    changed: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    quarantined: int = 0
+    by_reason: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    changed_keys: list[str] = field(default_factory=list)
+    removed_keys: list[str] = field(default_factory=list)
+
+
+def already_loaded(uow: UnitOfWork, source_name: str, sha256: str) -> int | None:
+    """The batch that already loaded exactly this file for this source, if any."""
+    return uow.session.scalar(
+        select(SourceBatchRow.id)
+        .where(
+            SourceBatchRow.source_name == source_name,
+            SourceBatchRow.sha256 == sha256,
+            SourceBatchRow.status == "loaded",
+        )
+        .order_by(SourceBatchRow.id.desc())
+        .limit(1)
+    )
+
+
+@dataclass(slots=True)
+class BatchPart:
+    """One batch of a file (a file with several layers gives several)."""
+
+    info: BatchInfo
+    records: list[dict[str, Any]]
+    rejected: list[Rejected]
+
+
+def ingest_file(uow: UnitOfWork, parts: list[BatchPart]) -> list[IngestResult]:
+    """Take in every batch of one file together: all are committed, or none."""
+    results = [ingest_records(uow, part.info, part.records, part.rejected) for part in parts]
+    uow.commit()
+    return results
+
+
+def ingest_records(
+    uow: UnitOfWork, info: BatchInfo, records: list[dict[str, Any]], rejected: list[Rejected]
+) -> IngestResult:
+    """Store one batch of canonical records (each with ``source_key`` and ``record_hash``).
+
+    Returns what changed; the caller's unit of work commits.
+    """
+    result = IngestResult(
+        "loaded",
+        info.source_name,
+        info.file_name,
+        rows_read=len(records) + len(rejected),
+        warnings=list(info.warnings),
+    )
+    previous = already_loaded(uow, info.source_name, info.sha256)
+    if previous is not None:
+        result.status, result.batch_id = "unchanged", previous
+        result.unchanged = len(records)
+        return result
+    table = TARGETS[info.kind]
+    batch = _open_batch(uow, info)
+    result.batch_id = batch.id
+    existing = _current_by_key(uow, table, info.source_name)
+    added, changed = _classify(records, existing, result)
+    now = utcnow()
+    _insert(uow, table, added, batch.id, info.actor, now)
+    _change(uow, table, changed, existing, batch.id, info.actor, now)
+    seen = {record["source_key"] for record in records}
+    _retire(uow, table, info, [k for k in existing if k not in seen], existing, now, result)
+    _quarantine(uow, batch.id, rejected, result)
+    batch.counts = {
+        name: getattr(result, name)
+        for name in ("rows_read", "added", "changed", "removed", "unchanged", "quarantined")
+    }
+    batch.counts["by_reason"] = result.by_reason
+    batch.warnings = result.warnings
+    batch.finished_at = utcnow()
+    uow.session.flush()
+    return result
+
+
+def _open_batch(uow: UnitOfWork, info: BatchInfo) -> SourceBatchRow:
+    batch = SourceBatchRow(
+        kind=info.kind,
+        source_name=info.source_name,
+        file_name=info.file_name,
+        size_bytes=info.size_bytes,
+        sha256=info.sha256,
+        profile=info.profile,
+        layer=info.layer,
+        source_srid=info.source_srid,
+        commune_code=info.commune_code,
+        actor=info.actor,
+        status="loaded",
+        started_at=utcnow(),
+    )
+    uow.session.add(batch)
+    uow.session.flush()
+    return batch
+
+
+def _current_by_key(uow: UnitOfWork, table: Table, source_name: str) -> dict[str, tuple[int, str]]:
+    rows = uow.session.execute(
+        select(table.c.source_key, table.c.id, table.c.record_hash).where(
+            table.c.source_name == source_name
+        )
+    )
+    return {key: (row_id, digest) for key, row_id, digest in rows}
+
+
+def _classify(
+    records: list[dict[str, Any]], existing: dict[str, tuple[int, str]], result: IngestResult
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    added, changed = [], []
+    for record in records:
+        known = existing.get(record["source_key"])
+        if known is None:
+            added.append(record)
+        elif known[1] != record["record_hash"]:
+            changed.append(record)
+        else:
+            result.unchanged += 1
+    result.added, result.changed = len(added), len(changed)
+    result.changed_keys = [record["source_key"] for record in changed][:1000]
+    return added, changed
+
+
+def _insert(
+    uow: UnitOfWork,
+    table: Table,
+    records: list[dict[str, Any]],
+    batch_id: int,
+    actor: str,
+    now: Any,
+) -> None:
+    extra: dict[str, Any] = {"source_batch_id": batch_id, "version": 1}
+    if "valid_from" in table.c:  # versioned tables
+        extra |= {"valid_from": now, "changed_by": actor}
+    for start in range(0, len(records), INSERT_CHUNK):
+        chunk = records[start : start + INSERT_CHUNK]
+        if table.name != "dossier":
+            uow.session.execute(insert(table), [record | extra for record in chunk])
+            continue
+        rows = [_without_children(record) | extra for record in chunk]
+        ids = uow.session.scalars(
+            insert(table).returning(table.c.id, sort_by_parameter_order=True), rows
+        ).all()
+        _insert_children(uow, list(zip(ids, chunk, strict=True)))
+
+
+def _without_children(record: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in record.items() if k not in ("documents", "events")}
+
+
+def _insert_children(uow: UnitOfWork, dossiers: list[tuple[int, dict[str, Any]]]) -> None:
+    """A dossier's submitted documents and its event history."""
+    documents, events = [], []
+    for dossier_id, record in dossiers:
+        documents += [
+            {
+                "dossier_id": dossier_id,
+                "document_code": code,
+                "received_at": record.get("received_at"),
+            }
+            for code in record.get("documents") or []
+        ]
+        previous = None
+        for event in record.get("events") or []:
+            at = datetime.fromisoformat(event["at"]) if event.get("at") else None
+            events.append(
+                {
+                    "dossier_id": dossier_id,
+                    "at": at or record["received_at"],
+                    "from_status": previous,
+                    "to_status": event["status"],
+                    "step": event.get("step"),
+                    "note": event.get("note"),
+                    "actor": event.get("actor"),
+                }
+            )
+            previous = event["status"]
+    if documents:
+        uow.session.execute(insert(DossierDocumentRow), documents)
+    if events:
+        uow.session.execute(insert(DossierEventRow), events)
+
+
+def _delete_children(uow: UnitOfWork, dossier_id: int) -> None:
+    for child in (DossierDocumentRow, DossierEventRow):
+        uow.session.execute(delete(child).where(child.dossier_id == dossier_id))
+
+
+def _change(
+    uow: UnitOfWork,
+    table: Table,
+    records: list[dict[str, Any]],
+    existing: dict[str, tuple[int, str]],
+    batch_id: int,
+    actor: str,
+    now: Any,
+) -> None:
+    for record in records:
+        row_id = existing[record["source_key"]][0]
+        values = _without_children(record) | {"source_batch_id": batch_id}
+        if table.name in versioning.VERSIONED_TABLES:
+            versioning.change_version(
+                uow.session, table.name, row_id, values, expected_version=None, actor=actor, at=now
+            )
+            continue
+        version = uow.session.scalar(select(table.c.version).where(table.c.id == row_id))
+        uow.session.execute(
+            table.update().where(table.c.id == row_id).values(**values, version=(version or 0) + 1)
+        )
+        if table.name == "dossier":
+            _delete_children(uow, row_id)
+            _insert_children(uow, [(row_id, record)])
+
+
+def _retire(
+    uow: UnitOfWork,
+    table: Table,
+    info: BatchInfo,
+    keys: list[str],
+    existing: dict[str, tuple[int, str]],
+    now: Any,
+    result: IngestResult,
+) -> None:
+    """Records the new delivery no longer has leave the current register (kept in history)."""
+    kept = 0
+    for key in keys:
+        row_id = existing[key][0]
+        if table.name in versioning.VERSIONED_TABLES:
+            if versioning.is_referenced(uow.session, table.name, row_id):
+                kept += 1
+                continue
+            versioning.archive_version(uow.session, table.name, row_id, now)
+        elif table.name == "dossier":
+            _delete_children(uow, row_id)
+        uow.session.execute(delete(table).where(table.c.id == row_id))
+        result.removed += 1
+        if len(result.removed_keys) < 1000:
+            result.removed_keys.append(key)
+    if kept:
+        result.warnings.append(
+            f"{kept} records missing from this delivery still have rights or links; "
+            "they stay current until the register is reconciled"
+        )
+
+
+def _quarantine(
+    uow: UnitOfWork, batch_id: int, rejected: list[Rejected], result: IngestResult
+) -> None:
+    rows = [
+        {
+            "batch_id": batch_id,
+            "row_ref": r.row,
+            "reason": r.reason,
+            "field": r.field,
+            "value": r.value,
+            "raw": r.raw,
+        }
+        for r in rejected
+    ]
+    for start in range(0, len(rows), INSERT_CHUNK):
+        uow.session.execute(insert(QuarantineRow), rows[start : start + INSERT_CHUNK])
+    result.quarantined = len(rejected)
+    result.by_reason = dict(Counter(r.reason for r in rejected).most_common())
+
+
+def expected_area(uow: UnitOfWork, commune_code: str | None) -> BaseGeometry | None:
+    """Where a layer of this commune should lie: its boundary, else the whole province.
+
+    None when no boundaries have been loaded yet (then only missing CRSs are caught).
+    """
+    if commune_code:
+        row = uow.session.scalar(select(AdminUnit.geom).where(AdminUnit.code == commune_code))
+        if row is not None:
+            return to_shape(row)
+    shapes = [
+        to_shape(g)
+        for g in uow.session.scalars(
+            select(AdminUnit.geom).where(AdminUnit.geom.is_not(None), AdminUnit.valid_to.is_(None))
+        )
+    ]
+    return shapely.union_all(shapes) if shapes else None
+
+
+def load_unit_boundaries(
+    uow: UnitOfWork, info: BatchInfo, boundaries: dict[str, BaseGeometry]
+) -> IngestResult:
+    """Set the boundaries of known administrative units (a commune map, a province outline)."""
+    result = IngestResult(
+        "loaded",
+        info.source_name,
+        info.file_name,
+        rows_read=len(boundaries),
+        warnings=list(info.warnings),
+    )
+    known = set(uow.session.scalars(select(AdminUnit.code)))
+    srid = uow.database.cadastral_srid
+    for code, shape in boundaries.items():
+        if code not in known:
+            result.warnings.append(f"unit {code} is not in the reference table; skipped")
+            continue
+        uow.session.execute(
+            update(AdminUnit)
+            .where(AdminUnit.code == code)
+            .values(geom=from_shape(shape, srid=srid))
+        )
+        result.changed += 1
+    batch = _open_batch(uow, info)
+    batch.counts = {"rows_read": result.rows_read, "changed": result.changed}
+    result.batch_id = batch.id
+    return result
+
+
+def batch_count(uow: UnitOfWork) -> int:
+    """How many batches the register has taken in."""
+    return int(uow.session.scalar(select(func.count()).select_from(SourceBatchRow)) or 0)
