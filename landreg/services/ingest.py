@@ -143,6 +143,8 @@ def ingest_records(
         result.unchanged = len(records)
         return result
     table = TARGETS[info.kind]
+    records, too_long = _too_long(table, records)
+    rejected = [*rejected, *too_long]
     batch = _open_batch(uow, info)
     result.batch_id = batch.id
     existing = _current_by_key(uow, table, info.source_name)
@@ -182,6 +184,40 @@ def _open_batch(uow: UnitOfWork, info: BatchInfo) -> SourceBatchRow:
     uow.session.add(batch)
     uow.session.flush()
     return batch
+
+
+def _too_long(
+    table: Table, records: list[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], list[Rejected]]:
+    """Records with a value longer than its column allows go to quarantine, not to a crash."""
+    limits = {
+        c.name: c.type.length
+        for c in table.columns
+        if isinstance(getattr(c.type, "length", None), int)
+    }
+    kept, refused = [], []
+    for record in records:
+        name = next(
+            (
+                n
+                for n, limit in limits.items()
+                if isinstance(record.get(n), str) and len(record[n]) > limit
+            ),
+            None,
+        )
+        if name is None:
+            kept.append(record)
+            continue
+        refused.append(
+            Rejected(
+                row=str(record.get("source_row")),
+                reason=f"{name} longer than {limits[name]} characters",
+                field=name,
+                value=record[name][:200],
+                raw={k: str(v)[:500] for k, v in record.items() if k not in ("geom", "events")},
+            )
+        )
+    return kept, refused
 
 
 def _current_by_key(uow: UnitOfWork, table: Table, source_name: str) -> dict[str, tuple[int, str]]:
