@@ -16,6 +16,8 @@ router = APIRouter(include_in_schema=False)
 LABELS = {
     "admin_unit": ("Đơn vị hành chính", "Administrative units"),
     "parcel": ("Thửa đất", "Parcels"),
+    "map_strip": ("Đường, kênh trên bản đồ", "Roads and canals on the map"),
+    "register_entry": ("Dòng sổ địa chính", "Land register entries"),
     "party": ("Chủ sử dụng", "Parties"),
     "land_right": ("Quyền sử dụng", "Rights"),
     "certificate": ("Giấy chứng nhận", "Certificates"),

@@ -160,13 +160,19 @@ def resolve_crs(
         else "; give it with --crs"
     )
     if layer.declared_crs is None:
-        raise CRSError(f"layer {layer.layer!r} declares no CRS{hint}", field="crs", value=None)
+        raise CRSError(
+            f"layer {layer.layer!r} declares no CRS{hint}",
+            field="crs",
+            value=None,
+            candidates=guesses,
+        )
     recognised = recognise_crs(layer.declared_crs)
     if recognised.srid is None:
         raise CRSError(
             f"layer {layer.layer!r} declares a CRS landreg does not recognise{hint}",
             field="crs",
             value=layer.declared_crs[:120],
+            candidates=guesses,
         )
     transform = transformer_to(recognised.definition, expected_srid)
     if expected is not None:
@@ -178,5 +184,6 @@ def resolve_crs(
                 f"{distance / 1000:.0f} km from {where}{hint}",
                 field="crs",
                 value=f"EPSG:{recognised.srid}",
+                candidates=guesses,
             )
     return transform, recognised.srid, recognised.note

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ingest import maps
 from ingest.parcels import parcel_records, strip_records
 from ingest.profiles import MappingProfile, detect_profile, load_profile
-from landreg.errors import LandRegError, ValidationError
+from landreg.errors import CRSError, LandRegError, ValidationError
 from landreg.services.ingest import (
     BatchInfo,
     BatchPart,
@@ -225,3 +225,36 @@ def _is_companion(path: Path) -> bool:
     from ingest.tables import is_event_history
 
     return is_event_history(path)
+
+
+def ingest_folder(
+    database: RegisterDatabase,
+    folder: Path,
+    options: IngestOptions,
+    *,
+    confirm_crs: bool = False,
+    say: Say = lambda _: None,
+) -> tuple[list[tuple[Path, IngestResult]], list[tuple[Path, LandRegError]]]:
+    """Ingest every file under ``folder``; returns what loaded and what was stopped.
+
+    With ``confirm_crs`` a layer stopped for its CRS is taken in again in the CRS its
+    coordinates fit, as a cadastral officer would confirm after checking it on the map (the
+    demo does this; the command line never guesses).
+    """
+    loaded, stopped = [], []
+    for path in files_to_ingest(folder):
+        try:
+            results = ingest_path(database, path, options, say)
+        except CRSError as error:
+            if not (confirm_crs and error.candidates):
+                stopped.append((path, error))
+                continue
+            say(f"{path.name}: {error.detail}")
+            say(f"{path.name}: confirming EPSG:{error.candidates[0]} as staff would")
+            confirmed = replace(options, crs=f"EPSG:{error.candidates[0]}")
+            results = ingest_path(database, path, confirmed, say)
+        except LandRegError as error:
+            stopped.append((path, error))
+            continue
+        loaded += [(path, result) for result in results]
+    return loaded, stopped

@@ -251,9 +251,42 @@ def demo(
     console.rule("landreg demo")
     revision = upgrade_database(database, settings.cadastre)
     console.print(f"database ready: {database.backend}, schema {revision}")
+    _demo_ingest(database, settings)
     print_info(database)
     if serve_after:
         serve(host=None, port=port, workers=1)
+
+
+def _demo_ingest(database: RegisterDatabase, settings: Settings) -> None:
+    """Take in the whole sample data set, as cadastral staff would file by file."""
+    from ingest.pipeline import IngestOptions, ingest_folder
+
+    folder = sample_folder()
+    console.rule(f"ingest {folder}")
+    loaded, stopped = ingest_folder(
+        database, folder, IngestOptions(actor="demo"), confirm_crs=True, say=_say
+    )
+    table = Table(title="sources taken in", show_lines=False)
+    for column in ("source", "read", "added", "changed", "quarantined"):
+        table.add_column(column, justify="left" if column == "source" else "right")
+    for _, result in loaded:
+        table.add_row(
+            result.source_name,
+            *(
+                str(getattr(result, name))
+                for name in ("rows_read", "added", "changed", "quarantined")
+            ),
+        )
+    console.print(table)
+    for path, error in stopped:
+        errors.print(f"[bold red]stopped[/] {path}: {error.detail}")
+
+
+def sample_folder() -> Path:
+    """The committed sample data set."""
+    import sample_data
+
+    return Path(sample_data.__file__).resolve().parent / "small"
 
 
 def main() -> None:

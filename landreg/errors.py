@@ -34,9 +34,23 @@ class UnknownReferenceError(ValidationError):
 
 
 class CRSError(ValidationError):
-    """A geometry whose coordinate reference system is missing, unknown or wrong."""
+    """A geometry whose coordinate reference system is missing, unknown or wrong.
+
+    ``candidates`` lists the EPSG codes the coordinates fit, best first, when known.
+    """
 
     title = "Coordinate reference system error"
+
+    def __init__(
+        self,
+        detail: str,
+        *,
+        field: str | None = None,
+        value: Any = None,
+        candidates: list[int] | None = None,
+    ) -> None:
+        super().__init__(detail, field=field, value=value)
+        self.candidates = candidates or []
 
 
 class NotFoundError(LandRegError, LookupError):

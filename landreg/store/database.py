@@ -96,6 +96,8 @@ class RegisterDatabase:
             for name in (
                 "admin_unit",
                 "parcel",
+                "map_strip",
+                "register_entry",
                 "party",
                 "land_right",
                 "certificate",
