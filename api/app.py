@@ -7,7 +7,8 @@ from fastapi import FastAPI
 import landreg
 from api import pages
 from api.errors import install_error_handlers
-from api.routes import health, parcels
+from api.jobs import IngestJobs
+from api.routes import auth, health, ingest, parcels
 from landreg.settings import Settings
 from landreg.store.database import RegisterDatabase
 
@@ -26,8 +27,11 @@ def create_app(
     app = FastAPI(title="landreg", version=landreg.__version__, description=DESCRIPTION)
     app.state.settings = settings
     app.state.database = database or RegisterDatabase.from_settings(settings.database)
+    app.state.ingest_jobs = IngestJobs()
     install_error_handlers(app)
     app.include_router(health.router)
+    app.include_router(auth.router)
     app.include_router(parcels.router)
+    app.include_router(ingest.router)
     app.include_router(pages.router)
     return app

@@ -241,7 +241,8 @@ def ingest_folder(
     coordinates fit, as a cadastral officer would confirm after checking it on the map (the
     demo does this; the command line never guesses).
     """
-    loaded, stopped = [], []
+    loaded: list[tuple[Path, IngestResult]] = []
+    stopped: list[tuple[Path, LandRegError]] = []
     for path in files_to_ingest(folder):
         try:
             results = ingest_path(database, path, options, say)

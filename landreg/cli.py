@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from landreg.domain.access import Role
 from landreg.errors import LandRegError
 from landreg.settings import DEFAULT_DATABASE_FILE, Settings
 from landreg.store.database import RegisterDatabase
@@ -26,6 +27,10 @@ db_app = typer.Typer(
     help="Create, upgrade and describe the register database.", no_args_is_help=True
 )
 app.add_typer(db_app, name="db")
+users_app = typer.Typer(
+    help="People who sign in, and API keys for other systems.", no_args_is_help=True
+)
+app.add_typer(users_app, name="users")
 sample_app = typer.Typer(
     help="The sample data set: a province out of sync, with ground truth.", no_args_is_help=True
 )
@@ -98,6 +103,66 @@ def print_info(database: RegisterDatabase) -> None:
     console.print(table)
     if info["schema_revision"] != info["schema_head"]:
         console.print("[yellow]the schema is not current: run `landreg db upgrade`[/]")
+
+
+ROLES_HELP = "citizen, registry_officer, cadastral_staff or administrator"
+
+
+@users_app.command("add")
+@run
+def users_add(
+    username: Annotated[str, typer.Argument(help="the name to sign in with")],
+    role: Annotated[str, typer.Option(help=ROLES_HELP)],
+    full_name: Annotated[str | None, typer.Option(help="the person's name")] = None,
+    password: Annotated[
+        str,
+        typer.Option(
+            prompt=True,
+            hide_input=True,
+            confirmation_prompt=True,
+            envvar="LANDREG_NEW_PASSWORD",
+            help="asked for when not given",
+        ),
+    ] = "",
+) -> None:
+    """Add a person who signs in (officer, cadastral staff, administrator)."""
+    from landreg.services.accounts import create_user
+    from landreg.store.unit_of_work import UnitOfWork
+
+    settings = Settings()
+    with UnitOfWork(_database(settings)) as uow:
+        create_user(
+            uow, username, password, _role(role), full_name=full_name, actor=settings.cadastre.actor
+        )
+    console.print(f"user {username} added with role {role}")
+
+
+@users_app.command("key")
+@run
+def users_key(
+    name: Annotated[str, typer.Argument(help="the system the key is for")],
+    role: Annotated[str, typer.Option(help=ROLES_HELP)],
+) -> None:
+    """Create an API key for another system; it is shown once, keep it secret."""
+    from landreg.services.accounts import create_api_key
+    from landreg.store.unit_of_work import UnitOfWork
+
+    settings = Settings()
+    with UnitOfWork(_database(settings)) as uow:
+        key = create_api_key(uow, name, _role(role), actor=settings.cadastre.actor)
+    console.print(f"API key for {name} (send it as the X-API-Key header; shown only now):")
+    print(key)
+
+
+def _role(text: str) -> Role:
+    from landreg.errors import ValidationError
+
+    try:
+        return Role(text)
+    except ValueError:
+        raise ValidationError(
+            f"role must be one of {ROLES_HELP}", field="role", value=text
+        ) from None
 
 
 @sample_app.command("generate")

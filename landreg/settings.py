@@ -66,6 +66,9 @@ class ApiSettings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     secret_key: SecretStr = SecretStr(DEVELOPMENT_SECRET)
+    token_minutes: int = Field(default=480, gt=0, description="how long a sign-in lasts")
+    ingest_dir: Path = Field(default=Path("var/ingest"), description="where uploads are kept")
+    max_upload_mb: int = Field(default=512, gt=0)
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> ApiSettings:

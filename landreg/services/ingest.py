@@ -191,7 +191,7 @@ def _too_long(
 ) -> tuple[list[dict[str, Any]], list[Rejected]]:
     """Records with a value longer than its column allows go to quarantine, not to a crash."""
     limits = {
-        c.name: c.type.length
+        c.name: c.type.length  # type: ignore[attr-defined]
         for c in table.columns
         if isinstance(getattr(c.type, "length", None), int)
     }

@@ -62,6 +62,31 @@ def upgrade() -> None:
         postgresql_ops={},
     )
     op.create_table(
+        "api_key",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=80), nullable=False),
+        sa.Column("key_hash", sa.String(length=64), nullable=False),
+        sa.Column("role", sa.String(length=30), nullable=False),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("last_used_at", sa.DateTime(), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_api_key")),
+        sa.UniqueConstraint("key_hash", name=op.f("uq_api_key_key_hash")),
+        sa.UniqueConstraint("name", name=op.f("uq_api_key_name")),
+    )
+    op.create_table(
+        "app_user",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("username", sa.String(length=80), nullable=False),
+        sa.Column("full_name", sa.Text(), nullable=True),
+        sa.Column("password_hash", sa.Text(), nullable=False),
+        sa.Column("role", sa.String(length=30), nullable=False),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_app_user")),
+        sa.UniqueConstraint("username", name=op.f("uq_app_user_username")),
+    )
+    op.create_table(
         "audit_log",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("at", sa.DateTime(), nullable=False),
@@ -891,6 +916,8 @@ def downgrade() -> None:
     op.drop_index("ix_certificate_history_id_valid", table_name="certificate_history")
     op.drop_table("certificate_history")
     op.drop_table("audit_log")
+    op.drop_table("app_user")
+    op.drop_table("api_key")
     op.drop_geospatial_index(
         "idx_admin_unit_geom", table_name="admin_unit", postgresql_using="gist", column_name="geom"
     )

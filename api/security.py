@@ -1,0 +1,86 @@
+"""Authentication (OAuth2 bearer tokens for people, API keys for systems) and role checks."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
+
+import jwt
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
+
+from api.deps import DatabaseDep
+from landreg.domain.access import Principal, Role
+from landreg.services import accounts
+from landreg.store.unit_of_work import UnitOfWork
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
+api_key_scheme = APIKeyHeader(name="X-API-Key", auto_error=False)
+ALGORITHM = "HS256"
+
+
+def issue_token(request: Request, principal: Principal) -> tuple[str, int]:
+    """A signed bearer token for a signed-in person, and its lifetime in seconds."""
+    settings = request.app.state.settings.api
+    lifetime = timedelta(minutes=settings.token_minutes)
+    now = datetime.now(UTC)
+    claims = {"sub": principal.name, "role": str(principal.role), "iat": now, "exp": now + lifetime}
+    token = jwt.encode(claims, settings.secret_key.get_secret_value(), algorithm=ALGORITHM)
+    return token, int(lifetime.total_seconds())
+
+
+def current_principal(
+    request: Request,
+    database: DatabaseDep,
+    token: Annotated[str | None, Depends(oauth2_scheme)],
+    key: Annotated[str | None, Depends(api_key_scheme)],
+) -> Principal | None:
+    """Who is calling: a valid bearer token or API key; None for an anonymous call.
+
+    The look-up uses its own short unit of work, so that no transaction stays open for the
+    rest of the request.
+    """
+    if key:
+        with UnitOfWork(database) as uow:
+            principal = accounts.api_key_principal(uow, key)
+        if principal is None:
+            raise _unauthorised("the API key is not valid")
+        return principal
+    if not token:
+        return None
+    secret = request.app.state.settings.api.secret_key.get_secret_value()
+    try:
+        claims = jwt.decode(token, secret, algorithms=[ALGORITHM])
+    except jwt.PyJWTError:
+        raise _unauthorised("the sign-in has expired or is not valid") from None
+    with UnitOfWork(database) as uow:
+        principal = accounts.user_principal(uow, str(claims.get("sub")))
+    if principal is None:
+        raise _unauthorised("the account is not active")
+    return principal
+
+
+def _unauthorised(detail: str) -> HTTPException:
+    return HTTPException(
+        status.HTTP_401_UNAUTHORIZED, detail, headers={"WWW-Authenticate": "Bearer"}
+    )
+
+
+def require(*roles: Role):  # type: ignore[no-untyped-def]
+    """A dependency admitting only principals with one of ``roles`` (and administrators)."""
+
+    def check(principal: Annotated[Principal | None, Depends(current_principal)]) -> Principal:
+        if principal is None:
+            raise _unauthorised("sign in, or call with an API key")
+        if not principal.may(*roles):
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN, f"this needs the role {' or '.join(map(str, roles))}"
+            )
+        return principal
+
+    return check
+
+
+StaffDep = Annotated[Principal, Depends(require(Role.CADASTRAL_STAFF))]
+OfficerDep = Annotated[Principal, Depends(require(Role.REGISTRY_OFFICER))]
+AdminDep = Annotated[Principal, Depends(require(Role.ADMINISTRATOR))]
