@@ -20,6 +20,7 @@ from pyproj import Transformer
 from shapely.geometry.base import BaseGeometry
 
 from ingest import encodings
+from ingest.cad import CAD_SUFFIXES, read_cad
 from landreg.errors import CRSError, ValidationError
 from spatial.crs import candidate_srids, recognise_crs, srid_from_text, transformer_to
 
@@ -41,7 +42,9 @@ class MapLayer:
 
 
 def list_layers(path: Path) -> list[str]:
-    """Names of the layers in a file (one for Shapefile and GeoJSON)."""
+    """Names of the layers in a file (one for Shapefile and GeoJSON, and for a drawing)."""
+    if path.suffix.lower() in CAD_SUFFIXES:
+        return [path.stem]
     try:
         return [str(name) for name, _ in pyogrio.list_layers(path)]
     except pyogrio.errors.DataSourceError as error:
@@ -52,6 +55,17 @@ def list_layers(path: Path) -> list[str]:
 
 def read_layer(path: Path, layer: str | None = None) -> MapLayer:
     """Read one layer: attributes (text decoded to Unicode) and geometry as delivered."""
+    if path.suffix.lower() in CAD_SUFFIXES:
+        attributes, polygons, rows = read_cad(path, None if layer == path.stem else layer)
+        return MapLayer(
+            path,
+            layer or path.stem,
+            attributes,
+            polygons,
+            rows,
+            None,
+            notes=["CAD drawing: parcels from closed polylines, numbers from labels"],
+        )
     layers = list_layers(path)
     name = layer or layers[0]
     if name not in layers:
@@ -114,6 +128,7 @@ def _decode_text(layer: MapLayer) -> None:
 
 
 def _read_geometry(layer: MapLayer) -> None:
+    """WKB to shapely; an unclosed ring is closed and the record notes it."""
     geometry = shapely.from_wkb(layer.geometry, on_invalid="ignore")
     unreadable = np.flatnonzero(shapely.is_missing(geometry) & pd.notna(layer.geometry))
     if len(unreadable):

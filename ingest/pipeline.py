@@ -153,6 +153,10 @@ def _layer_part(
 ) -> BatchPart:
     srid = uow.database.cadastral_srid
     commune = options.commune or _main_commune(layer, profile)
+    if commune is None and profile.kind == "map":
+        raise ValidationError(
+            f"{layer.path.name} names no commune: pass --commune CODE", field="commune", value=None
+        )
     transform, source_srid, note = maps.resolve_crs(
         layer,
         confirmed=options.crs,

@@ -4,12 +4,14 @@ bad input that is quarantined or refused without losing anything else."""
 from __future__ import annotations
 
 import shutil
+import warnings
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
+import geopandas as gpd
 import pyogrio
 import shapely
 from geoalchemy2.shape import to_shape
@@ -300,3 +302,41 @@ def test_every_record_traces_back_to_its_file_and_row(units):
     assert file_name == "25459_phuong_tan_ninh.gpkg" and len(digest) == 64
     assert row == "7" and layer == "ThuaDat"
     assert strips >= 1
+
+
+def _drawing(path, labelled):
+    """A DXF as CAD users draw parcels: closed polylines, numbers as text inside."""
+    frame = pyogrio.read_dataframe(TN / "25459_phuong_tan_ninh.gpkg", layer="ThuaDat").head(12)
+    lines = gpd.GeoDataFrame(geometry=frame.geometry.boundary.explode().to_numpy())
+    texts = [f'LABEL(f:"Arial",t:"{s}/{n}")' for s, n in zip(frame.SoTo, frame.SoThua, strict=True)]
+    labels = gpd.GeoDataFrame(
+        {"OGR_STYLE": texts}, geometry=frame.geometry.representative_point().to_numpy()
+    ).head(labelled)
+    drawing = gpd.GeoDataFrame(pd.concat([lines, labels], ignore_index=True))
+    with warnings.catch_warnings():  # a drawing has no CRS: that is the point
+        warnings.simplefilter("ignore", UserWarning)
+        pyogrio.write_dataframe(drawing, path, driver="DXF")
+    return frame
+
+
+def test_cad_drawing_needs_its_crs_confirmed_and_takes_numbers_from_labels(units, tmp_path):
+    path = tmp_path / "25459_ban_ve.dxf"
+    frame = _drawing(path, labelled=10)
+    with pytest.raises(CRSError) as caught:
+        _ingest(units, path, commune="25459")
+    assert caught.value.candidates[0] == 9209
+    [result] = _ingest(units, path, commune="25459", crs="EPSG:9209")
+    assert result.added == 12 and result.quarantined == 0
+    assert any("provisional" in note for note in result.warnings)
+    stored = _parcels(units, "map:%25459_ban_ve")
+    numbered = {(s[1], s[2]) for s in stored if s[2] is not None}
+    assert numbered == set(zip(frame.SoTo.head(10), frame.SoThua.head(10), strict=True))
+    assert sum(s[2] is None for s in stored) == 2
+
+
+def test_cad_drawing_without_a_commune_is_refused(units, tmp_path):
+    path = tmp_path / "ban_ve.dxf"
+    _drawing(path, labelled=3)
+    with pytest.raises(ValidationError) as caught:
+        _ingest(units, path, crs="EPSG:9209")
+    assert caught.value.field == "commune"
