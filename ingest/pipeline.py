@@ -15,6 +15,7 @@ from landreg.services.ingest import (
     BatchInfo,
     BatchPart,
     IngestResult,
+    Progress,
     already_loaded,
     expected_area,
     ingest_file,
@@ -85,9 +86,17 @@ def kind_of(path: Path, options: IngestOptions) -> str:
 
 
 def ingest_path(
-    database: RegisterDatabase, path: Path, options: IngestOptions, say: Say = lambda _: None
+    database: RegisterDatabase,
+    path: Path,
+    options: IngestOptions,
+    say: Say = lambda _: None,
+    progress: Progress | None = None,
 ) -> list[IngestResult]:
-    """Ingest one file; every batch of it is committed together or not at all."""
+    """Ingest one file; every batch of it is committed together or not at all.
+
+    ``say`` receives one line per step, ``progress`` (stage, done, total) while rows are
+    stored, for a progress bar.
+    """
     if not path.exists():
         raise ValidationError(f"no such file: {path}", field="path", value=str(path))
     size, digest = fingerprint(path)
@@ -97,13 +106,13 @@ def ingest_path(
             from ingest.units import ingest_units
 
             return [ingest_units(uow, path, size, digest, options)]
-        if kind in ("map",):
+        if kind == "map":
             parts = _map_parts(uow, path, size, digest, options, say)
         else:
             from ingest.tables import table_parts
 
             parts = table_parts(uow, path, size, digest, options, say)
-        return ingest_file(uow, parts)
+        return ingest_file(uow, parts, progress)
 
 
 def _map_parts(

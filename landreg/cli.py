@@ -11,6 +11,16 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from landreg.domain.access import Role
@@ -45,7 +55,7 @@ def _database(settings: Settings) -> RegisterDatabase:
 
 def _fail(error: LandRegError) -> None:
     where = f" [{error.field}={error.value!r}]" if error.field else ""
-    errors.print(f"[bold red]error[/]{where}: {error.detail}")
+    errors.print(f"[bold red]error[/]{escape(where)}: {escape(error.detail)}")
     raise typer.Exit(code=2)
 
 
@@ -234,20 +244,43 @@ def ingest(
         source=source,
         actor=settings.cadastre.actor,
     )
-    if not all_files:
-        print_results(path, ingest_path(database, path, options, say=_say))
-        return
+    paths = files_to_ingest(path) if all_files else [path]
     failed = 0
-    for one in files_to_ingest(path):
-        try:  # each file is atomic; one that is stopped does not stop the others
-            print_results(one, ingest_path(database, one, options, say=_say))
-        except LandRegError as error:
-            failed += 1
-            where = f" [{error.field}]" if error.field else ""
-            errors.print(f"[bold red]stopped[/] {one}{where}: {error.detail}")
+    with _progress() as bar:
+        files = bar.add_task("files", total=len(paths), visible=len(paths) > 1)
+        stages: dict[str, TaskID] = {}
+
+        def progress(stage: str, done: int, total: int) -> None:
+            if stage not in stages:
+                stages[stage] = bar.add_task(stage, total=total)
+            bar.update(stages[stage], completed=done, visible=done < total)
+
+        for one in paths:
+            try:  # each file is atomic; one that is stopped does not stop the others
+                results = ingest_path(database, one, options, say=_say, progress=progress)
+                print_results(one, results)
+            except LandRegError as error:
+                if not all_files:
+                    raise
+                failed += 1
+                where = f" [{error.field}]" if error.field else ""
+                errors.print(f"[bold red]stopped[/] {one}{escape(where)}: {escape(error.detail)}")
+            bar.advance(files)
     if failed:
         errors.print(f"{failed} file(s) stopped; nothing of them was stored")
         raise typer.Exit(code=2)
+
+
+def _progress() -> Progress:
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    )
 
 
 def _say(text: str) -> None:
@@ -344,7 +377,7 @@ def _demo_ingest(database: RegisterDatabase, settings: Settings) -> None:
         )
     console.print(table)
     for path, error in stopped:
-        errors.print(f"[bold red]stopped[/] {path}: {error.detail}")
+        errors.print(f"[bold red]stopped[/] {path}: {escape(error.detail)}")
 
 
 def sample_folder() -> Path:

@@ -11,6 +11,7 @@ reason. Everything of a batch is committed together, or nothing is.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -116,15 +117,28 @@ class BatchPart:
     rejected: list[Rejected]
 
 
-def ingest_file(uow: UnitOfWork, parts: list[BatchPart]) -> list[IngestResult]:
+Progress = Callable[[str, int, int], None]
+
+
+def ingest_file(
+    uow: UnitOfWork,
+    parts: list[BatchPart],
+    progress: Progress | None = None,
+) -> list[IngestResult]:
     """Take in every batch of one file together: all are committed, or none."""
-    results = [ingest_records(uow, part.info, part.records, part.rejected) for part in parts]
+    results = [
+        ingest_records(uow, part.info, part.records, part.rejected, progress) for part in parts
+    ]
     uow.commit()
     return results
 
 
 def ingest_records(
-    uow: UnitOfWork, info: BatchInfo, records: list[dict[str, Any]], rejected: list[Rejected]
+    uow: UnitOfWork,
+    info: BatchInfo,
+    records: list[dict[str, Any]],
+    rejected: list[Rejected],
+    progress: Progress | None = None,
 ) -> IngestResult:
     """Store one batch of canonical records (each with ``source_key`` and ``record_hash``).
 
@@ -150,7 +164,7 @@ def ingest_records(
     existing = _current_by_key(uow, table, info.source_name)
     added, changed = _classify(records, existing, result)
     now = utcnow()
-    _insert(uow, table, added, batch.id, info.actor, now)
+    _insert(uow, table, added, batch.id, info.actor, now, _stage(progress, info, len(added)))
     _change(uow, table, changed, existing, batch.id, info.actor, now)
     seen = {record["source_key"] for record in records}
     _retire(uow, table, info, [k for k in existing if k not in seen], existing, now, result)
@@ -246,6 +260,13 @@ def _classify(
     return added, changed
 
 
+def _stage(progress: Progress | None, info: BatchInfo, total: int) -> Callable[[int], None]:
+    """A callback reporting stored rows of this batch (or nothing, without a reporter)."""
+    if progress is None:
+        return lambda done: None
+    return lambda done: progress(f"storing {info.source_name}", done, total)
+
+
 def _insert(
     uow: UnitOfWork,
     table: Table,
@@ -253,6 +274,7 @@ def _insert(
     batch_id: int,
     actor: str,
     now: Any,
+    stored: Callable[[int], None],
 ) -> None:
     extra: dict[str, Any] = {"source_batch_id": batch_id, "version": 1}
     if "valid_from" in table.c:  # versioned tables
@@ -261,12 +283,14 @@ def _insert(
         chunk = records[start : start + INSERT_CHUNK]
         if table.name != "dossier":
             uow.session.execute(insert(table), [record | extra for record in chunk])
+            stored(start + len(chunk))
             continue
         rows = [_without_children(record) | extra for record in chunk]
         ids = uow.session.scalars(
             insert(table).returning(table.c.id, sort_by_parameter_order=True), rows
         ).all()
         _insert_children(uow, list(zip(ids, chunk, strict=True)))
+        stored(start + len(chunk))
 
 
 def _without_children(record: dict[str, Any]) -> dict[str, Any]:
