@@ -24,6 +24,7 @@ from shapely.geometry.base import BaseGeometry
 
 from landreg.clock import utcnow
 from landreg.store import versioning
+from landreg.store.bulk import insert_rows
 from landreg.store.tables import (
     AdminUnit,
     DossierDocumentRow,
@@ -279,12 +280,11 @@ def _insert(
     extra: dict[str, Any] = {"source_batch_id": batch_id, "version": 1}
     if "valid_from" in table.c:  # versioned tables
         extra |= {"valid_from": now, "changed_by": actor}
+    if table.name != "dossier":
+        insert_rows(uow.session, table, [record | extra for record in records], stored)
+        return
     for start in range(0, len(records), INSERT_CHUNK):
         chunk = records[start : start + INSERT_CHUNK]
-        if table.name != "dossier":
-            uow.session.execute(insert(table), [record | extra for record in chunk])
-            stored(start + len(chunk))
-            continue
         rows = [_without_children(record) | extra for record in chunk]
         ids = uow.session.scalars(
             insert(table).returning(table.c.id, sort_by_parameter_order=True), rows
