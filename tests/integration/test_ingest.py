@@ -340,3 +340,13 @@ def test_cad_drawing_without_a_commune_is_refused(units, tmp_path):
     with pytest.raises(ValidationError) as caught:
         _ingest(units, path, crs="EPSG:9209")
     assert caught.value.field == "commune"
+
+
+def test_microstation_dgn_drawing_is_read_like_a_dxf(units):
+    """A DGN v7 fixture written by GDAL from the same twelve parcels, ten of them labelled."""
+    path = Path(__file__).resolve().parents[1] / "fixtures" / "25459_ban_ve.dgn"
+    [result] = _ingest(units, path, commune="25459", crs="EPSG:9209", source="map:dgn-test")
+    assert (result.added, result.quarantined) == (12, 0)
+    stored = _parcels(units, "map:dgn-test")
+    frame = pyogrio.read_dataframe(TN / "25459_phuong_tan_ninh.gpkg", layer="ThuaDat").head(10)
+    assert {(s[1], s[2]) for s in stored if s[2]} == set(zip(frame.SoTo, frame.SoThua, strict=True))
