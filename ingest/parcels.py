@@ -107,7 +107,7 @@ def parcel_records(
         "parent_ref": normalise.text(data["parent_ref"]) if "parent_ref" in data else None,
         "address": normalise.text(data["address"]) if "address" in data else None,
     }, index=raw.index)[keep]  # fmt: skip
-    frame["land_use_code"] = land_use_codes(frame["land_use_text"])
+    frame["land_use_code"] = land_use_codes(frame["land_use_text"], frame["commune_code"])
     kept_geometry = geometry[keep]
     wkb = shapely.to_wkb(kept_geometry)
     frame["measured_area"] = shapely.area(kept_geometry)

@@ -60,19 +60,25 @@ def source_keys(frame: pd.DataFrame, profile: MappingProfile) -> tuple[pd.Series
     return keys, repeated
 
 
-def land_use_codes(values: pd.Series) -> pd.Series:
-    """Current land-use codes for land uses as written (legacy codes translated, else None)."""
+def land_use_codes(values: pd.Series, communes: pd.Series | None = None) -> pd.Series:
+    """Current land-use codes for land uses as written (legacy codes and folk terms translated,
+    "thổ cư" by whether the commune is a ward); None where the code is unknown."""
+    wards = {code for code, unit in reference.communes().items() if unit.level == "ward"}
+    urban = (
+        communes.isin(list(wards)) if communes is not None else pd.Series(False, index=values.index)
+    )
 
-    def lookup(value: object) -> str | None:
+    def lookup(value: object, in_ward: bool) -> str | None:
         if not isinstance(value, str):
             return None
         try:
-            return reference.current_land_use_code(value)
+            return reference.current_land_use_code(value, urban=in_ward)
         except UnknownReferenceError:
             return None
 
-    cache = {value: lookup(value) for value in values.dropna().unique()}
-    return values.map(lambda value: cache.get(value)).astype(object)
+    pairs = pd.Series(list(zip(values, urban, strict=True)), index=values.index)
+    cache = {pair: lookup(*pair) for pair in set(pairs.tolist()) if isinstance(pair[0], str)}
+    return pairs.map(lambda pair: cache.get(pair)).astype(object)
 
 
 def reject_rows(

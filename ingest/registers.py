@@ -66,7 +66,9 @@ def register_records(
     if "certificate_serial" in data:
         check.set("certificate_serial", normalise.text(data["certificate_serial"]).map(_serial))
     if "land_use_text" in check.out:
-        check.set("land_use_code", land_use_codes(check.out["land_use_text"]))
+        check.set(
+            "land_use_code", land_use_codes(check.out["land_use_text"], check.out["commune_code"])
+        )
     keep = check.kept()
     records = canonical_records(
         check.out[keep], keys[keep], row_refs(table, profile)[keep], source_name

@@ -150,13 +150,28 @@ def legacy_land_use_codes() -> dict[str, str]:
     }
 
 
-def current_land_use_code(code: str) -> str:
-    """The current code for ``code``, translating legacy codes; raises for an unknown code."""
+@cache
+def folk_land_use_terms() -> dict[str, tuple[str, str]]:
+    """Land uses as people say them ("thổ cư", "vườn") → (rural code, urban code)."""
+    return {
+        row["term"]: (row["rural_code"], row["urban_code"])
+        for row in _read_csv("folk_land_use_terms.csv")
+    }
+
+
+def current_land_use_code(code: str, *, urban: bool = False) -> str:
+    """The current code for ``code``: current, legacy or folk term; raises for an unknown one.
+
+    A folk term such as "thổ cư" (residential) means ODT in a ward and ONT in a commune.
+    """
     cleaned = code.strip().upper()
     if cleaned in land_use_codes():
         return cleaned
     if cleaned in legacy_land_use_codes():
         return legacy_land_use_codes()[cleaned]
+    folk = folk_land_use_terms().get(" ".join(code.strip().lower().split()))
+    if folk is not None:
+        return folk[1] if urban else folk[0]
     raise UnknownReferenceError(
         f"land_use_code {code!r} is neither a current nor a legacy land-use code",
         field="land_use_code",

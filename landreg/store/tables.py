@@ -216,6 +216,21 @@ class RegisterEntryRow(Versioned, FromSource, Base):
     parent_ref: Mapped[str | None] = mapped_column(Text)
 
 
+class ParcelRegisterLinkRow(Base):
+    """Which register entries describe which map parcel, and how the match was made."""
+
+    __tablename__ = "parcel_register_link"
+    __table_args__ = (UniqueConstraint("parcel_id", "register_entry_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    parcel_id: Mapped[int] = mapped_column(ForeignKey("parcel.id"), nullable=False, index=True)
+    register_entry_id: Mapped[int] = mapped_column(
+        ForeignKey("register_entry.id"), nullable=False, index=True
+    )
+    match_type: Mapped[str] = mapped_column(String(20), nullable=False)
+    score: Mapped[float] = mapped_column(Float, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
+
+
 class ParcelLineageRow(Base):
     """Parent → child links of subdivisions and mergers ("tách thửa", "hợp thửa")."""
 
@@ -363,7 +378,11 @@ class DossierParcelLinkRow(Base):
 
 
 class FindingRow(Base):
-    """A detected problem, with a stable fingerprint so re-running a check never duplicates it."""
+    """A detected problem, with a stable fingerprint so re-running a check never duplicates it.
+
+    ``status``: open, closed (its cause is gone; ``closed_batch_id`` says by which batch),
+    fixed (a suggested fix was applied) or dismissed (with ``resolution`` saying why).
+    """
 
     __tablename__ = "finding"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -381,6 +400,9 @@ class FindingRow(Base):
     closed_batch_id: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    resolution: Mapped[str | None] = mapped_column(Text)
+    resolved_by: Mapped[str | None] = mapped_column(String(120))
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     geom = mapped_column(Geometry("GEOMETRY", srid=DEFAULT_CADASTRAL_SRID, spatial_index=True))
 
 

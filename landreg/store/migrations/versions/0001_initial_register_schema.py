@@ -196,6 +196,9 @@ def upgrade() -> None:
         sa.Column("closed_batch_id", sa.Integer(), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("closed_at", sa.DateTime(), nullable=True),
+        sa.Column("resolution", sa.Text(), nullable=True),
+        sa.Column("resolved_by", sa.String(length=120), nullable=True),
+        sa.Column("version", sa.Integer(), nullable=False),
         sa.Column(
             "geom",
             Geometry(
@@ -803,6 +806,41 @@ def upgrade() -> None:
         op.f("ix_parcel_lineage_parent_id"), "parcel_lineage", ["parent_id"], unique=False
     )
     op.create_table(
+        "parcel_register_link",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("parcel_id", sa.Integer(), nullable=False),
+        sa.Column("register_entry_id", sa.Integer(), nullable=False),
+        sa.Column("match_type", sa.String(length=20), nullable=False),
+        sa.Column("score", sa.Float(), nullable=False),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["parcel_id"], ["parcel.id"], name=op.f("fk_parcel_register_link_parcel_id_parcel")
+        ),
+        sa.ForeignKeyConstraint(
+            ["register_entry_id"],
+            ["register_entry.id"],
+            name=op.f("fk_parcel_register_link_register_entry_id_register_entry"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_parcel_register_link")),
+        sa.UniqueConstraint(
+            "parcel_id",
+            "register_entry_id",
+            name=op.f("uq_parcel_register_link_parcel_id_register_entry_id"),
+        ),
+    )
+    op.create_index(
+        op.f("ix_parcel_register_link_parcel_id"),
+        "parcel_register_link",
+        ["parcel_id"],
+        unique=False,
+    )
+    op.create_index(
+        op.f("ix_parcel_register_link_register_entry_id"),
+        "parcel_register_link",
+        ["register_entry_id"],
+        unique=False,
+    )
+    op.create_table(
         "restriction",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("parcel_id", sa.Integer(), nullable=False),
@@ -835,6 +873,11 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_restriction_source_batch_id"), table_name="restriction")
     op.drop_index(op.f("ix_restriction_parcel_id"), table_name="restriction")
     op.drop_table("restriction")
+    op.drop_index(
+        op.f("ix_parcel_register_link_register_entry_id"), table_name="parcel_register_link"
+    )
+    op.drop_index(op.f("ix_parcel_register_link_parcel_id"), table_name="parcel_register_link")
+    op.drop_table("parcel_register_link")
     op.drop_index(op.f("ix_parcel_lineage_parent_id"), table_name="parcel_lineage")
     op.drop_index(op.f("ix_parcel_lineage_child_id"), table_name="parcel_lineage")
     op.drop_table("parcel_lineage")

@@ -1,0 +1,134 @@
+"""The catalogue of reconciliation rules: code, severity, explanation and suggested fix.
+
+Each finding names the rule it broke. Messages are templates filled with the finding's
+measured values, in Vietnamese for the staff and in English alongside.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Severity(StrEnum):
+    """How bad a finding is: an error blocks using the record, a warning asks for a look."""
+
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """A named check.
+
+    Attributes
+    ----------
+    code : str
+        Stable identifier (``GEOM_OVERLAP``).
+    group : str
+        ``geometry``, ``attributes`` or ``sources``.
+    severity : Severity
+        Default severity of its findings.
+    title_vi, title_en : str
+        Short names.
+    message_vi, message_en : str
+        Explanations, ``str.format`` templates over the finding's measured values.
+    fix : str
+        The kind of fix suggested (``make_valid``, ``snap_to_neighbour``, ``merge_duplicates``,
+        ``take_register_value``, ``review``).
+    """
+
+    code: str
+    group: str
+    severity: Severity
+    title_vi: str
+    title_en: str
+    message_vi: str
+    message_en: str
+    fix: str
+
+
+_E, _W = Severity.ERROR, Severity.WARNING
+
+RULES: dict[str, Rule] = {rule.code: rule for rule in (
+    Rule("GEOM_INVALID", "geometry", _E, "Hình thửa không hợp lệ", "Invalid geometry",
+         "Hình thửa {key} không hợp lệ: {reason}.",
+         "Parcel {key} has an invalid boundary: {reason}.", "make_valid"),
+    Rule("GEOM_OVERLAP", "geometry", _E, "Chồng lấn", "Overlap",
+         "Thửa {key} chồng lấn thửa {other} {area:.2f} m².",
+         "Parcel {key} overlaps parcel {other} by {area:.2f} m².", "snap_to_neighbour"),
+    Rule("GEOM_OVERLAP_SLIVER", "geometry", _W, "Chồng lấn mảnh", "Sliver overlap",
+         "Thửa {key} chồng lấn thửa {other} một dải nhỏ {area:.3f} m².",
+         "Parcel {key} overlaps parcel {other} by a sliver of {area:.3f} m².",
+         "snap_to_neighbour"),
+    Rule("GEOM_GAP", "geometry", _W, "Hở giữa các thửa", "Gap between parcels",
+         "Khoảng hở {area:.2f} m² giữa các thửa {keys} không thuộc đường hay kênh nào.",
+         "A gap of {area:.2f} m² between parcels {keys} is not a road or canal.",
+         "snap_to_neighbour"),
+    Rule("GEOM_DUPLICATE", "geometry", _E, "Thửa trùng lặp", "Duplicate parcel",
+         "Thửa {key} và thửa {other} có hình trùng nhau hoàn toàn.",
+         "Parcels {key} and {other} have identical boundaries.", "merge_duplicates"),
+    Rule("GEOM_NEAR_DUPLICATE", "geometry", _E, "Thửa gần trùng", "Near-duplicate parcel",
+         "Thửa {key} và thửa {other} gần trùng nhau ({ratio:.1%} diện tích chung).",
+         "Parcels {key} and {other} nearly coincide ({ratio:.1%} shared area).",
+         "merge_duplicates"),
+    Rule("GEOM_OUTSIDE_COMMUNE", "geometry", _E, "Thửa nằm ngoài xã", "Parcel outside its commune",
+         "Thửa {key} nằm ngoài ranh giới {commune}.",
+         "Parcel {key} lies outside the boundary of {commune}.", "review"),
+    Rule("GEOM_WRONG_COMMUNE", "geometry", _E, "Sai xã", "Parcel in another commune",
+         "Thửa {key} ghi thuộc {commune} nhưng nằm trong {found}.",
+         "Parcel {key} is recorded in {commune} but lies in {found}.", "review"),
+    Rule("GEOM_MULTIPART", "geometry", _W, "Thửa nhiều phần", "Multipart parcel",
+         "Thửa {key} gồm {parts} phần rời nhau.", "Parcel {key} has {parts} separate parts.",
+         "review"),
+    Rule("GEOM_TINY", "geometry", _W, "Thửa quá nhỏ", "Tiny parcel",
+         "Thửa {key} chỉ có {area:.2f} m².", "Parcel {key} measures only {area:.2f} m².",
+         "review"),
+    Rule("ATTR_MISSING_KEY", "attributes", _E, "Thiếu số tờ/số thửa", "Missing key fields",
+         "Thửa {key} thiếu {missing}.", "Parcel {key} lacks {missing}.", "review"),
+    Rule("ATTR_DUPLICATE_KEY", "attributes", _E, "Trùng số hiệu thửa", "Duplicate parcel key",
+         "Số hiệu thửa {key} được dùng cho {count} thửa khác nhau.",
+         "The parcel key {key} is used for {count} different parcels.", "review"),
+    Rule("ATTR_UNKNOWN_LAND_USE", "attributes", _W, "Mã loại đất không hợp lệ",
+         "Unknown land-use code",
+         "Mã loại đất '{code}' của thửa {key} ({where}) không có trong Thông tư 08/2024.",
+         "Land-use code '{code}' of parcel {key} ({where}) is not in Circular 08/2024.",
+         "review"),
+    Rule("ATTR_AREA_MISMATCH", "attributes", _W, "Lệch diện tích", "Area mismatch",
+         "Diện tích pháp lý {legal:.1f} m² của thửa {key} lệch {difference:.1f}% so với diện "
+         "tích đo {measured:.1f} m².",
+         "Legal area {legal:.1f} m² of parcel {key} differs by {difference:.1f}% from the "
+         "measured {measured:.1f} m².", "review"),
+    Rule("ATTR_INVALID_IDENTITY", "attributes", _W, "Số định danh sai", "Invalid identity number",
+         "Số định danh của chủ sử dụng thửa {key} không hợp lệ: {reason}.",
+         "The holder's identity number on parcel {key} is not valid: {reason}.", "review"),
+    Rule("ATTR_NO_HOLDER", "attributes", _E, "Thiếu chủ sử dụng", "Parcel with no holder",
+         "Dòng sổ địa chính của thửa {key} không có tên và số định danh chủ sử dụng.",
+         "The register entry of parcel {key} has no holder name or identity number.", "review"),
+    Rule("ATTR_SHARES_NOT_100", "attributes", _E, "Tỷ lệ sở hữu khác 100%",
+         "Shares do not sum to 100%",
+         "Tỷ lệ của các chủ sử dụng thửa {key} (GCN {serial}) cộng lại {total:g}%.",
+         "The holders' shares on parcel {key} (certificate {serial}) sum to {total:g}%.",
+         "review"),
+    Rule("ATTR_DUPLICATE_SERIAL", "attributes", _E, "Trùng số phát hành GCN",
+         "Duplicate certificate serial",
+         "Số phát hành GCN {serial} được ghi cho {count} thửa: {keys}.",
+         "Certificate serial {serial} is recorded for {count} parcels: {keys}.", "review"),
+    Rule("SRC_REGISTER_WITHOUT_MAP", "sources", _W, "Có trong sổ, không có trên bản đồ",
+         "Register entry with no map parcel",
+         "Thửa {key} có trong sổ địa chính nhưng không có trên bản đồ địa chính.",
+         "Parcel {key} is in the land register but not on the cadastral map.", "review"),
+    Rule("SRC_MAP_WITHOUT_REGISTER", "sources", _W, "Có trên bản đồ, không có trong sổ",
+         "Map parcel with no register entry",
+         "Thửa {key} có trên bản đồ địa chính nhưng không có trong sổ địa chính.",
+         "Parcel {key} is on the cadastral map but not in the land register.", "review"),
+    Rule("SRC_LAND_USE_MISMATCH", "sources", _W, "Loại đất không khớp", "Land use disagrees",
+         "Loại đất của thửa {key}: bản đồ ghi {map_code}, sổ địa chính ghi {register_code}.",
+         "Land use of parcel {key}: the map says {map_code}, the register {register_code}.",
+         "take_register_value"),
+)}  # fmt: skip
+
+
+def rule(code: str) -> Rule:
+    """The rule with this code."""
+    return RULES[code]

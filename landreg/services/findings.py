@@ -1,0 +1,82 @@
+"""Finding candidates: what a check produces before it is stored, and how it is identified."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from shapely.geometry.base import BaseGeometry
+
+from landreg.domain.rules import rule
+
+
+@dataclass(slots=True)
+class Candidate:
+    """A problem one check found: the rule, the records involved, where, by how much."""
+
+    rule: str
+    subjects: list[dict[str, Any]]
+    commune: str | None
+    location: BaseGeometry | None = None
+    measured: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def fingerprint(self) -> str:
+        """Stable identity: the rule and the records (by source and key in it, not by row id),
+        so re-running reconciliation finds the same finding again."""
+        refs = sorted(f"{s['table']}|{s.get('source')}|{s.get('record')}" for s in self.subjects)
+        return hashlib.sha256("\n".join([self.rule, *refs]).encode("utf-8")).hexdigest()
+
+    def messages(self) -> tuple[str, str]:
+        """The explanation in Vietnamese and English."""
+        checked = rule(self.rule)
+        values = _SafeDict(
+            {"key": self.subjects[0].get("key") if self.subjects else "?", **self.measured}
+        )
+        return checked.message_vi.format_map(values), checked.message_en.format_map(values)
+
+
+class _SafeDict(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        return "?"
+
+
+def parcel_subject(row: Any) -> dict[str, Any]:
+    """How a map parcel is named in a finding."""
+    return {
+        "table": "parcel",
+        "id": int(row.id),
+        "key": parcel_key_text(row),
+        "source": row.source_name,
+        "record": row.source_key,
+        "row": row.source_row,
+    }
+
+
+def entry_subject(row: Any) -> dict[str, Any]:
+    """How a register entry is named in a finding."""
+    return {
+        "table": "register_entry",
+        "id": int(row.id),
+        "key": parcel_key_text(row),
+        "source": row.source_name,
+        "record": row.source_key,
+        "row": row.source_row,
+        "holder": row.holder_name,
+    }
+
+
+def parcel_key_text(row: Any) -> str:
+    """``commune-sheet-number``, or a provisional ``P:commune:source key``."""
+    if pd.isna(row.map_sheet) or pd.isna(row.parcel_number):
+        return f"P:{row.commune_code}:{row.source_key}"
+    return f"{row.commune_code}-{int(row.map_sheet)}-{int(row.parcel_number)}"
+
+
+def plain(value: Any) -> Any:
+    """A measured value as JSON can hold it."""
+    return json.loads(json.dumps(value, default=float))

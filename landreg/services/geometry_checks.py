@@ -1,0 +1,242 @@
+"""Geometry rules over the map parcels, run by commune with a halo so nothing on a
+boundary is missed; the result is the same whether run whole or partitioned."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+import shapely
+
+from landreg.services.findings import Candidate, parcel_key_text, parcel_subject
+from spatial import coverage
+
+_DUPLICATES = {"GEOM_DUPLICATE", "GEOM_NEAR_DUPLICATE"}
+_OVERLAP_RULES = {
+    "duplicate_exact": "GEOM_DUPLICATE",
+    "duplicate_near": "GEOM_NEAR_DUPLICATE",
+    "overlap": "GEOM_OVERLAP",
+    "overlap_sliver": "GEOM_OVERLAP_SLIVER",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class GeometrySettings:
+    """Tolerances of the geometry rules (m and m²)."""
+
+    sliver_area: float = 1.0
+    gap_min_area: float = 0.05
+    tiny_area: float = 5.0
+    commune_tolerance: float = 1.0
+    halo: float = 10.0
+
+
+def geometry_candidates(
+    parcels: pd.DataFrame,
+    strips: pd.DataFrame,
+    communes: pd.DataFrame,
+    settings: GeometrySettings,
+    *,
+    partitioned: bool = True,
+) -> list[Candidate]:
+    """Every geometry finding over ``parcels`` (one row each, ``geometry`` column).
+
+    ``partitioned`` compares parcels commune by commune, each with a halo of neighbours, as
+    a cluster would; the findings are the same either way. Consequences are not reported
+    twice: an invalid parcel gets no gap, area or size finding (its area means nothing until
+    it is fixed), and the copy in a duplicate pair no overlap with its twin's neighbours.
+    """
+    invalid = _invalid(parcels)
+    broken = {s["id"] for c in invalid for s in c.subjects}
+    everything = [(np.ones(len(parcels), dtype=bool), np.arange(len(parcels)))]
+    overlaps: list[Candidate] = []
+    for own, window in _partitions(parcels, settings.halo) if partitioned else everything:
+        overlaps += _overlaps(parcels.iloc[window], own, settings)
+    twins = {s["id"] for c in overlaps if c.rule in _DUPLICATES for s in c.subjects}
+    overlaps = [
+        c
+        for c in overlaps
+        if c.rule in _DUPLICATES or not any(s["id"] in twins for s in c.subjects)
+    ]
+    gaps: list[Candidate] = []
+    for _, mine in parcels.groupby("commune_code", sort=True):
+        gaps += [
+            c
+            for c in _gaps(mine, strips, settings)
+            if not any(s["id"] in broken for s in c.subjects)
+        ]
+    sound = parcels[~parcels["id"].isin(broken)]
+    return (
+        invalid
+        + overlaps
+        + gaps
+        + _shapes(sound, settings)
+        + _placement(parcels, communes, settings)
+    )
+
+
+def _partitions(parcels: pd.DataFrame, halo: float) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Per commune: the positions in view (its parcels and a halo) and which of them it owns."""
+    geometry = parcels["geometry"].to_numpy()
+    tree = shapely.STRtree(geometry)
+    for commune in sorted(parcels["commune_code"].unique()):
+        mine = np.flatnonzero((parcels["commune_code"] == commune).to_numpy())
+        box = shapely.buffer(shapely.box(*shapely.total_bounds(geometry[mine])), halo)
+        window = np.union1d(mine, tree.query(box))
+        yield np.isin(window, mine), window
+
+
+def _invalid(parcels: pd.DataFrame) -> list[Candidate]:
+    bad = coverage.invalid_geometries(parcels["geometry"].to_numpy())
+    found = []
+    for position, reason, location in bad.itertuples(index=False):
+        row = parcels.iloc[position]
+        found.append(
+            Candidate(
+                "GEOM_INVALID",
+                [parcel_subject(row)],
+                row.commune_code,
+                location,
+                {"reason": str(reason)},
+            )
+        )
+    for row in parcels[parcels["intake_notes"].notna()].itertuples():
+        notes = [n for n in row.intake_notes or [] if n.startswith("ring_not_closed")]
+        if notes:
+            found.append(
+                Candidate(
+                    "GEOM_INVALID",
+                    [parcel_subject(row)],
+                    row.commune_code,
+                    shapely.point_on_surface(row.geometry),
+                    {"reason": "ring not closed in the source"},
+                )
+            )
+    return found
+
+
+def _overlaps(window: pd.DataFrame, own: np.ndarray, settings: GeometrySettings) -> list[Candidate]:
+    pairs = coverage.overlapping_pairs(
+        window["geometry"].to_numpy(), coverage.OverlapRules(sliver_area=settings.sliver_area)
+    )
+    pairs = pairs[own[pairs["a"].to_numpy()] | own[pairs["b"].to_numpy()]]
+    ids = window["id"].to_numpy()
+    # a pair seen from two partitions is reported by the one owning its lower parcel id
+    first = np.where(ids[pairs["a"]] < ids[pairs["b"]], pairs["a"], pairs["b"])
+    pairs = pairs[own[first]]
+    found = []
+    for a, b, kind, area, geometry in pairs.itertuples(index=False):
+        one, other = window.iloc[a], window.iloc[b]
+        larger = max(one.geometry.area, other.geometry.area)
+        found.append(
+            Candidate(
+                _OVERLAP_RULES[kind],
+                [parcel_subject(one), parcel_subject(other)],
+                one.commune_code,
+                geometry,
+                {
+                    "area": float(area),
+                    "other": parcel_key_text(other),
+                    "ratio": float(area / larger) if larger else 0.0,
+                },
+            )
+        )
+    return found
+
+
+def _gaps(mine: pd.DataFrame, strips: pd.DataFrame, settings: GeometrySettings) -> list[Candidate]:
+    if mine.empty:
+        return []
+    commune = mine["commune_code"].iloc[0]
+    roads = strips.loc[strips["commune_code"] == commune, "geometry"].to_numpy()
+    holes = coverage.gaps(mine["geometry"].to_numpy(), roads, min_area=settings.gap_min_area)
+    found = []
+    for geometry, area, neighbours in holes.itertuples(index=False):
+        around = mine.iloc[neighbours]
+        subjects = [parcel_subject(row) for row in around.itertuples()]
+        found.append(
+            Candidate(
+                "GEOM_GAP",
+                subjects,
+                commune,
+                geometry,
+                {"area": float(area), "keys": ", ".join(s["key"] for s in subjects)},
+            )
+        )
+    return found
+
+
+def _shapes(parcels: pd.DataFrame, settings: GeometrySettings) -> list[Candidate]:
+    geometry = parcels["geometry"].to_numpy()
+    present = ~shapely.is_missing(geometry)
+    parts = np.where(present, shapely.get_num_geometries(geometry), 0)
+    area = np.where(present, shapely.area(geometry), np.nan)
+    found = []
+    for position in np.flatnonzero(parts > 1):
+        row = parcels.iloc[position]
+        found.append(
+            Candidate(
+                "GEOM_MULTIPART",
+                [parcel_subject(row)],
+                row.commune_code,
+                shapely.point_on_surface(row.geometry),
+                {"parts": int(parts[position])},
+            )
+        )
+    for position in np.flatnonzero(area < settings.tiny_area):
+        row = parcels.iloc[position]
+        found.append(
+            Candidate(
+                "GEOM_TINY",
+                [parcel_subject(row)],
+                row.commune_code,
+                row.geometry,
+                {"area": float(area[position])},
+            )
+        )
+    return found
+
+
+def _placement(
+    parcels: pd.DataFrame, communes: pd.DataFrame, settings: GeometrySettings
+) -> list[Candidate]:
+    """Parcels outside their commune, or lying in another commune than recorded."""
+    known = communes[~shapely.is_missing(communes["geometry"].to_numpy())]
+    if known.empty:
+        return []
+    boundary = dict(zip(known["code"], known["geometry"], strict=True))
+    names = dict(zip(communes["code"], communes["name"], strict=True))
+    geometry = parcels["geometry"].to_numpy()
+    own = np.array([boundary.get(code) for code in parcels["commune_code"]], dtype=object)
+    outside = coverage.outside(geometry, own, tolerance=settings.commune_tolerance)
+    points = shapely.point_on_surface(geometry[outside])
+    inside, which = shapely.STRtree(known["geometry"].to_numpy()).query(points, predicate="within")
+    lies_in = dict(zip(inside.tolist(), known["code"].to_numpy()[which].tolist(), strict=True))
+    found = []
+    for n, position in enumerate(np.flatnonzero(outside)):
+        row = parcels.iloc[position]
+        elsewhere = lies_in.get(n)
+        if elsewhere is not None and elsewhere != row.commune_code:
+            found.append(
+                Candidate(
+                    "GEOM_WRONG_COMMUNE",
+                    [parcel_subject(row)],
+                    row.commune_code,
+                    points[n],
+                    {"commune": names.get(row.commune_code), "found": names.get(elsewhere)},
+                )
+            )
+        else:
+            found.append(
+                Candidate(
+                    "GEOM_OUTSIDE_COMMUNE",
+                    [parcel_subject(row)],
+                    row.commune_code,
+                    points[n],
+                    {"commune": names.get(row.commune_code)},
+                )
+            )
+    return found

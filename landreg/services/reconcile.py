@@ -1,0 +1,172 @@
+"""Reconcile: link the sources, run every rule, and keep the findings up to date.
+
+Findings have a stable fingerprint (rule and records), so running again neither duplicates
+them nor loses what staff did with them: one still found stays as it is (a dismissed one
+stays dismissed), a new one opens, one no longer found is closed with the batch that fixed it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import shapely
+from geoalchemy2.shape import from_shape
+
+from landreg.clock import utcnow
+from landreg.domain.rules import rule
+from landreg.services.findings import Candidate, plain
+from landreg.services.geometry_checks import GeometrySettings, geometry_candidates
+from landreg.services.register_checks import RegisterSettings, link_entries, register_candidates
+from landreg.store.reconcile_repository import ReconcileRepository
+from landreg.store.unit_of_work import UnitOfWork
+
+
+@dataclass(slots=True)
+class ReconcileSummary:
+    """What a reconciliation run saw and did."""
+
+    parcels: int = 0
+    register_entries: int = 0
+    links: dict[str, int] = field(default_factory=dict)
+    found: dict[str, int] = field(default_factory=dict)
+    opened: int = 0
+    still_open: int = 0
+    closed: int = 0
+    seconds: float = 0.0
+
+
+def reconcile(
+    uow: UnitOfWork,
+    *,
+    communes: list[str] | None = None,
+    geometry: GeometrySettings | None = None,
+    register: RegisterSettings | None = None,
+    partitioned: bool = True,
+    say: Callable[[str], None] = lambda _: None,
+) -> ReconcileSummary:
+    """Reconcile the whole register, or only ``communes``; commits once at the end."""
+    started = time.perf_counter()
+    repository = ReconcileRepository(uow.session)
+    parcels = repository.parcels(communes)
+    entries = repository.register_entries(communes)
+    say(f"{len(parcels):,} map parcels and {len(entries):,} register entries")
+    links = link_entries(parcels, entries)
+    repository.replace_links(links, parcels["id"].tolist(), entries["id"].tolist())
+    say("links: " + ", ".join(f"{k} {v:,}" for k, v in links["match_type"].value_counts().items()))
+    candidates = geometry_candidates(
+        parcels,
+        repository.strips(communes),
+        repository.communes(),
+        geometry or GeometrySettings(),
+        partitioned=partitioned,
+    )
+    invalid = {s["id"] for c in candidates if c.rule == "GEOM_INVALID" for s in c.subjects}
+    candidates += register_candidates(
+        parcels, entries, links, register or RegisterSettings(), invalid=invalid
+    )
+    summary = ReconcileSummary(
+        parcels=len(parcels),
+        register_entries=len(entries),
+        links=dict(Counter(links["match_type"])),
+    )
+    _store(uow, repository, candidates, communes, summary)
+    uow.commit()
+    summary.seconds = round(time.perf_counter() - started, 2)
+    return summary
+
+
+def _store(
+    uow: UnitOfWork,
+    repository: ReconcileRepository,
+    candidates: list[Candidate],
+    communes: list[str] | None,
+    summary: ReconcileSummary,
+) -> None:
+    existing = repository.existing_findings(communes)
+    srid = uow.database.cadastral_srid
+    batch, now = repository.latest_batch(), utcnow()
+    new, again, seen = [], [], set()
+    for candidate in candidates:
+        fingerprint = candidate.fingerprint
+        if fingerprint in seen:
+            continue
+        seen.add(fingerprint)
+        values = _values(candidate, srid)
+        known = existing.get(fingerprint)
+        if known is None:
+            new.append(
+                values
+                | {
+                    "fingerprint": fingerprint,
+                    "status": "open",
+                    "version": 1,
+                    "opened_batch_id": batch,
+                    "created_at": now,
+                }
+            )
+        else:
+            reopened = (
+                {"status": "open", "closed_at": None, "closed_batch_id": None, "resolution": None}
+                if known[1] == "closed"
+                else {}
+            )
+            again.append(values | reopened | {"id": known[0]})
+    repository.add_findings(new)
+    repository.refresh_findings(again)
+    gone = [
+        row_id for fp, (row_id, status) in existing.items() if fp not in seen and status == "open"
+    ]
+    repository.close_findings(gone, batch, now)
+    summary.found = dict(Counter(c.rule for c in candidates))
+    summary.opened, summary.still_open, summary.closed = len(new), len(again), len(gone)
+
+
+def _values(candidate: Candidate, srid: int) -> dict[str, Any]:
+    checked = rule(candidate.rule)
+    message_vi, message_en = candidate.messages()
+    location = candidate.location
+    geom = None
+    if location is not None and not location.is_empty:
+        geom = from_shape(location, srid=srid)
+    return {
+        "rule": candidate.rule,
+        "severity": str(checked.severity),
+        "commune_code": candidate.commune,
+        "subjects": candidate.subjects,
+        "measured": plain(candidate.measured),
+        "suggestion": suggestion(candidate),
+        "message_vi": message_vi,
+        "message_en": message_en,
+        "geom": geom,
+    }
+
+
+def suggestion(candidate: Candidate) -> dict[str, Any]:
+    """The fix to propose for a finding."""
+    checked = rule(candidate.rule)
+    keys = [s.get("key") for s in candidate.subjects]
+    if checked.fix == "make_valid" and candidate.subjects:
+        return {"fix": "make_valid", "parcel": keys[0]}
+    if checked.fix == "merge_duplicates":
+        return {"fix": "merge_duplicates", "keep": keys[0], "retire": keys[1:]}
+    if checked.fix == "snap_to_neighbour":
+        area = candidate.measured.get("area")
+        return {
+            "fix": "snap_to_neighbour",
+            "parcels": keys,
+            "area": area,
+            "geometry": shapely.to_wkt(candidate.location, rounding_precision=3)
+            if candidate.location is not None
+            else None,
+        }
+    if checked.fix == "take_register_value":
+        return {
+            "fix": "take_register_value",
+            "field": "land_use_code",
+            "value": candidate.measured.get("register_code"),
+        }
+    return {"fix": "review"}

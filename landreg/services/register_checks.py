@@ -1,0 +1,352 @@
+"""Linking register entries to map parcels, and the attribute and between-source rules.
+
+The matching ladder records how each link was made: by key (commune, sheet, parcel
+number), by the numbers before the re-survey, or by address and area for the rest.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from landreg.domain.identifiers import IdentityNumber
+from landreg.errors import ValidationError
+from landreg.services.findings import Candidate, entry_subject, parcel_subject
+
+KEY = ["commune_code", "map_sheet", "parcel_number"]
+
+
+@dataclass(frozen=True, slots=True)
+class RegisterSettings:
+    """Tolerances of the attribute rules."""
+
+    area_tolerance_percent: float = 1.0
+    share_tolerance: float = 0.01
+
+
+def link_entries(parcels: pd.DataFrame, entries: pd.DataFrame) -> pd.DataFrame:
+    """Links register entry → map parcel with ``match_type`` (key, old_key, attributes)."""
+    columns = ["parcel_id", "register_entry_id", "match_type", "score"]
+    if parcels.empty or entries.empty:
+        return pd.DataFrame(columns=columns)
+    by_key = _merge(entries, parcels, KEY, KEY, "key", 1.0)
+    rest = entries[~entries["id"].isin(by_key["register_entry_id"])]
+    old = ["commune_code", "old_map_sheet", "old_parcel_number"]
+    unlinked_parcels = parcels[~parcels["id"].isin(by_key["parcel_id"])]
+    by_old = _merge(
+        rest, unlinked_parcels[unlinked_parcels["old_parcel_number"] > 0], KEY, old, "old_key", 0.9
+    )
+    rest = rest[~rest["id"].isin(by_old["register_entry_id"])]
+    unlinked_parcels = unlinked_parcels[~unlinked_parcels["id"].isin(by_old["parcel_id"])]
+    by_attributes = _by_attributes(rest, unlinked_parcels)
+    return pd.concat([by_key, by_old, by_attributes], ignore_index=True)[columns]
+
+
+def _merge(
+    entries: pd.DataFrame,
+    parcels: pd.DataFrame,
+    left: list[str],
+    right: list[str],
+    kind: str,
+    score: float,
+) -> pd.DataFrame:
+    usable_entries = entries.dropna(subset=left)
+    usable_parcels = parcels.dropna(subset=right)
+    joined = (
+        usable_entries[["id", *left]]
+        .astype(dict.fromkeys(left[1:], "int64"))
+        .merge(
+            usable_parcels[["id", *right]].astype(dict.fromkeys(right[1:], "int64")),
+            left_on=left,
+            right_on=right,
+            suffixes=("_entry", "_parcel"),
+        )
+    )
+    return pd.DataFrame(
+        {
+            "parcel_id": joined["id_parcel"],
+            "register_entry_id": joined["id_entry"],
+            "match_type": kind,
+            "score": score,
+        }
+    )
+
+
+def _by_attributes(entries: pd.DataFrame, parcels: pd.DataFrame) -> pd.DataFrame:
+    """Same commune, same address, legal area within 1 % of the measured one: a strict match,
+    so that a register row for a parcel the map lacks is not tied to the wrong parcel."""
+    left = entries.dropna(subset=["address", "legal_area"]).assign(
+        place=lambda f: f["address"].str.casefold().str.strip()
+    )
+    right = parcels.dropna(subset=["address"]).assign(
+        place=lambda f: f["address"].str.casefold().str.strip()
+    )
+    joined = left[["id", "commune_code", "place", "legal_area"]].merge(
+        right[["id", "commune_code", "place", "measured_area"]],
+        on=["commune_code", "place"],
+        suffixes=("_entry", "_parcel"),
+    )
+    close = (joined["legal_area"] - joined["measured_area"]).abs() <= 0.01 * joined["legal_area"]
+    joined = joined[close]
+    unique = joined.groupby("id_entry")["id_parcel"].transform("nunique") == 1
+    joined = joined[unique]
+    return pd.DataFrame(
+        {
+            "parcel_id": joined["id_parcel"],
+            "register_entry_id": joined["id_entry"],
+            "match_type": "attributes",
+            "score": 0.7,
+        }
+    )
+
+
+def register_candidates(
+    parcels: pd.DataFrame,
+    entries: pd.DataFrame,
+    links: pd.DataFrame,
+    settings: RegisterSettings,
+    *,
+    invalid: set[int] | None = None,
+) -> list[Candidate]:
+    """Attribute rules on parcels and entries, and the rules comparing the two sources.
+
+    Parcels in ``invalid`` (invalid geometry) get no area comparison: their measured area
+    means nothing until the geometry is fixed.
+    """
+    return (
+        _missing_keys(parcels)
+        + _unknown_land_use(parcels, entries)
+        + _entry_rules(entries, settings)
+        + _duplicate_keys(entries, links, parcels)
+        + _duplicate_serials(entries)
+        + _between_sources(parcels, entries, links, settings, invalid or set())
+    )
+
+
+def _missing_keys(parcels: pd.DataFrame) -> list[Candidate]:
+    missing = parcels[parcels["map_sheet"].isna() | parcels["parcel_number"].isna()]
+    found = []
+    for row in missing.itertuples():
+        lacks = [
+            name
+            for name, value in (
+                ("số tờ / map sheet", row.map_sheet),
+                ("số thửa / parcel number", row.parcel_number),
+            )
+            if pd.isna(value)
+        ]
+        found.append(
+            Candidate(
+                "ATTR_MISSING_KEY",
+                [parcel_subject(row)],
+                row.commune_code,
+                None,
+                {"missing": ", ".join(lacks)},
+            )
+        )
+    return found
+
+
+def _unknown_land_use(parcels: pd.DataFrame, entries: pd.DataFrame) -> list[Candidate]:
+    found = []
+    for frame, subject, where in (
+        (parcels, parcel_subject, "map"),
+        (entries, entry_subject, "register"),
+    ):
+        unknown = frame[frame["land_use_text"].notna() & frame["land_use_code"].isna()]
+        for row in unknown.itertuples():
+            found.append(
+                Candidate(
+                    "ATTR_UNKNOWN_LAND_USE",
+                    [subject(row)],
+                    row.commune_code,
+                    None,
+                    {"code": row.land_use_text, "where": where},
+                )
+            )
+    return found
+
+
+def _entry_rules(entries: pd.DataFrame, settings: RegisterSettings) -> list[Candidate]:
+    found = []
+    for row in entries.itertuples():
+        if not _text(row.holder_name) and not _text(row.identity_number):
+            found.append(Candidate("ATTR_NO_HOLDER", [entry_subject(row)], row.commune_code))
+            continue
+        reason = _identity_problem(row.identity_number)
+        if reason:
+            found.append(
+                Candidate(
+                    "ATTR_INVALID_IDENTITY",
+                    [entry_subject(row)],
+                    row.commune_code,
+                    None,
+                    {"reason": reason},
+                )
+            )
+    shares = entries.dropna(subset=["share_percent", "parcel_number"]).assign(
+        serial=lambda f: f["certificate_serial"].fillna("")
+    )
+    for _, group in shares.groupby([*KEY, "serial"], sort=True):
+        total = float(group["share_percent"].sum())
+        if abs(total - 100.0) > settings.share_tolerance:
+            first = group.iloc[0]
+            found.append(
+                Candidate(
+                    "ATTR_SHARES_NOT_100",
+                    [entry_subject(r) for r in group.itertuples()],
+                    first.commune_code,
+                    None,
+                    {"total": total, "serial": first.serial or "—"},
+                )
+            )
+    return found
+
+
+def _text(value: object) -> bool:
+    return isinstance(value, str) and bool(value.strip())
+
+
+def _identity_problem(value: object) -> str | None:
+    if not _text(value):
+        return None
+    try:
+        IdentityNumber.parse(str(value))
+    except ValidationError as error:
+        return error.detail
+    return None
+
+
+def _duplicate_keys(
+    entries: pd.DataFrame, links: pd.DataFrame, parcels: pd.DataFrame
+) -> list[Candidate]:
+    """One key, several parcels: register entries of one key carry different certificates."""
+    keyed = entries.dropna(subset=KEY).assign(serial=lambda f: f["certificate_serial"].fillna(""))
+    found = []
+    for _, group in keyed.groupby(KEY, sort=True):
+        if group["serial"].nunique() < 2:
+            continue
+        linked = parcels[
+            parcels["id"].isin(links.loc[links["register_entry_id"].isin(group["id"]), "parcel_id"])
+        ]
+        subjects = [entry_subject(r) for r in group.itertuples()] + [
+            parcel_subject(r) for r in linked.itertuples()
+        ]
+        found.append(
+            Candidate(
+                "ATTR_DUPLICATE_KEY",
+                subjects,
+                group.iloc[0].commune_code,
+                None,
+                {"count": int(group["serial"].nunique())},
+            )
+        )
+    return found
+
+
+def _duplicate_serials(entries: pd.DataFrame) -> list[Candidate]:
+    with_serial = entries.dropna(subset=["certificate_serial", "parcel_number"])
+    keys = with_serial[KEY].astype(str).agg("-".join, axis=1)
+    with_serial = with_serial.assign(key=keys)
+    found = []
+    for serial, group in with_serial.groupby("certificate_serial", sort=True):
+        if group["key"].nunique() < 2:
+            continue
+        found.append(
+            Candidate(
+                "ATTR_DUPLICATE_SERIAL",
+                [entry_subject(r) for r in group.itertuples()],
+                group.iloc[0].commune_code,
+                None,
+                {
+                    "serial": serial,
+                    "count": int(group["key"].nunique()),
+                    "keys": ", ".join(sorted(group["key"].unique())),
+                },
+            )
+        )
+    return found
+
+
+def _between_sources(
+    parcels: pd.DataFrame,
+    entries: pd.DataFrame,
+    links: pd.DataFrame,
+    settings: RegisterSettings,
+    invalid: set[int],
+) -> list[Candidate]:
+    found = []
+    unlinked = entries[~entries["id"].isin(links["register_entry_id"])].dropna(subset=KEY)
+    for _, group in unlinked.groupby(KEY, sort=True):
+        found.append(
+            Candidate(
+                "SRC_REGISTER_WITHOUT_MAP",
+                [entry_subject(r) for r in group.itertuples()],
+                group.iloc[0].commune_code,
+            )
+        )
+    lonely = parcels[~parcels["id"].isin(links["parcel_id"])]
+    for row in lonely.itertuples():
+        found.append(
+            Candidate(
+                "SRC_MAP_WITHOUT_REGISTER", [parcel_subject(row)], row.commune_code, row.geometry
+            )
+        )
+    pairs = links.merge(parcels, left_on="parcel_id", right_on="id").merge(
+        entries, left_on="register_entry_id", right_on="id", suffixes=("", "_entry")
+    )
+    for parcel_id, group in pairs.groupby("parcel_id", sort=True):
+        found += _compare(
+            parcels.loc[parcels["id"] == parcel_id].iloc[0],
+            group,
+            entries,
+            settings,
+            measure=parcel_id not in invalid,
+        )
+    return found
+
+
+def _compare(
+    parcel: pd.Series,
+    group: pd.DataFrame,
+    entries: pd.DataFrame,
+    settings: RegisterSettings,
+    *,
+    measure: bool,
+) -> list[Candidate]:
+    found = []
+    own = entries[entries["id"].isin(group["register_entry_id"])]
+    subjects = [parcel_subject(parcel)] + [entry_subject(r) for r in own.itertuples()]
+    register_codes = set(own["land_use_code"].dropna())
+    map_code = parcel.land_use_code if isinstance(parcel.land_use_code, str) else None
+    if map_code and register_codes and map_code not in register_codes:
+        found.append(
+            Candidate(
+                "SRC_LAND_USE_MISMATCH",
+                subjects,
+                parcel.commune_code,
+                parcel.geometry,
+                {
+                    "map_code": parcel.land_use_code,
+                    "register_code": ", ".join(sorted(register_codes)),
+                },
+            )
+        )
+    legal = own["legal_area"].dropna()
+    measured = parcel.measured_area
+    if measure and len(legal) and measured and not np.isnan(measured):
+        area = float(legal.iloc[0])
+        difference = 100.0 * (measured - area) / area if area else np.inf
+        if abs(difference) > settings.area_tolerance_percent:
+            found.append(
+                Candidate(
+                    "ATTR_AREA_MISMATCH",
+                    subjects,
+                    parcel.commune_code,
+                    parcel.geometry,
+                    {"legal": area, "measured": float(measured), "difference": float(difference)},
+                )
+            )
+    return found
