@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from shapely.geometry.base import BaseGeometry
@@ -78,5 +80,16 @@ def parcel_key_text(row: Any) -> str:
 
 
 def plain(value: Any) -> Any:
-    """A measured value as JSON can hold it."""
-    return json.loads(json.dumps(value, default=float))
+    """A value as JSON can hold it: numpy numbers as Python numbers, NaN and NA as null."""
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if value is None or isinstance(value, str | bool):
+        return value
+    if isinstance(value, int | float | np.integer | np.floating):
+        number = float(value) if not isinstance(value, int | np.integer) else int(value)
+        return None if isinstance(number, float) and math.isnan(number) else number
+    if value is pd.NA or value is pd.NaT:
+        return None
+    return json.loads(json.dumps(value, default=str))

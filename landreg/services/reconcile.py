@@ -136,7 +136,7 @@ def _values(candidate: Candidate, srid: int) -> dict[str, Any]:
         "rule": candidate.rule,
         "severity": str(checked.severity),
         "commune_code": candidate.commune,
-        "subjects": candidate.subjects,
+        "subjects": plain(candidate.subjects),
         "measured": plain(candidate.measured),
         "suggestion": suggestion(candidate),
         "message_vi": message_vi,
