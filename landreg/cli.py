@@ -307,6 +307,85 @@ def print_results(path: Path, results: list[Any]) -> None:
             console.print(f"    [yellow]note[/]: {warning}")
 
 
+@app.command("reconcile")
+@run
+def reconcile_command(
+    commune: Annotated[list[str] | None, typer.Option(help="only these communes (repeatable)")] = (
+        None
+    ),
+    whole: Annotated[bool, typer.Option(help="compare all parcels at once, not by commune")] = (
+        False
+    ),
+) -> None:
+    """Link the register to the map, run every rule, and bring the findings up to date."""
+    from landreg.services.geometry_checks import GeometrySettings
+    from landreg.services.reconcile import reconcile
+    from landreg.services.register_checks import RegisterSettings
+    from landreg.store.unit_of_work import UnitOfWork
+
+    settings = Settings()
+    with UnitOfWork(_database(settings)) as uow:
+        summary = reconcile(
+            uow,
+            communes=commune or None,
+            partitioned=not whole,
+            say=_say,
+            geometry=GeometrySettings(sliver_area=settings.cadastre.sliver_area_m2),
+            register=RegisterSettings(
+                area_tolerance_percent=settings.cadastre.area_tolerance_percent
+            ),
+        )
+    print_reconcile(summary)
+
+
+def print_reconcile(summary: Any) -> None:
+    """Findings per rule, and what changed since the last run."""
+    from landreg.domain.rules import RULES
+
+    table = Table(title="findings by rule")
+    for column in ("rule", "severity", "found", "what"):
+        table.add_column(column, justify="right" if column == "found" else "left")
+    for code, count in sorted(summary.found.items()):
+        rule = RULES[code]
+        table.add_row(code, str(rule.severity), f"{count:,}", f"{rule.title_vi} / {rule.title_en}")
+    console.print(table)
+    console.print(
+        f"{summary.parcels:,} map parcels, {summary.register_entries:,} register "
+        f"entries; links {summary.links}; findings opened {summary.opened}, still "
+        f"open {summary.still_open}, closed {summary.closed} ({summary.seconds} s)"
+    )
+
+
+@app.command("findings")
+@run
+def findings_command(
+    rule: Annotated[str | None, typer.Option(help="only this rule, e.g. GEOM_OVERLAP")] = None,
+    status: Annotated[str, typer.Option(help="open, closed, fixed, dismissed or all")] = "open",
+    commune: Annotated[str | None, typer.Option(help="only this commune")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="table, csv, geojson or gpkg")] = "table",
+    out: Annotated[Path | None, typer.Option(help="file to write (csv, geojson, gpkg)")] = None,
+) -> None:
+    """List findings, or write them for a spreadsheet or QGIS (the GeoPackage opens in QGIS)."""
+    from landreg.services.export import findings_table, write_findings
+    from landreg.store.unit_of_work import UnitOfWork
+
+    with UnitOfWork(_database(Settings())) as uow:
+        found = findings_table(
+            uow, rule=rule, status=None if status == "all" else status, commune=commune
+        )
+    if fmt == "table":
+        table = Table(title=f"{len(found):,} findings")
+        for column in ("id", "rule", "commune", "parcels", "message_vi"):
+            table.add_column(column)
+        for row in found.head(200).itertuples():
+            table.add_row(str(row.id), row.rule, str(row.commune), row.parcels, row.message_vi)
+        console.print(table)
+        return
+    target = out or Path(f"findings.{fmt}")
+    write_findings(found, target, fmt)
+    console.print(f"{len(found):,} findings written to {target}")
+
+
 @app.command("serve")
 @run
 def serve(
@@ -350,6 +429,8 @@ def demo(
     revision = upgrade_database(database, settings.cadastre)
     console.print(f"database ready: {database.backend}, schema {revision}")
     _demo_ingest(database, settings)
+    console.rule("reconcile")
+    reconcile_command(commune=None, whole=False)
     print_info(database)
     if serve_after:
         serve(host=None, port=port, workers=1)

@@ -52,6 +52,7 @@ class RegisterSettings(BaseSettings):
     cadastral_srid: int = 9209
     province_code: str = "80"
     area_tolerance_percent: float = Field(default=1.0, gt=0, description="legal vs measured area")
+    sliver_area_m2: float = Field(default=1.0, gt=0, description="overlaps below are slivers")
     actor: str = Field(
         default="landreg", description="who the command line acts as in the audit log"
     )

@@ -134,3 +134,54 @@ class ReconcileRepository:
     def latest_batch(self) -> int | None:
         """The newest source batch: the one that closes findings it fixed."""
         return self.session.scalar(select(func.max(SourceBatchRow.id)))
+
+
+def findings_frame(
+    session: Session,
+    *,
+    rule: str | None = None,
+    status: str | None = "open",
+    commune: str | None = None,
+    limit: int | None = None,
+) -> pd.DataFrame:
+    """Findings as a frame with their location geometry (cadastral CRS)."""
+    table = FindingRow
+    statement = select(
+        table.id,
+        table.rule,
+        table.severity,
+        table.status,
+        table.commune_code,
+        table.subjects,
+        table.measured,
+        table.suggestion,
+        table.message_vi,
+        table.message_en,
+        table.created_at,
+        table.closed_at,
+        func.ST_AsBinary(table.geom),
+    )
+    if rule:
+        statement = statement.where(table.rule == rule)
+    if status:
+        statement = statement.where(table.status == status)
+    if commune:
+        statement = statement.where(table.commune_code == commune)
+    statement = statement.order_by(table.id)
+    if limit:
+        statement = statement.limit(limit)
+    columns = [
+        "id",
+        "rule",
+        "severity",
+        "status",
+        "commune_code",
+        "subjects",
+        "measured",
+        "suggestion",
+        "message_vi",
+        "message_en",
+        "created_at",
+        "closed_at",
+    ]
+    return ReconcileRepository(session)._frame(statement, columns, True)

@@ -12,6 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+import pyogrio
+
 LANDREG = [sys.executable, "-m", "landreg"]
 
 
@@ -89,3 +91,28 @@ def test_serve_answers_over_http_on_postgis(postgis_database, postgis_url: str):
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_reconcile_and_findings_for_qgis_on_the_embedded_default(tmp_path: Path):
+    sample = Path(__file__).resolve().parents[2] / "sample_data" / "small"
+    env = {"LANDREG_DATABASE_URL": f"sqlite:///{tmp_path / 'register.sqlite'}"}
+    assert _run("db", "upgrade", env=env).returncode == 0
+    for path in (
+        "admin/units.gpkg",
+        "maps/long_an_cu/27694_phuong_long_an.gpkg",
+        "register/so_dia_chinh_long_an_cu.xlsx",
+    ):
+        loaded = _run("ingest", str(sample / path), env=env)
+        assert loaded.returncode == 0, loaded.stderr
+    reconciled = _run("reconcile", env=env)
+    assert reconciled.returncode == 0, reconciled.stderr
+    assert "GEOM_OVERLAP" in reconciled.stdout and "findings opened" in reconciled.stdout
+    out = tmp_path / "findings.gpkg"
+    exported = _run("findings", "--format", "gpkg", "--out", str(out), env=env)
+    assert exported.returncode == 0, exported.stderr
+    layers = dict(pyogrio.list_layers(out))
+    assert "findings_areas" in layers
+    areas = pyogrio.read_dataframe(out, layer="findings_areas")
+    assert areas.crs.to_epsg() == 9209 and set(areas["rule"]) >= {"GEOM_OVERLAP"}
+    again = _run("reconcile", env=env)
+    assert "findings opened 0" in again.stdout
