@@ -82,5 +82,7 @@ def require(*roles: Role):  # type: ignore[no-untyped-def]
 
 
 StaffDep = Annotated[Principal, Depends(require(Role.CADASTRAL_STAFF))]
+# Officers and cadastral staff both read the register's internals (findings, holders).
+InternalDep = Annotated[Principal, Depends(require(Role.REGISTRY_OFFICER, Role.CADASTRAL_STAFF))]
 OfficerDep = Annotated[Principal, Depends(require(Role.REGISTRY_OFFICER))]
 AdminDep = Annotated[Principal, Depends(require(Role.ADMINISTRATOR))]
