@@ -386,6 +386,22 @@ def findings_command(
     console.print(f"{len(found):,} findings written to {target}")
 
 
+@app.command("report")
+@run
+def report_command(
+    out: Annotated[Path, typer.Option(help="the HTML file to write")] = Path(
+        "var/quality_report.html"
+    ),
+) -> None:
+    """Write the data-quality report: findings per rule and commune, charts and maps."""
+    from landreg.services.quality_report import build_report
+    from landreg.store.unit_of_work import UnitOfWork
+
+    with UnitOfWork(_database(Settings())) as uow:
+        written = build_report(uow, out)
+    console.print(f"data-quality report written to {written}")
+
+
 @app.command("serve")
 @run
 def serve(
@@ -431,6 +447,7 @@ def demo(
     _demo_ingest(database, settings)
     console.rule("reconcile")
     reconcile_command(commune=None, whole=False)
+    report_command(out=Path("var/quality_report.html"))
     print_info(database)
     if serve_after:
         serve(host=None, port=port, workers=1)

@@ -1,76 +1,156 @@
-"""Bulk inserts: PostgreSQL ``COPY`` where the database is PostGIS, batched inserts elsewhere."""
+"""Bulk inserts of a whole frame: binary ``COPY`` on PostGIS, batched inserts elsewhere.
+
+On PostgreSQL the frame is encoded column by column into the binary COPY format with numpy
+and Arrow kernels (no Python object per value) and streamed in slices, so the server stores
+one slice while the next is encoded. SQLite/SpatiaLite, the embedded default, takes plain
+rows through ``executemany``.
+"""
 
 from __future__ import annotations
 
 import json
+import struct
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import JSON, Table, insert
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from psycopg.copy import QueuedLibpqWriter
+from sqlalchemy import JSON, Boolean, Date, DateTime, Float, Integer, Table, insert
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
 from geoalchemy2 import Geometry
 from geoalchemy2.elements import WKBElement
 
 CHUNK = 5_000
+COPY_SLICE = 100_000
+_SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0)
+_TRAILER = struct.pack(">h", -1)
+_PG_EPOCH = np.datetime64("2000-01-01T00:00:00", "us")
 
 
-def insert_rows(
+def insert_frame(
     session: Session,
     table: Table,
-    rows: list[dict[str, Any]],
+    frame: pd.DataFrame,
     stored: Callable[[int], None] = lambda done: None,
 ) -> None:
-    """Insert many rows in the session's transaction, reporting how many are stored."""
-    if not rows:
+    """Insert every row of ``frame`` (columns named as the table's) in the session's
+    transaction, reporting how many are stored. Geometry is EWKB bytes; JSON columns hold
+    Python lists or dicts; missing values (None, NaN, NA) become NULL."""
+    if frame.empty:
         return
     if session.get_bind().dialect.name == "postgresql":
-        _copy(session, table, rows, stored)
+        _copy(session, table, frame, stored)
         return
-    for start in range(0, len(rows), CHUNK):
-        session.execute(insert(table), rows[start : start + CHUNK])
-        stored(min(start + CHUNK, len(rows)))
+    for start in range(0, len(frame), CHUNK):
+        rows = plain_records(frame.iloc[start : start + CHUNK], table)
+        session.execute(insert(table), rows)
+        stored(min(start + CHUNK, len(frame)))
+
+
+def plain_records(frame: pd.DataFrame, table: Table | None = None) -> list[dict[str, Any]]:
+    """Rows as dicts of plain Python values (NaN/NA → None; EWKB → ``WKBElement``)."""
+    columns = {}
+    for name in frame.columns:
+        values = [_plain(v) for v in frame[name].astype(object).tolist()]
+        kind = table.c[name].type if table is not None and name in table.c else None
+        if isinstance(kind, Geometry):
+            values = [None if v is None else WKBElement(v, extended=True) for v in values]
+        columns[name] = values
+    return [dict(zip(columns, row, strict=True)) for row in zip(*columns.values(), strict=True)]
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, list | dict | bytes):
+        return value
+    if value is None or pd.isna(value):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.to_pydatetime()
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
 
 
 def _copy(
-    session: Session, table: Table, rows: list[dict[str, Any]], stored: Callable[[int], None]
+    session: Session, table: Table, frame: pd.DataFrame, stored: Callable[[int], None]
 ) -> None:
-    names = [c.name for c in table.columns if c.name in rows[0] or c.name in _all_keys(rows)]
-    converters = [_converter(table.c[name].type) for name in names]
-    connection: Any = session.connection().connection.driver_connection
+    names = [c.name for c in table.columns if c.name in frame.columns]
+    dialect = session.get_bind().dialect
+    kinds = [table.c[name].type.dialect_impl(dialect) for name in names]
     columns = ", ".join(f'"{name}"' for name in names)
-    with (
-        connection.cursor() as cursor,
-        cursor.copy(f'COPY "{table.name}" ({columns}) FROM STDIN') as copy,
-    ):
-        for index, row in enumerate(rows, start=1):
-            copy.write_row(
-                [convert(row.get(name)) for name, convert in zip(names, converters, strict=True)]
-            )
-            if index % CHUNK == 0:
-                stored(index)
-    stored(len(rows))
+    connection: Any = session.connection().connection.driver_connection
+    with connection.cursor() as cursor:
+        sql = f'COPY "{table.name}" ({columns}) FROM STDIN (FORMAT BINARY)'
+        with cursor.copy(sql, writer=QueuedLibpqWriter(cursor)) as copy:
+            copy.write(_SIGNATURE)
+            for start in range(0, len(frame), COPY_SLICE):
+                part = frame.iloc[start : start + COPY_SLICE]
+                copy.write(_encode(part, names, kinds))
+                stored(start + len(part))
+            copy.write(_TRAILER)
 
 
-def _all_keys(rows: list[dict[str, Any]]) -> set[str]:
-    keys: set[str] = set()
-    for row in rows[:100]:
-        keys.update(row)
-    return keys
+def _encode(frame: pd.DataFrame, names: list[str], kinds: list[Any]) -> memoryview:
+    """Rows of the binary COPY format: field count, then each field's length and bytes."""
+    fields = [_field(frame[name], kind) for name, kind in zip(names, kinds, strict=True)]
+    count = pa.scalar(struct.pack(">h", len(names)), pa.binary())
+    rows = pc.binary_join_element_wise(count, *fields, pa.scalar(b"", pa.binary()))
+    offsets = rows.buffers()[1]
+    first, last = np.frombuffer(offsets, dtype=np.int32)[[rows.offset, rows.offset + len(rows)]]
+    return memoryview(rows.buffers()[2])[first:last]
 
 
-def _converter(kind: Any) -> Callable[[Any], Any]:
+def _field(values: pd.Series, kind: Any) -> pa.Array:
+    """One column as length-prefixed binary fields (length -1 and no bytes for NULL)."""
+    data = _values(values, kind)
+    lengths = pc.fill_null(pc.binary_length(data), -1).to_numpy().astype(">i4")
+    prefix = pa.Array.from_buffers(
+        pa.binary(),
+        len(lengths),
+        [None, pa.py_buffer(np.arange(0, 4 * len(lengths) + 1, 4, dtype=np.int32)), pa.py_buffer(lengths)],
+    )
+    return pc.binary_join_element_wise(prefix, pc.fill_null(data, b""), b"")
+
+
+def _values(values: pd.Series, kind: Any) -> pa.Array:
+    """Each value in PostgreSQL's binary send format (null where missing)."""
     if isinstance(kind, Geometry):
-        return _geometry
+        return pa.array(values, type=pa.binary(), from_pandas=True)
     if isinstance(kind, JSON):
-        return lambda value: None if value is None else json.dumps(value, ensure_ascii=False)
-    return lambda value: value
+        prefix = b"\x01" if isinstance(kind, JSONB) else b""  # jsonb's format version
+        present = values.notna()
+        text = values[present].map(lambda v: prefix + json.dumps(v, ensure_ascii=False).encode())
+        return pa.array(text.reindex(values.index), type=pa.binary(), from_pandas=True)
+    if isinstance(kind, Boolean):
+        return _fixed(values.astype("boolean"), ">u1")
+    if isinstance(kind, Integer):
+        wide = kind.__visit_name__ == "big_integer"
+        return _fixed(pd.to_numeric(values).astype("Int64"), ">i8" if wide else ">i4")
+    if isinstance(kind, Float):
+        return _fixed(pd.to_numeric(values).astype("Float64"), ">f8")
+    if isinstance(kind, DateTime):
+        micros = (pd.to_datetime(values).to_numpy("datetime64[us]") - _PG_EPOCH).astype(np.int64)
+        return _fixed(pd.Series(micros).where(values.notna().to_numpy()), ">i8")
+    if isinstance(kind, Date):
+        days = pd.to_datetime(values).to_numpy("datetime64[D]") - _PG_EPOCH.astype("datetime64[D]")
+        return _fixed(pd.Series(days.astype(np.int64)).where(values.notna().to_numpy()), ">i4")
+    text = values.astype(pd.StringDtype("pyarrow"))
+    return pc.cast(pa.array(text, type=pa.string(), from_pandas=True), pa.binary())
 
 
-def _geometry(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, WKBElement):
-        data = value.data if isinstance(value.data, bytes) else bytes(value.data)
-        return f"SRID={value.srid};{data.hex()}"
-    return str(value)
+def _fixed(values: pd.Series, dtype: str) -> pa.Array:
+    """Fixed-width numbers as big-endian bytes; missing values have none."""
+    present = values.notna().to_numpy()
+    width = np.dtype(dtype).itemsize
+    data = values[present].to_numpy().astype(dtype).tobytes()
+    offsets = np.zeros(len(values) + 1, dtype=np.int32)
+    np.cumsum(np.where(present, width, 0), out=offsets[1:])
+    validity = pa.array(present).buffers()[1]
+    return pa.Array.from_buffers(
+        pa.binary(), len(values), [validity, pa.py_buffer(offsets), pa.py_buffer(data)]
+    )

@@ -116,3 +116,7 @@ def test_reconcile_and_findings_for_qgis_on_the_embedded_default(tmp_path: Path)
     assert areas.crs.to_epsg() == 9209 and set(areas["rule"]) >= {"GEOM_OVERLAP"}
     again = _run("reconcile", env=env)
     assert "findings opened 0" in again.stdout
+    report = tmp_path / "report.html"
+    assert _run("report", "--out", str(report), env=env).returncode == 0
+    html = report.read_text(encoding="utf-8")
+    assert "Chồng lấn" in html and "Phường Long An" in html and html.count("<svg") >= 3
