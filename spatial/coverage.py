@@ -68,9 +68,10 @@ class OverlapRules:
 def overlapping_pairs(geometries: np.ndarray, rules: OverlapRules = OverlapRules()) -> pd.DataFrame:
     """Pairs of parcels whose interiors intersect, sorted into duplicates, overlaps, slivers.
 
-    Only valid geometries are compared (invalid ones are reported as such). Candidates come
-    from the STRtree with the ``overlaps``, ``contains`` and ``within`` predicates, which for
-    polygons together mean "interiors intersect" (DE-9IM ``2********``).
+    Only valid geometries are compared (invalid ones are reported as such). GEOS's coverage
+    validation (``coverage_invalid_edges``) first finds the few parcels whose edges do not
+    match their neighbours'; only those are intersected with what is around them. Identical
+    parcels are found by their normalised WKB.
 
     Parameters
     ----------
@@ -86,16 +87,37 @@ def overlapping_pairs(geometries: np.ndarray, rules: OverlapRules = OverlapRules
         ``duplicate_near``, ``overlap`` or ``overlap_sliver``), ``area`` (m² of the overlap)
         and ``geometry`` (the overlap itself).
     """
-    usable = ~shapely.is_missing(geometries) & shapely.is_valid(geometries)
-    positions = np.flatnonzero(usable)
-    if len(positions) < 2:
+    usable = np.flatnonzero(~shapely.is_missing(geometries) & shapely.is_valid(geometries))
+    if len(usable) < 2:
         return _empty_pairs()
-    candidates = geometries[positions]
-    tree = shapely.STRtree(candidates)
-    found = [tree.query(candidates, predicate=name) for name in ("overlaps", "contains", "within")]
-    pairs = np.unique(np.concatenate(found, axis=1), axis=1)
+    candidates = geometries[usable]
+    flagged = np.flatnonzero(~shapely.is_empty(shapely.coverage_invalid_edges(candidates)))
+    near, other = shapely.STRtree(candidates).query(candidates[flagged], predicate="intersects")
+    pairs = np.unique(np.sort(np.vstack([flagged[near], other]), axis=0), axis=1)
+    pairs = np.unique(np.hstack([pairs, _identical(candidates)]), axis=1)
     pairs = pairs[:, pairs[0] < pairs[1]]
-    a, b = positions[pairs[0]], positions[pairs[1]]
+    a, b = usable[pairs[0]], usable[pairs[1]]
+    return _classified(geometries, a, b, rules)
+
+
+def _identical(geometries: np.ndarray) -> np.ndarray:
+    """Pairs (2, n) of positions whose normalised geometries are byte for byte the same."""
+    blobs = pd.Series(shapely.to_wkb(shapely.normalize(geometries)))
+    repeated = blobs[blobs.duplicated(keep=False)]
+    pairs = [
+        (i, j)
+        for _, group in repeated.groupby(repeated, sort=False)
+        for i in group.index
+        for j in group.index
+        if i < j
+    ]
+    return np.array(pairs, dtype=np.int64).reshape(-1, 2).T
+
+
+def _classified(
+    geometries: np.ndarray, a: np.ndarray, b: np.ndarray, rules: OverlapRules
+) -> pd.DataFrame:
+    """Overlap area of each pair and what it amounts to."""
     overlap = shapely.intersection(geometries[a], geometries[b])
     area = shapely.area(overlap)
     keep = area > rules.noise_area
@@ -131,6 +153,11 @@ def _empty_pairs() -> pd.DataFrame:
 def gaps(parcels: np.ndarray, strips: np.ndarray, *, min_area: float = 0.05) -> pd.DataFrame:
     """Holes in the coverage that no parcel and no road or canal strip fills.
 
+    The parcels and strips whose edges match their neighbours' form a valid coverage, which
+    GEOS unions in linear time; its holes hold either a gap or the few mismatched (or
+    invalid) parcels, which are unioned into each hole: what stays uncovered is a gap. Gaps
+    touching a mismatched piece are found by unioning a small window around it.
+
     Parameters
     ----------
     parcels : numpy.ndarray of shapely geometries
@@ -146,19 +173,66 @@ def gaps(parcels: np.ndarray, strips: np.ndarray, *, min_area: float = 0.05) -> 
         Columns ``geometry`` (the gap), ``area`` and ``neighbours`` (positions in ``parcels``
         of the parcels around it).
     """
+    pieces = _pieces(parcels, strips)
+    if len(pieces) == 0:
+        return pd.DataFrame({"geometry": [], "area": [], "neighbours": []})
+    mismatched = ~shapely.is_empty(shapely.coverage_invalid_edges(pieces))
+    clean, rest = pieces[~mismatched], pieces[mismatched]
+    uncovered = np.concatenate(
+        [_uncovered(_holes(shapely.coverage_union_all(clean)), rest), _holes_around(rest, pieces)]
+    )
+    if len(uncovered):
+        unique = ~pd.Series(shapely.to_wkb(shapely.normalize(uncovered))).duplicated()
+        uncovered = uncovered[unique.to_numpy() & (shapely.area(uncovered) >= min_area)]
+    if len(uncovered) == 0:
+        return pd.DataFrame({"geometry": [], "area": [], "neighbours": []})
+    near, owner = shapely.STRtree(parcels).query(
+        shapely.buffer(uncovered, 0.01), predicate="intersects"
+    )
+    neighbours = [sorted(owner[near == i].tolist()) for i in range(len(uncovered))]
+    return pd.DataFrame(
+        {"geometry": uncovered, "area": shapely.area(uncovered), "neighbours": neighbours}
+    )
+
+
+def _pieces(parcels: np.ndarray, strips: np.ndarray) -> np.ndarray:
+    """Parcels (invalid ones made valid for this check) and strips, as polygonal pieces."""
     present = parcels[~shapely.is_missing(parcels)]
-    if len(present) == 0:
-        return pd.DataFrame({"geometry": [], "area": [], "neighbours": []})
     fixed = np.where(shapely.is_valid(present), present, shapely.make_valid(present))
-    covered = shapely.union_all(np.concatenate([fixed, strips[~shapely.is_missing(strips)]]))
-    holes = _holes(covered)
-    holes = holes[shapely.area(holes) >= min_area] if len(holes) else holes
+    pieces = np.concatenate([fixed, strips[~shapely.is_missing(strips)]])
+    return pieces[np.isin(shapely.get_type_id(pieces), (3, 6)) & ~shapely.is_empty(pieces)]
+
+
+def _holes_around(rest: np.ndarray, pieces: np.ndarray, margin: float = 5.0) -> np.ndarray:
+    """Holes near mismatched pieces: everything in a window around them, unioned locally."""
+    if len(rest) == 0:
+        return np.array([], dtype=object)
+    windows = shapely.get_parts(
+        shapely.union_all(shapely.box(*shapely.bounds(shapely.buffer(rest, margin)).T))
+    )
+    tree = shapely.STRtree(pieces)
+    found = []
+    for window in windows:
+        local = shapely.union_all(pieces[tree.query(window, predicate="intersects")])
+        holes = _holes(local)
+        found.append(holes[shapely.within(holes, window)] if len(holes) else holes)
+    return np.concatenate(found) if found else np.array([], dtype=object)
+
+
+def _uncovered(holes: np.ndarray, fillers: np.ndarray) -> np.ndarray:
+    """What of each hole the mismatched pieces do not fill, as separate polygons."""
     if len(holes) == 0:
-        return pd.DataFrame({"geometry": [], "area": [], "neighbours": []})
-    tree = shapely.STRtree(parcels)
-    near, owner = tree.query(shapely.buffer(holes, 0.01), predicate="intersects")
-    neighbours = [sorted(owner[near == i].tolist()) for i in range(len(holes))]
-    return pd.DataFrame({"geometry": holes, "area": shapely.area(holes), "neighbours": neighbours})
+        return holes
+    if len(fillers) == 0:
+        return holes
+    hole, filler = shapely.STRtree(fillers).query(holes, predicate="intersects")
+    left = holes.copy()
+    for index in np.unique(hole):
+        left[index] = shapely.difference(
+            holes[index], shapely.union_all(fillers[filler[hole == index]])
+        )
+    parts = shapely.get_parts(left)
+    return parts[(shapely.get_type_id(parts) == 3) & ~shapely.is_empty(parts)]
 
 
 def _holes(covered: shapely.Geometry) -> np.ndarray:
