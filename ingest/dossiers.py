@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -50,7 +49,7 @@ def dossier_records(
     profile: MappingProfile,
     source_name: str,
     path: Path,
-) -> tuple[list[dict[str, Any]], list[Rejected], list[str]]:
+) -> tuple[pd.DataFrame, list[Rejected], list[str]]:
     """Canonical ``dossier`` records (with ``documents`` and ``events`` lists) and refusals."""
     data = apply_profile(table.frame, profile)
     keys, _ = source_keys(table.frame, profile)
@@ -80,11 +79,13 @@ def dossier_records(
         row_refs(table, profile)[keep],
         source_name,
     )
-    for record, docs, events in zip(records, frame["documents"], frame["events"], strict=True):
-        record["documents"], record["events"] = docs, events
-        record["record_hash"] = hashlib.sha256(
-            f"{record['record_hash']}{docs!r}{events!r}".encode()
-        ).hexdigest()
+    children = pd.DataFrame({
+        "values": records["record_hash"],
+        "documents": frame["documents"].map(repr),
+        "events": frame["events"].map(repr),
+    })  # fmt: skip
+    records["record_hash"] = normalise.record_hashes(children)
+    records["documents"], records["events"] = frame["documents"], frame["events"]
     return records, check.rejected, check.notes
 
 

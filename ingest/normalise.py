@@ -7,8 +7,6 @@ with their reason instead of stopping the file.
 
 from __future__ import annotations
 
-import hashlib
-import unicodedata
 from datetime import date
 
 import numpy as np
@@ -20,11 +18,23 @@ PLACEHOLDER_BEFORE = pd.Timestamp("1920-01-01")
 LOCAL_TIME_ZONE = "Asia/Ho_Chi_Minh"
 
 
+# Arrow-backed text: stripping and NFC normalisation run in Arrow's kernels, not per element.
+STRING = pd.StringDtype("pyarrow")
+# Two independent keys of pandas' SipHash: the halves of a 128-bit record hash.
+_HASH_KEYS = ("landreg-record-1", "landreg-record-2")
+_HEX_DIGITS = np.array([f"{i:02x}".encode() for i in range(256)], dtype="S2")
+
+
+def strings(column: pd.Series) -> pd.Series:
+    """Stripped, NFC-normalised text as Arrow strings; empty strings and NaN become NA."""
+    values = column.astype(STRING).str.strip().str.normalize("NFC")
+    return values.where(values != "")
+
+
 def text(column: pd.Series) -> pd.Series:
-    """Stripped, NFC-normalised text; empty strings and NaN become None."""
-    values = column.astype("string").str.strip()
-    values = values.map(lambda v: unicodedata.normalize("NFC", v) if isinstance(v, str) else v)
-    return values.where(values.notna() & (values != ""), None).astype(object)
+    """Stripped, NFC-normalised text as Python objects; empty strings and NaN become None."""
+    values = strings(column)
+    return values.astype(object).where(values.notna(), None)
 
 
 def whole_numbers(column: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -33,17 +43,28 @@ def whole_numbers(column: pd.Series) -> tuple[pd.Series, pd.Series]:
     Returns the numbers (nullable integers; missing stays missing) and a mask of the rows
     whose value is present but not a whole number of 1 or more.
     """
-    raw = text(column)
-    cleaned = raw.astype("string").str.replace(r"[.,\s]", "", regex=True)
+    if pd.api.types.is_integer_dtype(column) or pd.api.types.is_float_dtype(column):
+        return _whole_numbers_of_numbers(column)
+    raw = strings(column)
+    cleaned = raw.str.replace(r"[.,\s]", "", regex=True)
     numbers = pd.to_numeric(
-        cleaned.where(cleaned.str.fullmatch(r"\d+", na=False)), errors="coerce"
+        cleaned.where(cleaned.str.fullmatch(r"\d+").fillna(False)), errors="coerce"
     ).astype("Int64")
     bad = raw.notna() & (numbers.isna() | (numbers < 1)).fillna(True)
     return numbers.where(~bad), bad
 
 
+def _whole_numbers_of_numbers(column: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """A numeric column (a GeoPackage integer field; float where it has gaps) as is."""
+    values = column.astype("Float64")
+    bad = values.notna() & ((values < 1) | (values % 1 != 0)).fillna(True)
+    return values.where(~bad).astype("Int64"), bad.astype(bool)
+
+
 def decimals(column: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Areas and shares: "1.234,5" and "1,234.5" and "125,5" and "125.5" as floats."""
+    if pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
+        return column.astype(float), pd.Series(False, index=column.index)
     raw = text(column)
     as_text = raw.astype("string")
     comma_decimal = as_text.str.contains(r",\d{1,2}$", regex=True, na=False) | (
@@ -100,22 +121,34 @@ def _plain(value: object) -> object:
     return value
 
 
-def record_hashes(frame: pd.DataFrame, extra: list[bytes] | None = None) -> list[str]:
-    """A SHA-256 per row over its values (and geometry bytes), to tell changed records."""
+def record_hashes(frame: pd.DataFrame, geometry: pd.Series | None = None) -> pd.Series:
+    """A 128-bit hash per row over its values (and geometry bytes), as 32 hex digits.
+
+    The hash only tells a changed record from its own previous version (same source key),
+    never one record from another, so the birthday bound does not apply: an edit goes
+    unnoticed with probability 2**-128. Two SipHash-2-4 passes with independent keys
+    (pandas' ``hash_pandas_object``) run in C over whole columns; they are stable across
+    runs and machines, which is all a diff needs.
+    """
+    halves = [_hash64(frame, geometry, key) for key in _HASH_KEYS]
+    digits = _HEX_DIGITS[np.column_stack(halves).astype(">u8").view(np.uint8)]
+    hexed = np.ascontiguousarray(digits).view("S32").ravel()
+    return pd.Series(hexed.astype("U32"), index=frame.index, dtype=STRING)
+
+
+def _hash64(frame: pd.DataFrame, geometry: pd.Series | None, key: str) -> np.ndarray:
+    """One 64-bit SipHash per row; geometry bytes are hashed apart, without factorising
+    (they are nearly all distinct), then folded in with the values' hash."""
     if frame.shape[1] == 0:
-        joined = [""] * len(frame)
-    else:
-        columns = [frame[name].astype("string").fillna("\x00") for name in frame.columns]
-        combined = columns[0]
-        for column in columns[1:]:
-            combined = combined + "\x1f" + column
-        joined = combined.tolist()
-    if extra is None:
-        return [hashlib.sha256(row.encode("utf-8")).hexdigest() for row in joined]
-    return [
-        hashlib.sha256(row.encode("utf-8") + blob).hexdigest()
-        for row, blob in zip(joined, extra, strict=True)
-    ]
+        frame = pd.DataFrame({"_empty": np.zeros(len(frame), dtype=np.int8)}, index=frame.index)
+    values = pd.util.hash_pandas_object(frame, index=False, hash_key=key).to_numpy()
+    if geometry is None:
+        return values
+    shapes = pd.util.hash_pandas_object(
+        pd.Series(geometry.to_numpy(dtype=object)), index=False, hash_key=key, categorize=False
+    ).to_numpy()
+    both = pd.DataFrame({"values": values, "geometry": shapes})
+    return pd.util.hash_pandas_object(both, index=False, hash_key=key).to_numpy()
 
 
 def to_date(value: object) -> date | None:

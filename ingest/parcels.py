@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 import shapely
-from geoalchemy2.elements import WKBElement
 from pyproj import Transformer
 
 from ingest import normalise
@@ -20,14 +21,43 @@ from landreg.domain import reference
 from landreg.services.ingest import Rejected
 from spatial.crs import apply_transformer
 
+# WKB type code of a multipolygon, and the EWKB flag saying an SRID follows the type.
+_MULTIPOLYGON = 6
+_EWKB_SRID = 0x20000000
+# binary_slice needs an explicit stop (without one, pyarrow 26 fails to size its output).
+_TO_THE_END = 2**31 - 1
+
 
 @dataclass(slots=True)
 class LayerRecords:
-    """Canonical records of a layer, the rows refused, and notes for the summary."""
+    """Canonical records of a layer (one row each), the rows refused, and notes."""
 
-    records: list[dict[str, Any]]
+    records: pd.DataFrame
     rejected: list[Rejected]
     notes: list[str] = field(default_factory=list)
+
+
+def _oriented(layer: MapLayer, transform: Transformer) -> tuple[np.ndarray, pd.Series]:
+    """2D, oriented polygons and multipolygons in the register's CRS, and rows without one."""
+    geometry = layer.geometry.copy()
+    present = ~shapely.is_missing(geometry)
+    if shapely.has_z(geometry[present]).any():
+        geometry[present] = shapely.force_2d(geometry[present])
+    if not _is_identity(transform):
+        geometry[present] = apply_transformer(geometry[present], transform)
+    kinds = shapely.get_type_id(geometry)
+    polygonal = present & np.isin(kinds, (3, 6)) & ~shapely.is_empty(geometry)
+    geometry[polygonal] = shapely.orient_polygons(geometry[polygonal])
+    return geometry, pd.Series(~polygonal, index=layer.attributes.index)
+
+
+def _is_identity(transform: Transformer) -> bool:
+    """True when PROJ's operation does nothing (the layer is already in the register's CRS).
+
+    Equal-looking CRSs are not enough: a ``.prj`` with its own datum shift compares equal
+    to the register's CRS in pyproj, yet moves coordinates; PROJ's operation tells.
+    """
+    return transform.definition.split(" ", 1)[0] == "proj=noop"
 
 
 def polygons_in(layer: MapLayer, transform: Transformer) -> tuple[np.ndarray, pd.Series]:
@@ -36,15 +66,27 @@ def polygons_in(layer: MapLayer, transform: Transformer) -> tuple[np.ndarray, pd
     Returns the geometries and a mask of rows without a polygon (missing or another type).
     Invalid polygons are kept as they are: they are reported, never silently repaired.
     """
-    geometry = layer.geometry.copy()
-    present = ~shapely.is_missing(geometry)
-    geometry[present] = apply_transformer(shapely.force_2d(geometry[present]), transform)
-    kinds = shapely.get_type_id(geometry)
-    polygonal = present & np.isin(kinds, (3, 6)) & ~shapely.is_empty(geometry)
-    single = polygonal & (kinds == 3)
+    geometry, no_polygon = _oriented(layer, transform)
+    single = ~no_polygon.to_numpy() & (shapely.get_type_id(geometry) == 3)
     geometry[single] = shapely.multipolygons(geometry[single], indices=np.arange(single.sum()))
-    geometry[polygonal] = shapely.orient_polygons(geometry[polygonal])
-    return geometry, pd.Series(~polygonal, index=layer.attributes.index)
+    return geometry, no_polygon
+
+
+def multipolygon_ewkb(geometry: np.ndarray, srid: int) -> pd.Series:
+    """Polygons and multipolygons as multipolygon EWKB with ``srid`` (Arrow binary).
+
+    A polygon's WKB is wrapped in a one-member multipolygon header, byte for byte, rather
+    than building a shapely multipolygon per row: the same bytes, without a GEOS object each.
+    """
+    wkb = pa.array(shapely.to_wkb(geometry, byte_order=1), type=pa.binary())
+    head = struct.pack("<BII", 1, _MULTIPOLYGON | _EWKB_SRID, srid)
+    single = pa.array(shapely.get_type_id(geometry) == 3)
+    wrapped = pc.if_else(
+        single,
+        pc.binary_join_element_wise(head + struct.pack("<I", 1), wkb, b""),
+        pc.binary_join_element_wise(head, pc.binary_slice(wkb, 5, _TO_THE_END), b""),
+    )
+    return pd.Series(pd.arrays.ArrowExtensionArray(wrapped))
 
 
 def parcel_records(
@@ -57,61 +99,35 @@ def parcel_records(
     cadastral_srid: int,
     default_commune: str | None,
 ) -> LayerRecords:
-    """Canonical parcel records of a map layer (``parcel`` table columns)."""
+    """Canonical parcel records of a map layer (``parcel`` table columns), one row each."""
     raw = layer.attributes
     data = apply_profile(raw, profile)
     keys, repeated = source_keys(raw, profile)
-    out = LayerRecords([], [])
+    out = LayerRecords(pd.DataFrame(), [])
     if repeated:
         out.notes.append(
             f"{repeated} features repeat another's {profile.source_key}; "
             "numbered #2, #3… so that none is lost"
         )
-    geometry, no_polygon = polygons_in(layer, transform)
+    geometry, no_polygon = _oriented(layer, transform)
+    kinds = pd.Series(shapely.get_type_id(geometry), index=raw.index)
     out.rejected += reject_rows(
-        no_polygon,
-        layer.rows,
-        "no polygon geometry",
-        "geometry",
-        pd.Series(shapely.get_type_id(geometry), index=raw.index),
-        raw,
+        no_polygon, layer.rows, "no polygon geometry", "geometry", kinds, raw
     )
     commune = _communes(data["commune_code"], default_commune)
-    unknown = commune.notna() & ~commune.isin(list(reference.communes())) & ~no_polygon
-    missing_commune = commune.isna() & ~no_polygon
-    out.rejected += reject_rows(
-        unknown, layer.rows, "unknown commune_code", "commune_code", commune, raw
-    )
-    out.rejected += reject_rows(
-        missing_commune, layer.rows, "missing commune_code", "commune_code", commune, raw
-    )
-    refused = no_polygon | unknown | missing_commune
-    numbers = {}
-    for name in ("map_sheet", "parcel_number"):
-        numbers[name], bad = normalise.whole_numbers(data[name])
-        bad &= ~refused
-        out.rejected += reject_rows(
-            bad, layer.rows, f"{name} is not a whole number", name, data[name], raw
-        )
-        refused |= bad
+    refused = _refuse_communes(commune, no_polygon, layer, out)
+    numbers, refused = _parcel_numbers(data, refused, layer, out)
     keep = ~refused.to_numpy()
-    frame = pd.DataFrame({
-        "commune_code": commune, **numbers,
-        "old_map_sheet": normalise.whole_numbers(data["old_map_sheet"])[0]
-        if "old_map_sheet" in data else None,
-        "old_parcel_number": normalise.whole_numbers(data["old_parcel_number"])[0]
-        if "old_parcel_number" in data else None,
-        "map_area": normalise.decimals(data["map_area"])[0] if "map_area" in data else None,
-        "land_use_text": normalise.text(data["land_use_text"]) if "land_use_text" in data
-        else None,
-        "parent_ref": normalise.text(data["parent_ref"]) if "parent_ref" in data else None,
-        "address": normalise.text(data["address"]) if "address" in data else None,
-    }, index=raw.index)[keep]  # fmt: skip
+    frame = pd.concat([commune.rename("commune_code"), *numbers], axis=1)
+    frame = frame.join(_parcel_values(data))[keep]
     frame["land_use_code"] = land_use_codes(frame["land_use_text"], frame["commune_code"])
-    kept_geometry = geometry[keep]
-    wkb = shapely.to_wkb(kept_geometry)
-    frame["measured_area"] = shapely.area(kept_geometry)
-    out.records = _records(frame, wkb, layer, keep, keys, source_name, source_srid, cadastral_srid)
+    kept = geometry[keep]
+    geom = multipolygon_ewkb(kept, cadastral_srid).set_axis(frame.index)
+    frame["record_hash"] = normalise.record_hashes(frame, geom)
+    frame["measured_area"] = shapely.area(kept)
+    frame["geom"] = geom
+    frame["source_srid"] = source_srid
+    out.records = _provenance(frame, layer, keep, keys, source_name)
     missing_keys = int((frame["map_sheet"].isna() | frame["parcel_number"].isna()).sum())
     if missing_keys:
         out.notes.append(
@@ -121,43 +137,69 @@ def parcel_records(
     return out
 
 
+def _refuse_communes(
+    commune: pd.Series, no_polygon: pd.Series, layer: MapLayer, out: LayerRecords
+) -> pd.Series:
+    """Quarantine rows whose commune is unknown or missing; returns every row refused so far."""
+    known = list(reference.communes())
+    unknown = commune.notna() & ~commune.isin(known) & ~no_polygon
+    missing = commune.isna() & ~no_polygon
+    raw = layer.attributes
+    for mask, reason in ((unknown, "unknown commune_code"), (missing, "missing commune_code")):
+        out.rejected += reject_rows(mask, layer.rows, reason, "commune_code", commune, raw)
+    return no_polygon | unknown | missing
+
+
+def _parcel_numbers(
+    data: pd.DataFrame, refused: pd.Series, layer: MapLayer, out: LayerRecords
+) -> tuple[list[pd.Series], pd.Series]:
+    """Sheet and parcel numbers; rows where one is not a whole number are quarantined."""
+    numbers = []
+    for name in ("map_sheet", "parcel_number"):
+        values, bad = normalise.whole_numbers(data[name])
+        bad &= ~refused
+        reason = f"{name} is not a whole number"
+        out.rejected += reject_rows(bad, layer.rows, reason, name, data[name], layer.attributes)
+        numbers.append(values)
+        refused = refused | bad
+    return numbers, refused
+
+
+def _parcel_values(data: pd.DataFrame) -> pd.DataFrame:
+    """The optional parcel fields, parsed (None where the profile does not map them)."""
+    return pd.DataFrame({
+        "old_map_sheet": normalise.whole_numbers(data["old_map_sheet"])[0]
+        if "old_map_sheet" in data else None,
+        "old_parcel_number": normalise.whole_numbers(data["old_parcel_number"])[0]
+        if "old_parcel_number" in data else None,
+        "map_area": normalise.decimals(data["map_area"])[0] if "map_area" in data else None,
+        "land_use_text": normalise.strings(data["land_use_text"]) if "land_use_text" in data
+        else None,
+        "parent_ref": normalise.strings(data["parent_ref"]) if "parent_ref" in data else None,
+        "address": normalise.strings(data["address"]) if "address" in data else None,
+    }, index=data.index)  # fmt: skip
+
+
 def _communes(values: pd.Series, default: str | None) -> pd.Series:
-    codes = normalise.text(values).astype("string").str.replace(r"\.0$", "", regex=True)
-    codes = codes.where(~codes.str.fullmatch(r"\d{1,4}", na=False), codes.str.zfill(5))
-    if default:
-        codes = codes.fillna(default)
-    return codes.astype(object).where(codes.notna(), None)
+    codes = normalise.strings(values).str.replace(r"\.0$", "", regex=True)
+    codes = codes.where(~codes.str.fullmatch(r"\d{1,4}").fillna(False), codes.str.zfill(5))
+    return codes.fillna(default) if default else codes
 
 
-def _records(
-    frame: pd.DataFrame,
-    wkb: np.ndarray,
-    layer: MapLayer,
-    keep: np.ndarray,
-    keys: pd.Series,
-    source_name: str,
-    source_srid: int,
-    srid: int,
-) -> list[dict[str, Any]]:
-    hashes = normalise.record_hashes(frame.drop(columns=["measured_area"]), list(wkb))
-    rows = layer.rows[keep].tolist()
+def _provenance(
+    frame: pd.DataFrame, layer: MapLayer, keep: np.ndarray, keys: pd.Series, source_name: str
+) -> pd.DataFrame:
+    """Where each kept record comes from: source, key, row, and what intake noted."""
     positions = np.flatnonzero(keep)
-    key_list = keys.tolist()
-    columns = {name: normalise.as_python(frame[name]) for name in frame.columns}
-    records = []
-    for i, (blob, digest) in enumerate(zip(wkb, hashes, strict=True)):
-        record = {name: values[i] for name, values in columns.items()}
-        record.update(
-            geom=WKBElement(blob, srid=srid),
-            source_srid=source_srid,
-            source_name=source_name,
-            source_key=key_list[positions[i]],
-            source_row=rows[i],
-            record_hash=digest,
-            intake_notes=layer.row_notes.get(int(positions[i])),
-        )
-        records.append(record)
-    return records
+    notes = np.full(len(layer.rows), None, dtype=object)
+    for position, row_notes in layer.row_notes.items():
+        notes[position] = row_notes
+    return frame.assign(
+        source_name=source_name,
+        source_key=keys.to_numpy()[positions],
+        source_row=layer.rows.astype(normalise.STRING).to_numpy()[positions],
+        intake_notes=notes[positions],
+    )
 
 
 def strip_records(
@@ -173,35 +215,19 @@ def strip_records(
     raw = layer.attributes
     data = apply_profile(raw, profile)
     keys, _ = source_keys(raw, profile)
-    geometry, no_polygon = polygons_in(layer, transform)
-    out = LayerRecords(
-        [],
-        reject_rows(
-            no_polygon,
-            layer.rows,
-            "no polygon geometry",
-            "geometry",
-            pd.Series(None, index=raw.index),
-            raw,
-        ),
-    )
+    geometry, no_polygon = _oriented(layer, transform)
+    nothing = pd.Series(None, index=raw.index)
+    rejected = reject_rows(no_polygon, layer.rows, "no polygon geometry", "geometry", nothing, raw)
     keep = ~no_polygon.to_numpy()
     frame = pd.DataFrame({
         "commune_code": _communes(data["commune_code"], default_commune),
-        "kind": normalise.text(data["kind"]) if "kind" in data else None,
+        "kind": normalise.strings(data["kind"]) if "kind" in data else None,
         "width": normalise.decimals(data["width"])[0] if "width" in data else None,
-        "land_use_text": normalise.text(data["land_use_text"]) if "land_use_text" in data
+        "land_use_text": normalise.strings(data["land_use_text"]) if "land_use_text" in data
         else None,
     }, index=raw.index)[keep]  # fmt: skip
-    wkb = shapely.to_wkb(geometry[keep])
-    hashes = normalise.record_hashes(frame, list(wkb))
-    columns = {name: normalise.as_python(frame[name]) for name in frame.columns}
-    rows, positions, key_list = layer.rows[keep].tolist(), np.flatnonzero(keep), keys.tolist()
-    out.records = [
-        {name: values[i] for name, values in columns.items()} | {
-            "geom": WKBElement(blob, srid=cadastral_srid), "source_name": source_name,
-            "source_key": key_list[positions[i]], "source_row": rows[i], "record_hash": digest,
-        }
-        for i, (blob, digest) in enumerate(zip(wkb, hashes, strict=True))
-    ]  # fmt: skip
-    return out
+    geom = multipolygon_ewkb(geometry[keep], cadastral_srid).set_axis(frame.index)
+    frame["record_hash"] = normalise.record_hashes(frame, geom)
+    frame["geom"] = geom
+    records = _provenance(frame, layer, keep, keys, source_name).drop(columns="intake_notes")
+    return LayerRecords(records, rejected)

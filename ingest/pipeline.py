@@ -7,6 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import pandas as pd
+
 from ingest import maps
 from ingest.parcels import parcel_records, strip_records
 from ingest.profiles import MappingProfile, detect_profile, load_profile
@@ -146,7 +148,7 @@ def _map_parts(
             warnings=list(layer.notes),
         )
         if already_loaded(uow, source_name, digest) is not None:
-            parts.append(BatchPart(info, [], []))  # reported as unchanged, nothing read
+            parts.append(BatchPart(info, pd.DataFrame(), []))  # reported as unchanged, nothing read
             continue
         parts.append(_layer_part(uow, layer, profile, info, options))
         say(f"layer {name}: {len(layer.attributes)} features read with profile {profile.name}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from ingest import normalise
@@ -50,13 +51,14 @@ def source_keys(frame: pd.DataFrame, profile: MappingProfile) -> tuple[pd.Series
     A key that repeats within one file (two features with the same OBJECTID) gets ``#2``,
     ``#3``… so that no record hides another.
     """
-    parts = [normalise.text(frame[name]).fillna("") for name in profile.source_key]
-    keys = parts[0].astype(str)
+    parts = [normalise.strings(frame[name]).fillna("") for name in profile.source_key]
+    keys = parts[0]
     for part in parts[1:]:
-        keys = keys + "|" + part.astype(str)
-    occurrence = keys.groupby(keys).cumcount()
+        keys = keys + "|" + part
+    occurrence = keys.groupby(keys, sort=False).cumcount()
     repeated = int((occurrence > 0).sum())
-    keys = keys.where(occurrence == 0, keys + "#" + (occurrence + 1).astype(str))
+    if repeated:
+        keys = keys.where(occurrence == 0, keys + "#" + (occurrence + 1).astype(normalise.STRING))
     return keys, repeated
 
 
@@ -76,9 +78,11 @@ def land_use_codes(values: pd.Series, communes: pd.Series | None = None) -> pd.S
         except UnknownReferenceError:
             return None
 
-    pairs = pd.Series(list(zip(values, urban, strict=True)), index=values.index)
-    cache = {pair: lookup(*pair) for pair in set(pairs.tolist()) if isinstance(pair[0], str)}
-    return pairs.map(lambda pair: cache.get(pair)).astype(object)
+    # Each distinct (land use, ward) pair is looked up once, then spread back to the rows.
+    pairs = pd.DataFrame({"value": values.astype(object), "urban": urban.to_numpy(dtype=bool)})
+    codes, distinct = pd.factorize(pd.MultiIndex.from_frame(pairs), use_na_sentinel=False)
+    found = [lookup(value, bool(in_ward)) for value, in_ward in distinct]
+    return pd.Series(np.array(found, dtype=object)[codes], index=values.index, dtype=object)
 
 
 def reject_rows(

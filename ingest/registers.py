@@ -7,7 +7,7 @@ reconciling must report them.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -39,7 +39,7 @@ def register_records(
     table: Table,
     profile: MappingProfile,
     source_name: str,
-) -> tuple[list[dict[str, Any]], list[Rejected], list[str]]:
+) -> tuple[pd.DataFrame, list[Rejected], list[str]]:
     """Canonical ``register_entry`` records, the rows refused, and notes."""
     data = apply_profile(table.frame, profile)
     keys, repeated = source_keys(table.frame, profile)
@@ -104,15 +104,11 @@ def row_refs(table: Table, profile: MappingProfile) -> pd.Series:
 
 def canonical_records(
     frame: pd.DataFrame, keys: pd.Series, rows: pd.Series, source_name: str
-) -> list[dict[str, Any]]:
-    """Plain dicts of canonical columns with provenance and a hash of the values."""
-    hashes = normalise.record_hashes(frame)
-    columns = {name: normalise.as_python(frame[name]) for name in frame.columns}
-    key_list, row_list = keys.tolist(), rows.tolist()
-    return [
-        {name: values[i] for name, values in columns.items()} | {
-            "source_name": source_name, "source_key": key_list[i], "source_row": row_list[i],
-            "record_hash": hashes[i],
-        }
-        for i in range(len(frame))
-    ]  # fmt: skip
+) -> pd.DataFrame:
+    """Canonical columns with provenance and a hash of the values, one row per record."""
+    return frame.assign(
+        source_name=source_name,
+        source_key=keys.astype(normalise.STRING).to_numpy(),
+        source_row=rows.astype(normalise.STRING).to_numpy(),
+        record_hash=normalise.record_hashes(frame).to_numpy(),
+    )

@@ -207,7 +207,7 @@ def table_parts(
         warnings=table.notes,
     )
     if already_loaded(uow, source_name, digest) is not None:
-        return [BatchPart(info, [], [])]
+        return [BatchPart(info, pd.DataFrame(), [])]
     say(f"{path.name}: {len(table.frame)} rows read with profile {profile.name}")
     if profile.kind == "register":
         from ingest.registers import register_records

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import pandas as pd
 from sqlalchemy import Table, delete, func, insert, select, update
 
 import shapely
@@ -24,7 +25,7 @@ from shapely.geometry.base import BaseGeometry
 
 from landreg.clock import utcnow
 from landreg.store import versioning
-from landreg.store.bulk import insert_rows
+from landreg.store.bulk import insert_frame, plain_records
 from landreg.store.tables import (
     AdminUnit,
     DossierDocumentRow,
@@ -114,7 +115,7 @@ class BatchPart:
     """One batch of a file (a file with several layers gives several)."""
 
     info: BatchInfo
-    records: list[dict[str, Any]]
+    records: pd.DataFrame
     rejected: list[Rejected]
 
 
@@ -137,11 +138,12 @@ def ingest_file(
 def ingest_records(
     uow: UnitOfWork,
     info: BatchInfo,
-    records: list[dict[str, Any]],
+    records: pd.DataFrame,
     rejected: list[Rejected],
     progress: Progress | None = None,
 ) -> IngestResult:
-    """Store one batch of canonical records (each with ``source_key`` and ``record_hash``).
+    """Store one batch of canonical records, one row each (with ``source_key`` and
+    ``record_hash`` columns; geometry as EWKB bytes).
 
     Returns what changed; the caller's unit of work commits.
     """
@@ -167,8 +169,8 @@ def ingest_records(
     now = utcnow()
     _insert(uow, table, added, batch.id, info.actor, now, _stage(progress, info, len(added)))
     _change(uow, table, changed, existing, batch.id, info.actor, now)
-    seen = {record["source_key"] for record in records}
-    _retire(uow, table, info, [k for k in existing if k not in seen], existing, now, result)
+    gone = existing.index[~existing.index.isin(records["source_key"])].tolist()
+    _retire(uow, table, info, gone, existing, now, result)
     _quarantine(uow, batch.id, rejected, result)
     batch.counts = {
         name: getattr(result, name)
@@ -201,63 +203,60 @@ def _open_batch(uow: UnitOfWork, info: BatchInfo) -> SourceBatchRow:
     return batch
 
 
-def _too_long(
-    table: Table, records: list[dict[str, Any]]
-) -> tuple[list[dict[str, Any]], list[Rejected]]:
+def _too_long(table: Table, records: pd.DataFrame) -> tuple[pd.DataFrame, list[Rejected]]:
     """Records with a value longer than its column allows go to quarantine, not to a crash."""
     limits = {
         c.name: c.type.length  # type: ignore[attr-defined]
         for c in table.columns
-        if isinstance(getattr(c.type, "length", None), int)
+        if isinstance(getattr(c.type, "length", None), int) and c.name in records.columns
     }
-    kept, refused = [], []
-    for record in records:
-        name = next(
-            (
-                n
-                for n, limit in limits.items()
-                if isinstance(record.get(n), str) and len(record[n]) > limit
-            ),
-            None,
-        )
-        if name is None:
-            kept.append(record)
+    first = pd.Series(None, index=records.index, dtype=object)  # the first column too long
+    for name, limit in limits.items():
+        column = records[name]
+        if not (pd.api.types.is_string_dtype(column) or pd.api.types.is_object_dtype(column)):
             continue
-        refused.append(
-            Rejected(
-                row=str(record.get("source_row")),
-                reason=f"{name} longer than {limits[name]} characters",
-                field=name,
-                value=record[name][:200],
-                raw={k: str(v)[:500] for k, v in record.items() if k not in ("geom", "events")},
-            )
+        lengths = column.astype(pd.StringDtype("pyarrow")).str.len()
+        first = first.where(first.notna() | ~(lengths > limit).fillna(False), name)
+    over = first.notna().to_numpy()
+    if not over.any():
+        return records, []
+    shown = records.drop(columns=[c for c in ("geom", "events") if c in records.columns])
+    refused = [
+        Rejected(
+            row=str(record.get("source_row")),
+            reason=f"{name} longer than {limits[name]} characters",
+            field=name,
+            value=record[name][:200],
+            raw={k: str(v)[:500] for k, v in record.items()},
         )
-    return kept, refused
+        for name, record in zip(first[over], plain_records(shown[over]), strict=True)
+    ]
+    return records[~over], refused
 
 
-def _current_by_key(uow: UnitOfWork, table: Table, source_name: str) -> dict[str, tuple[int, str]]:
+def _current_by_key(uow: UnitOfWork, table: Table, source_name: str) -> pd.DataFrame:
+    """The source's current records: ``id`` and ``record_hash`` by ``source_key``."""
     rows = uow.session.execute(
         select(table.c.source_key, table.c.id, table.c.record_hash).where(
             table.c.source_name == source_name
         )
-    )
-    return {key: (row_id, digest) for key, row_id, digest in rows}
+    ).all()
+    frame = pd.DataFrame(rows, columns=["source_key", "id", "record_hash"], dtype=object)
+    return frame.drop_duplicates("source_key", keep="last").set_index("source_key")
 
 
 def _classify(
-    records: list[dict[str, Any]], existing: dict[str, tuple[int, str]], result: IngestResult
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    added, changed = [], []
-    for record in records:
-        known = existing.get(record["source_key"])
-        if known is None:
-            added.append(record)
-        elif known[1] != record["record_hash"]:
-            changed.append(record)
-        else:
-            result.unchanged += 1
+    records: pd.DataFrame, existing: pd.DataFrame, result: IngestResult
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """New records, and records whose hash differs from the current version's."""
+    keys = records["source_key"]
+    known = keys.isin(existing.index).to_numpy()
+    previous = existing["record_hash"].reindex(keys.to_numpy()).to_numpy()
+    same = known & (previous == records["record_hash"].to_numpy(dtype=object))
+    added, changed = records[~known], records[known & ~same]
+    result.unchanged += int(same.sum())
     result.added, result.changed = len(added), len(changed)
-    result.changed_keys = [record["source_key"] for record in changed][:1000]
+    result.changed_keys = changed["source_key"].head(1000).tolist()
     return added, changed
 
 
@@ -271,7 +270,7 @@ def _stage(progress: Progress | None, info: BatchInfo, total: int) -> Callable[[
 def _insert(
     uow: UnitOfWork,
     table: Table,
-    records: list[dict[str, Any]],
+    records: pd.DataFrame,
     batch_id: int,
     actor: str,
     now: Any,
@@ -281,10 +280,10 @@ def _insert(
     if "valid_from" in table.c:  # versioned tables
         extra |= {"valid_from": now, "changed_by": actor}
     if table.name != "dossier":
-        insert_rows(uow.session, table, [record | extra for record in records], stored)
+        insert_frame(uow.session, table, records.assign(**extra), stored)
         return
     for start in range(0, len(records), INSERT_CHUNK):
-        chunk = records[start : start + INSERT_CHUNK]
+        chunk = plain_records(records.iloc[start : start + INSERT_CHUNK], table)
         rows = [_without_children(record) | extra for record in chunk]
         ids = uow.session.scalars(
             insert(table).returning(table.c.id, sort_by_parameter_order=True), rows
@@ -338,14 +337,14 @@ def _delete_children(uow: UnitOfWork, dossier_id: int) -> None:
 def _change(
     uow: UnitOfWork,
     table: Table,
-    records: list[dict[str, Any]],
-    existing: dict[str, tuple[int, str]],
+    records: pd.DataFrame,
+    existing: pd.DataFrame,
     batch_id: int,
     actor: str,
     now: Any,
 ) -> None:
-    for record in records:
-        row_id = existing[record["source_key"]][0]
+    for record in plain_records(records, table):
+        row_id = int(existing.at[record["source_key"], "id"])
         values = _without_children(record) | {"source_batch_id": batch_id}
         if table.name in versioning.VERSIONED_TABLES:
             versioning.change_version(
@@ -366,14 +365,14 @@ def _retire(
     table: Table,
     info: BatchInfo,
     keys: list[str],
-    existing: dict[str, tuple[int, str]],
+    existing: pd.DataFrame,
     now: Any,
     result: IngestResult,
 ) -> None:
     """Records the new delivery no longer has leave the current register (kept in history)."""
     kept = 0
     for key in keys:
-        row_id = existing[key][0]
+        row_id = int(existing.at[key, "id"])
         if table.name in versioning.VERSIONED_TABLES:
             if versioning.is_referenced(uow.session, table.name, row_id):
                 kept += 1

@@ -108,11 +108,17 @@ def _encode(frame: pd.DataFrame, names: list[str], kinds: list[Any]) -> memoryvi
 def _field(values: pd.Series, kind: Any) -> pa.Array:
     """One column as length-prefixed binary fields (length -1 and no bytes for NULL)."""
     data = _values(values, kind)
+    if isinstance(data, pa.ChunkedArray):  # Arrow-backed pandas columns may come in chunks
+        data = data.combine_chunks()
     lengths = pc.fill_null(pc.binary_length(data), -1).to_numpy().astype(">i4")
     prefix = pa.Array.from_buffers(
         pa.binary(),
         len(lengths),
-        [None, pa.py_buffer(np.arange(0, 4 * len(lengths) + 1, 4, dtype=np.int32)), pa.py_buffer(lengths)],
+        [
+            None,
+            pa.py_buffer(np.arange(0, 4 * len(lengths) + 1, 4, dtype=np.int32)),
+            pa.py_buffer(lengths),
+        ],
     )
     return pc.binary_join_element_wise(prefix, pc.fill_null(data, b""), b"")
 
