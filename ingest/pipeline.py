@@ -163,17 +163,19 @@ def _layer_part(
     options: IngestOptions,
 ) -> BatchPart:
     srid = uow.database.cadastral_srid
-    commune = options.commune or _main_commune(layer, profile)
-    if commune is None and profile.kind == "map":
+    present = [options.commune] if options.commune else _communes_in(layer, profile)
+    if not present and profile.kind == "map":
         raise ValidationError(
             f"{layer.path.name} names no commune: pass --commune CODE", field="commune", value=None
         )
+    # missing codes are filled in only for a one-commune layer
+    commune = present[0] if len(present) == 1 else None
     transform, source_srid, note = maps.resolve_crs(
         layer,
         confirmed=options.crs,
-        expected=expected_area(uow, commune),
+        expected=expected_area(uow, present),
         expected_srid=srid,
-        where=f"commune {commune}" if commune else "the province",
+        where=f"commune {', '.join(present[:5])}" if present else "the province",
     )
     info.source_srid, info.commune_code = source_srid, commune
     info.warnings.append(note)
@@ -200,12 +202,13 @@ def _layer_part(
     return BatchPart(info, records.records, records.rejected)
 
 
-def _main_commune(layer: maps.MapLayer, profile: MappingProfile) -> str | None:
+def _communes_in(layer: maps.MapLayer, profile: MappingProfile) -> list[str]:
+    """The commune codes a layer's features carry, the most frequent first."""
     field = profile.fields.get("commune_code")
     if field is None or field not in layer.attributes.columns:
-        return None
-    codes = layer.attributes[field].dropna().astype(str).str.zfill(5)
-    return str(codes.mode().iloc[0]) if len(codes) else None
+        return []
+    codes = layer.attributes[field].dropna().astype(str).str.replace(r"\.0$", "", regex=True)
+    return [str(code) for code in codes.str.zfill(5).value_counts().index]
 
 
 def files_to_ingest(folder: Path) -> list[Path]:

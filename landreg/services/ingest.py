@@ -411,20 +411,20 @@ def _quarantine(
     result.by_reason = dict(Counter(r.reason for r in rejected).most_common())
 
 
-def expected_area(uow: UnitOfWork, commune_code: str | None) -> BaseGeometry | None:
-    """Where a layer of this commune should lie: its boundary, else the whole province.
+def expected_area(uow: UnitOfWork, communes: list[str]) -> BaseGeometry | None:
+    """Where a layer of these communes should lie: their boundaries, else the whole province.
 
     None when no boundaries have been loaded yet (then only missing CRSs are caught).
     """
-    if commune_code:
-        row = uow.session.scalar(select(AdminUnit.geom).where(AdminUnit.code == commune_code))
-        if row is not None:
-            return to_shape(row)
+    statement = select(AdminUnit.geom).where(AdminUnit.geom.is_not(None))
+    if communes:
+        found = [
+            to_shape(g) for g in uow.session.scalars(statement.where(AdminUnit.code.in_(communes)))
+        ]
+        if found:
+            return shapely.union_all(found)
     shapes = [
-        to_shape(g)
-        for g in uow.session.scalars(
-            select(AdminUnit.geom).where(AdminUnit.geom.is_not(None), AdminUnit.valid_to.is_(None))
-        )
+        to_shape(g) for g in uow.session.scalars(statement.where(AdminUnit.valid_to.is_(None)))
     ]
     return shapely.union_all(shapes) if shapes else None
 
