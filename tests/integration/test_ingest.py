@@ -350,3 +350,19 @@ def test_microstation_dgn_drawing_is_read_like_a_dxf(units):
     stored = _parcels(units, "map:dgn-test")
     frame = pyogrio.read_dataframe(TN / "25459_phuong_tan_ninh.gpkg", layer="ThuaDat").head(10)
     assert {(s[1], s[2]) for s in stored if s[2]} == set(zip(frame.SoTo, frame.SoThua, strict=True))
+
+
+def test_one_layer_covering_several_communes_is_checked_against_all_of_them(units, tmp_path):
+    frames = [
+        pyogrio.read_dataframe(LA / name, layer="thua_dat")
+        for name in ("27694_phuong_long_an.gpkg", "27712_phuong_tan_an.gpkg")
+    ]
+    both = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=frames[0].crs)
+    both["objectid"] = range(1, len(both) + 1)
+    path = tmp_path / "long_an_cu" / "tan_an_two_wards.gpkg"
+    path.parent.mkdir()
+    pyogrio.write_dataframe(both, path, layer="thua_dat")
+    [result] = _ingest(units, path)
+    assert result.added == len(both) and result.quarantined == 0
+    stored = _parcels(units, "map:long_an_cu/tan_an_two_wards%")
+    assert {s[0] for s in stored} == {"27694", "27712"}
