@@ -22,7 +22,13 @@ from shapely.geometry.base import BaseGeometry
 from ingest import encodings
 from ingest.cad import CAD_SUFFIXES, read_cad
 from landreg.errors import CRSError, ValidationError
-from spatial.crs import candidate_srids, recognise_crs, srid_from_text, transformer_to
+from spatial.crs import (
+    apply_transformer,
+    candidate_srids,
+    recognise_crs,
+    srid_from_text,
+    transformer_to,
+)
 
 TEXT_ENCODED_FORMATS = {".shp", ".dbf"}
 
@@ -160,15 +166,15 @@ def resolve_crs(
         raise ValidationError(
             f"layer {layer.layer!r} has no geometry", field="layer", value=layer.layer
         )
-    bounds = tuple(shapely.total_bounds(present))
+    sample = shapely.point_on_surface(present[:: max(1, len(present) // 500)])
     if confirmed:
         srid = srid_from_text(confirmed)
         return (
             transformer_to(recognise_crs(f"EPSG:{srid}").definition, expected_srid),
             srid,
-            (f"CRS EPSG:{srid} confirmed by the user"),
+            f"CRS EPSG:{srid} confirmed by the user",
         )
-    guesses = [] if expected is None else candidate_srids(bounds, expected, expected_srid)
+    guesses = [] if expected is None else candidate_srids(sample, expected, expected_srid)
     hint = (
         f"; its coordinates fit EPSG:{guesses[0]} — confirm with --crs EPSG:{guesses[0]}"
         if guesses
@@ -191,11 +197,12 @@ def resolve_crs(
         )
     transform = transformer_to(recognised.definition, expected_srid)
     if expected is not None:
-        centre = transform.transform((bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2)
-        distance = expected.distance(shapely.Point(centre))
-        if not np.isfinite(distance) or distance > 2_000:
+        moved = apply_transformer(sample, transform)
+        landed = float(np.mean(shapely.dwithin(expected, moved, 2_000.0)))
+        if landed < 0.9:
+            distance = float(np.median(shapely.distance(expected, moved)))
             raise CRSError(
-                f"layer {layer.layer!r} declares EPSG:{recognised.srid} but its coordinates fall "
+                f"layer {layer.layer!r} declares EPSG:{recognised.srid} but its features lie "
                 f"{distance / 1000:.0f} km from {where}{hint}",
                 field="crs",
                 value=f"EPSG:{recognised.srid}",

@@ -312,34 +312,45 @@ def _same(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
 
 
 def candidate_srids(
-    bounds: tuple[float, float, float, float],
+    points: np.ndarray,
     expected: BaseGeometry,
     expected_srid: int,
     *,
     tolerance: float = 2_000.0,
+    share: float = 0.9,
 ) -> list[int]:
-    """The candidate CRSs in which a layer's extent lands on its expected area, best first.
+    """The CRSs in which a layer lands on its expected area, best first.
 
     Parameters
     ----------
-    bounds : tuple of float
-        ``(minx, miny, maxx, maxy)`` of the layer in its file coordinates.
+    points : numpy.ndarray of shapely points
+        A sample of the layer's features (a point on each), in its file coordinates.
     expected : shapely geometry
-        Where the layer should be (its commune, or the province), in ``expected_srid``.
+        Where the layer should be (its communes, or the province), in ``expected_srid``.
     expected_srid : int
         CRS of ``expected``.
     tolerance : float
-        How far (in ``expected_srid`` units) the layer's centre may lie outside ``expected``.
+        How far (in ``expected_srid`` units) a point may lie outside ``expected``.
+    share : float
+        The share of points that must land within ``tolerance`` for a CRS to fit.
     """
-    centre = shapely.Point((bounds[0] + bounds[2]) / 2, (bounds[1] + bounds[3]) / 2)
-    found = []
+    scores = []
     for srid in CANDIDATE_SRIDS:
-        geographic = crs_for(srid).is_geographic
-        if geographic != (abs(centre.x) <= 180 and abs(centre.y) <= 90):
-            continue
-        moved = reproject(centre, srid, expected_srid)
-        if not moved.is_empty and np.isfinite(moved.x):
-            distance = expected.distance(moved)
-            if distance <= tolerance:
-                found.append((distance, srid))
-    return [srid for _, srid in sorted(found)]
+        fitting = landing_share(points, srid, expected, expected_srid, tolerance)
+        if fitting >= share:
+            scores.append((-fitting, CANDIDATE_SRIDS.index(srid), srid))
+    return [srid for _, _, srid in sorted(scores)]
+
+
+def landing_share(
+    points: np.ndarray, srid: int, expected: BaseGeometry, expected_srid: int, tolerance: float
+) -> float:
+    """The share of ``points`` (in ``srid``) that land within ``tolerance`` of ``expected``."""
+    if len(points) == 0:
+        return 0.0
+    xy = shapely.get_coordinates(points)
+    geographic = bool(crs_for(srid).is_geographic)
+    if geographic != bool(np.all(np.abs(xy[:, 0]) <= 180) and np.all(np.abs(xy[:, 1]) <= 90)):
+        return 0.0
+    moved = reproject(points, srid, expected_srid)
+    return float(np.mean(shapely.dwithin(expected, moved, tolerance)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -105,9 +106,10 @@ def test_declared_crs_by_code_or_proj_string(declared, srid):
 
 def test_candidates_find_the_crs_a_misdeclared_layer_is_really_in():
     commune = shapely.box(560_000, 1_245_000, 570_000, 1_255_000)  # in EPSG:9209
-    in_utm = reproject(commune, 9209, 3405).bounds
-    in_wgs84 = reproject(commune, 9209, 4326).bounds
-    assert candidate_srids(in_utm, commune, 9209) == [3405]
-    assert candidate_srids(commune.bounds, commune, 9209) == [9209]
-    assert candidate_srids(in_wgs84, commune, 9209)[0] in (4326, 4756)
-    assert candidate_srids((0, 0, 10, 10), commune, 9209) == []
+    points = shapely.points(
+        np.column_stack([np.linspace(561_000, 569_000, 20), np.linspace(1_246_000, 1_254_000, 20)])
+    )
+    assert candidate_srids(reproject(points, 9209, 3405), commune, 9209) == [3405]
+    assert candidate_srids(points, commune, 9209) == [9209]
+    assert candidate_srids(reproject(points, 9209, 4326), commune, 9209)[0] in (4326, 4756)
+    assert candidate_srids(shapely.points([[0, 0], [10, 10]]), commune, 9209) == []
