@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -18,7 +19,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 from psycopg.copy import QueuedLibpqWriter
-from sqlalchemy import JSON, Boolean, Date, DateTime, Float, Integer, Table, insert
+from sqlalchemy import JSON, Boolean, Date, DateTime, Float, Integer, Table, insert, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session
 
@@ -44,12 +45,58 @@ def insert_frame(
     if frame.empty:
         return
     if session.get_bind().dialect.name == "postgresql":
-        _copy(session, table, frame, stored)
+        if _rebuild_worthwhile(session, table, len(frame)):
+            with _indexes_rebuilt(session, table):
+                _copy(session, table, frame, stored)
+        else:
+            _copy(session, table, frame, stored)
         return
     for start in range(0, len(frame), CHUNK):
         rows = plain_records(frame.iloc[start : start + CHUNK], table)
         session.execute(insert(table), rows)
         stored(min(start + CHUNK, len(frame)))
+
+
+# A batch at least this large, and at least as large as the table, is loaded with the table's
+# secondary indexes and foreign keys dropped and rebuilt once afterwards (as ogr2ogr builds its
+# index after loading). All of it is inside the load's transaction: if anything fails, the
+# indexes and constraints are back as they were. The table is locked while it loads.
+REBUILD_ROWS = 100_000
+
+
+def _rebuild_worthwhile(session: Session, table: Table, rows: int) -> bool:
+    if rows < REBUILD_ROWS:
+        return False
+    present = session.execute(text(f'SELECT count(*) FROM "{table.name}"')).scalar_one()
+    return rows >= int(present)
+
+
+@contextmanager
+def _indexes_rebuilt(session: Session, table: Table) -> Iterator[None]:
+    """Drop the table's secondary indexes and foreign keys; build them again at the end."""
+    indexes = session.execute(
+        text(
+            "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.tablename = :name "
+            "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)"
+        ),
+        {"name": table.name},
+    ).all()
+    keys = session.execute(
+        text(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = CAST(:name AS regclass) AND contype = 'f'"
+        ),
+        {"name": table.name},
+    ).all()
+    for name, _ in keys:
+        session.execute(text(f'ALTER TABLE "{table.name}" DROP CONSTRAINT "{name}"'))
+    for name, _ in indexes:
+        session.execute(text(f'DROP INDEX "{name}"'))
+    yield
+    for _, definition in indexes:
+        session.execute(text(definition))
+    for name, definition in keys:  # checked once for all rows instead of row by row
+        session.execute(text(f'ALTER TABLE "{table.name}" ADD CONSTRAINT "{name}" {definition}'))
 
 
 def plain_records(frame: pd.DataFrame, table: Table | None = None) -> list[dict[str, Any]]:

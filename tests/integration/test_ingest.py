@@ -366,3 +366,44 @@ def test_one_layer_covering_several_communes_is_checked_against_all_of_them(unit
     assert result.added == len(both) and result.quarantined == 0
     stored = _parcels(units, "map:long_an_cu/tan_an_two_wards%")
     assert {s[0] for s in stored} == {"27694", "27712"}
+
+
+def test_a_large_first_load_rebuilds_indexes_and_keys_once(postgis, monkeypatch):
+    """Large batches load without the secondary indexes and keys, then rebuild them."""
+    from sqlalchemy import text
+
+    from landreg.store import bulk
+
+    monkeypatch.setattr(bulk, "REBUILD_ROWS", 10)
+    rebuilt = []
+    original = bulk._indexes_rebuilt
+
+    def counted(session, table):
+        rebuilt.append(table.name)
+        return original(session, table)
+
+    monkeypatch.setattr(bulk, "_indexes_rebuilt", counted)
+
+    def definitions():
+        with UnitOfWork(postgis) as uow:
+            indexes = set(
+                uow.session.execute(
+                    text("SELECT indexdef FROM pg_indexes WHERE tablename = 'parcel'")
+                ).scalars()
+            )
+            keys = set(
+                uow.session.execute(
+                    text(
+                        "SELECT pg_get_constraintdef(oid) FROM pg_constraint "
+                        "WHERE conrelid = 'parcel'::regclass"
+                    )
+                ).scalars()
+            )
+        return indexes, keys
+
+    before = definitions()
+    [result, _] = _ingest(postgis, TN / "25459_phuong_tan_ninh.gpkg")
+    assert result.added > 100
+    assert "parcel" in rebuilt
+    assert definitions() == before
+    assert any("gist" in d for d in before[0]) and any("FOREIGN KEY" in k for k in before[1])
