@@ -204,18 +204,21 @@ def _pieces(parcels: np.ndarray, strips: np.ndarray) -> np.ndarray:
 
 
 def _holes_around(rest: np.ndarray, pieces: np.ndarray, margin: float = 5.0) -> np.ndarray:
-    """Holes near mismatched pieces: everything in a window around them, unioned locally."""
+    """Holes near mismatched pieces: everything in a window around them, unioned locally.
+
+    Windows of neighbouring mismatched pieces merge, so each region is unioned once.
+    """
     if len(rest) == 0:
         return np.array([], dtype=object)
     windows = shapely.get_parts(
         shapely.union_all(shapely.box(*shapely.bounds(shapely.buffer(rest, margin)).T))
     )
-    tree = shapely.STRtree(pieces)
+    window, member = shapely.STRtree(pieces).query(windows, predicate="intersects")
     found = []
-    for window in windows:
-        local = shapely.union_all(pieces[tree.query(window, predicate="intersects")])
-        holes = _holes(local)
-        found.append(holes[shapely.within(holes, window)] if len(holes) else holes)
+    for index in range(len(windows)):
+        holes = _holes(shapely.union_all(pieces[member[window == index]]))
+        if len(holes):
+            found.append(holes[shapely.within(holes, windows[index])])
     return np.concatenate(found) if found else np.array([], dtype=object)
 
 
@@ -249,10 +252,13 @@ def _holes(covered: shapely.Geometry) -> np.ndarray:
 def outside(geometries: np.ndarray, areas: np.ndarray, *, tolerance: float = 1.0) -> np.ndarray:
     """For each parcel, True when it is not inside its own area (commune) by ``tolerance`` m.
 
-    ``areas`` holds, per parcel, the boundary it must lie in (missing: not checked).
+    ``areas`` holds, per parcel, the boundary it must lie in (missing: not checked); each
+    distinct boundary is buffered and prepared once.
     """
     checkable = ~shapely.is_missing(geometries) & ~shapely.is_missing(areas)
     result = np.zeros(len(geometries), dtype=bool)
-    grown = shapely.buffer(areas[checkable], tolerance)
-    result[checkable] = ~shapely.covers(grown, geometries[checkable])
+    codes, distinct = pd.factorize(pd.Series(shapely.to_wkb(areas[checkable])))
+    grown = shapely.buffer(shapely.from_wkb(np.asarray(distinct)), tolerance)
+    shapely.prepare(grown)
+    result[checkable] = ~shapely.covers(grown[codes], geometries[checkable])
     return result
