@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import pandas as pd
+
 import shapely
 from geoalchemy2.shape import from_shape
 
@@ -68,6 +70,7 @@ def reconcile(
     candidates += register_candidates(
         parcels, entries, links, register or RegisterSettings(), invalid=invalid
     )
+    _place(candidates, parcels, links)
     summary = ReconcileSummary(
         parcels=len(parcels),
         register_entries=len(entries),
@@ -77,6 +80,24 @@ def reconcile(
     uow.commit()
     summary.seconds = round(time.perf_counter() - started, 2)
     return summary
+
+
+def _place(candidates: list[Candidate], parcels: pd.DataFrame, links: pd.DataFrame) -> None:
+    """Findings about register entries or attributes get the place of their parcel on the map,
+    so that every finding with a map parcel behind it shows on the map."""
+    where = dict(zip(parcels["id"], parcels["geometry"], strict=True))
+    parcel_of = dict(zip(links["register_entry_id"], links["parcel_id"], strict=True))
+    for candidate in candidates:
+        if candidate.location is not None:
+            continue
+        for subject in candidate.subjects:
+            parcel_id = (
+                subject["id"] if subject["table"] == "parcel" else parcel_of.get(subject["id"])
+            )
+            shape = where.get(parcel_id)
+            if shape is not None:
+                candidate.location = shapely.point_on_surface(shape)
+                break
 
 
 def _store(

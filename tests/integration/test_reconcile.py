@@ -106,3 +106,17 @@ def test_partitioned_and_whole_runs_find_the_same(sample_register):
     parts = geometry_candidates(parcels, strips, communes, GeometrySettings(), partitioned=True)
     assert sorted(c.fingerprint for c in whole) == sorted(c.fingerprint for c in parts)
     assert len(whole) > 30
+
+
+def test_every_finding_with_a_map_parcel_behind_it_has_a_place_on_the_map(sample_register):
+    database, _ = sample_register
+    with UnitOfWork(database) as uow:
+        unplaced = set(
+            uow.session.scalars(
+                select(FindingRow.rule).where(
+                    FindingRow.status == "open", FindingRow.geom.is_(None)
+                )
+            )
+        )
+    # only register rows that no map parcel matches have nowhere to be shown
+    assert unplaced == {"SRC_REGISTER_WITHOUT_MAP"}, unplaced
