@@ -13,13 +13,13 @@ from ingest import maps
 from ingest.parcels import parcel_records, strip_records
 from ingest.profiles import MappingProfile, detect_profile, load_profile
 from landreg.errors import CRSError, LandRegError, ValidationError
+from landreg.services.boundaries import expected_area
 from landreg.services.ingest import (
     BatchInfo,
     BatchPart,
     IngestResult,
     Progress,
     already_loaded,
-    expected_area,
     ingest_file,
 )
 from landreg.store.database import RegisterDatabase

@@ -9,7 +9,8 @@ import shapely
 
 from ingest import maps
 from ingest.parcels import polygons_in
-from landreg.services.ingest import BatchInfo, IngestResult, load_unit_boundaries
+from landreg.services.boundaries import load_unit_boundaries
+from landreg.services.ingest import BatchInfo, IngestResult
 from landreg.store.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:

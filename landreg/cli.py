@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import functools
 import logging
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.progress import (
     BarColumn,
@@ -23,6 +20,8 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from landreg.cli_quality import findings_command, reconcile_command, report_command
+from landreg.cli_support import console, database_of, errors, run, say
 from landreg.domain.access import Role
 from landreg.errors import LandRegError
 from landreg.settings import DEFAULT_DATABASE_FILE, Settings
@@ -45,31 +44,6 @@ sample_app = typer.Typer(
     help="The sample data set: a province out of sync, with ground truth.", no_args_is_help=True
 )
 app.add_typer(sample_app, name="sample")
-console = Console()
-errors = Console(stderr=True)
-
-
-def _database(settings: Settings) -> RegisterDatabase:
-    return RegisterDatabase.from_settings(settings.database)
-
-
-def _fail(error: LandRegError) -> None:
-    where = f" [{error.field}={error.value!r}]" if error.field else ""
-    errors.print(f"[bold red]error[/]{escape(where)}: {escape(error.detail)}")
-    raise typer.Exit(code=2)
-
-
-def run(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn landreg's errors into a clear message and exit code 2, never a traceback."""
-
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except LandRegError as error:
-            _fail(error)
-
-    return wrapper
 
 
 @db_app.command("upgrade")
@@ -79,7 +53,7 @@ def db_upgrade() -> None:
     from landreg.services.database import upgrade_database
 
     settings = Settings()
-    database = _database(settings)
+    database = database_of(settings)
     revision = upgrade_database(database, settings.cadastre)
     console.print(
         f"{database.backend} database at schema revision [bold]{revision}[/], "
@@ -91,7 +65,7 @@ def db_upgrade() -> None:
 @run
 def db_info() -> None:
     """Show the backend, versions, schema revision and record counts."""
-    print_info(_database(Settings()))
+    print_info(database_of(Settings()))
 
 
 def print_info(database: RegisterDatabase) -> None:
@@ -140,7 +114,7 @@ def users_add(
     from landreg.store.unit_of_work import UnitOfWork
 
     settings = Settings()
-    with UnitOfWork(_database(settings)) as uow:
+    with UnitOfWork(database_of(settings)) as uow:
         create_user(
             uow, username, password, _role(role), full_name=full_name, actor=settings.cadastre.actor
         )
@@ -158,7 +132,7 @@ def users_key(
     from landreg.store.unit_of_work import UnitOfWork
 
     settings = Settings()
-    with UnitOfWork(_database(settings)) as uow:
+    with UnitOfWork(database_of(settings)) as uow:
         key = create_api_key(uow, name, _role(role), actor=settings.cadastre.actor)
     console.print(f"API key for {name} (send it as the X-API-Key header; shown only now):")
     print(key)
@@ -234,7 +208,7 @@ def ingest(
     from ingest.pipeline import IngestOptions, files_to_ingest, ingest_path
 
     settings = Settings()
-    database = _database(settings)
+    database = database_of(settings)
     options = IngestOptions(
         kind=kind,
         layer=layer,
@@ -257,7 +231,7 @@ def ingest(
 
         for one in paths:
             try:  # each file is atomic; one that is stopped does not stop the others
-                results = ingest_path(database, one, options, say=_say, progress=progress)
+                results = ingest_path(database, one, options, say=say, progress=progress)
                 print_results(one, results)
             except LandRegError as error:
                 if not all_files:
@@ -283,10 +257,6 @@ def _progress() -> Progress:
     )
 
 
-def _say(text: str) -> None:
-    console.print(f"  {text}")
-
-
 def print_results(path: Path, results: list[Any]) -> None:
     """One line per batch: what was read, added, changed, removed and quarantined."""
     for result in results:
@@ -307,99 +277,9 @@ def print_results(path: Path, results: list[Any]) -> None:
             console.print(f"    [yellow]note[/]: {warning}")
 
 
-@app.command("reconcile")
-@run
-def reconcile_command(
-    commune: Annotated[list[str] | None, typer.Option(help="only these communes (repeatable)")] = (
-        None
-    ),
-    whole: Annotated[bool, typer.Option(help="compare all parcels at once, not by commune")] = (
-        False
-    ),
-) -> None:
-    """Link the register to the map, run every rule, and bring the findings up to date."""
-    from landreg.services.geometry_checks import GeometrySettings
-    from landreg.services.reconcile import reconcile
-    from landreg.services.register_checks import RegisterSettings
-    from landreg.store.unit_of_work import UnitOfWork
-
-    settings = Settings()
-    with UnitOfWork(_database(settings)) as uow:
-        summary = reconcile(
-            uow,
-            communes=commune or None,
-            partitioned=not whole,
-            say=_say,
-            geometry=GeometrySettings(sliver_area=settings.cadastre.sliver_area_m2),
-            register=RegisterSettings(
-                area_tolerance_percent=settings.cadastre.area_tolerance_percent
-            ),
-        )
-    print_reconcile(summary)
-
-
-def print_reconcile(summary: Any) -> None:
-    """Findings per rule, and what changed since the last run."""
-    from landreg.domain.rules import RULES
-
-    table = Table(title="findings by rule")
-    for column in ("rule", "severity", "found", "what"):
-        table.add_column(column, justify="right" if column == "found" else "left")
-    for code, count in sorted(summary.found.items()):
-        rule = RULES[code]
-        table.add_row(code, str(rule.severity), f"{count:,}", f"{rule.title_vi} / {rule.title_en}")
-    console.print(table)
-    console.print(
-        f"{summary.parcels:,} map parcels, {summary.register_entries:,} register "
-        f"entries; links {summary.links}; findings opened {summary.opened}, still "
-        f"open {summary.still_open}, closed {summary.closed} ({summary.seconds} s)"
-    )
-
-
-@app.command("findings")
-@run
-def findings_command(
-    rule: Annotated[str | None, typer.Option(help="only this rule, e.g. GEOM_OVERLAP")] = None,
-    status: Annotated[str, typer.Option(help="open, closed, fixed, dismissed or all")] = "open",
-    commune: Annotated[str | None, typer.Option(help="only this commune")] = None,
-    fmt: Annotated[str, typer.Option("--format", help="table, csv, geojson or gpkg")] = "table",
-    out: Annotated[Path | None, typer.Option(help="file to write (csv, geojson, gpkg)")] = None,
-) -> None:
-    """List findings, or write them for a spreadsheet or QGIS (the GeoPackage opens in QGIS)."""
-    from landreg.services.export import findings_table, write_findings
-    from landreg.store.unit_of_work import UnitOfWork
-
-    with UnitOfWork(_database(Settings())) as uow:
-        found = findings_table(
-            uow, rule=rule, status=None if status == "all" else status, commune=commune
-        )
-    if fmt == "table":
-        table = Table(title=f"{len(found):,} findings")
-        for column in ("id", "rule", "commune", "parcels", "message_vi"):
-            table.add_column(column)
-        for row in found.head(200).itertuples():
-            table.add_row(str(row.id), row.rule, str(row.commune), row.parcels, row.message_vi)
-        console.print(table)
-        return
-    target = out or Path(f"findings.{fmt}")
-    write_findings(found, target, fmt)
-    console.print(f"{len(found):,} findings written to {target}")
-
-
-@app.command("report")
-@run
-def report_command(
-    out: Annotated[Path, typer.Option(help="the HTML file to write")] = Path(
-        "var/quality_report.html"
-    ),
-) -> None:
-    """Write the data-quality report: findings per rule and commune, charts and maps."""
-    from landreg.services.quality_report import build_report
-    from landreg.store.unit_of_work import UnitOfWork
-
-    with UnitOfWork(_database(Settings())) as uow:
-        written = build_report(uow, out)
-    console.print(f"data-quality report written to {written}")
+app.command("reconcile")(reconcile_command)
+app.command("findings")(findings_command)
+app.command("report")(report_command)
 
 
 @app.command("serve")
@@ -440,7 +320,7 @@ def demo(
     if fresh and settings.database.backend == "spatialite" and not settings.database.database_url:
         for suffix in ("", "-journal", "-wal", "-shm"):
             Path(f"{DEFAULT_DATABASE_FILE}{suffix}").unlink(missing_ok=True)
-    database = _database(settings)
+    database = database_of(settings)
     console.rule("landreg demo")
     revision = upgrade_database(database, settings.cadastre)
     console.print(f"database ready: {database.backend}, schema {revision}")
@@ -460,7 +340,7 @@ def _demo_ingest(database: RegisterDatabase, settings: Settings) -> None:
     folder = sample_folder()
     console.rule(f"ingest {folder}")
     loaded, stopped = ingest_folder(
-        database, folder, IngestOptions(actor="demo"), confirm_crs=True, say=_say
+        database, folder, IngestOptions(actor="demo"), confirm_crs=True, say=say
     )
     table = Table(title="sources taken in", show_lines=False)
     for column in ("source", "read", "added", "changed", "quarantined"):

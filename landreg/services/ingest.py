@@ -13,23 +13,16 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Table, delete, func, insert, select, update
-
-import shapely
-from geoalchemy2.shape import from_shape, to_shape
-from shapely.geometry.base import BaseGeometry
+from sqlalchemy import Table, delete, func, insert, select
 
 from landreg.clock import utcnow
+from landreg.services.dossier_children import delete_children, insert_children, without_children
 from landreg.store import versioning
 from landreg.store.bulk import insert_frame, plain_records
 from landreg.store.tables import (
-    AdminUnit,
-    DossierDocumentRow,
-    DossierEventRow,
     DossierRow,
     MapStripRow,
     ParcelRow,
@@ -162,7 +155,7 @@ def ingest_records(
     table = TARGETS[info.kind]
     records, too_long = _too_long(table, records)
     rejected = [*rejected, *too_long]
-    batch = _open_batch(uow, info)
+    batch = open_batch(uow, info)
     result.batch_id = batch.id
     existing = _current_by_key(uow, table, info.source_name)
     added, changed = _classify(records, existing, result)
@@ -183,7 +176,7 @@ def ingest_records(
     return result
 
 
-def _open_batch(uow: UnitOfWork, info: BatchInfo) -> SourceBatchRow:
+def open_batch(uow: UnitOfWork, info: BatchInfo) -> SourceBatchRow:
     batch = SourceBatchRow(
         kind=info.kind,
         source_name=info.source_name,
@@ -284,54 +277,12 @@ def _insert(
         return
     for start in range(0, len(records), INSERT_CHUNK):
         chunk = plain_records(records.iloc[start : start + INSERT_CHUNK], table)
-        rows = [_without_children(record) | extra for record in chunk]
+        rows = [without_children(record) | extra for record in chunk]
         ids = uow.session.scalars(
             insert(table).returning(table.c.id, sort_by_parameter_order=True), rows
         ).all()
-        _insert_children(uow, list(zip(ids, chunk, strict=True)))
+        insert_children(uow, list(zip(ids, chunk, strict=True)))
         stored(start + len(chunk))
-
-
-def _without_children(record: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in record.items() if k not in ("documents", "events")}
-
-
-def _insert_children(uow: UnitOfWork, dossiers: list[tuple[int, dict[str, Any]]]) -> None:
-    """A dossier's submitted documents and its event history."""
-    documents, events = [], []
-    for dossier_id, record in dossiers:
-        documents += [
-            {
-                "dossier_id": dossier_id,
-                "document_code": code,
-                "received_at": record.get("received_at"),
-            }
-            for code in record.get("documents") or []
-        ]
-        previous = None
-        for event in record.get("events") or []:
-            at = datetime.fromisoformat(event["at"]) if event.get("at") else None
-            events.append(
-                {
-                    "dossier_id": dossier_id,
-                    "at": at or record["received_at"],
-                    "from_status": previous,
-                    "to_status": event["status"],
-                    "step": event.get("step"),
-                    "note": event.get("note"),
-                    "actor": event.get("actor"),
-                }
-            )
-            previous = event["status"]
-    if documents:
-        uow.session.execute(insert(DossierDocumentRow), documents)
-    if events:
-        uow.session.execute(insert(DossierEventRow), events)
-
-
-def _delete_children(uow: UnitOfWork, dossier_id: int) -> None:
-    for child in (DossierDocumentRow, DossierEventRow):
-        uow.session.execute(delete(child).where(child.dossier_id == dossier_id))
 
 
 def _change(
@@ -345,7 +296,7 @@ def _change(
 ) -> None:
     for record in plain_records(records, table):
         row_id = int(existing.at[record["source_key"], "id"])
-        values = _without_children(record) | {"source_batch_id": batch_id}
+        values = without_children(record) | {"source_batch_id": batch_id}
         if table.name in versioning.VERSIONED_TABLES:
             versioning.change_version(
                 uow.session, table.name, row_id, values, expected_version=None, actor=actor, at=now
@@ -356,8 +307,8 @@ def _change(
             table.update().where(table.c.id == row_id).values(**values, version=(version or 0) + 1)
         )
         if table.name == "dossier":
-            _delete_children(uow, row_id)
-            _insert_children(uow, [(row_id, record)])
+            delete_children(uow, row_id)
+            insert_children(uow, [(row_id, record)])
 
 
 def _retire(
@@ -379,7 +330,7 @@ def _retire(
                 continue
             versioning.archive_version(uow.session, table.name, row_id, now)
         elif table.name == "dossier":
-            _delete_children(uow, row_id)
+            delete_children(uow, row_id)
         uow.session.execute(delete(table).where(table.c.id == row_id))
         result.removed += 1
         if len(result.removed_keys) < 1000:
@@ -409,53 +360,6 @@ def _quarantine(
         uow.session.execute(insert(QuarantineRow), rows[start : start + INSERT_CHUNK])
     result.quarantined = len(rejected)
     result.by_reason = dict(Counter(r.reason for r in rejected).most_common())
-
-
-def expected_area(uow: UnitOfWork, communes: list[str]) -> BaseGeometry | None:
-    """Where a layer of these communes should lie: their boundaries, else the whole province.
-
-    None when no boundaries have been loaded yet (then only missing CRSs are caught).
-    """
-    statement = select(AdminUnit.geom).where(AdminUnit.geom.is_not(None))
-    if communes:
-        found = [
-            to_shape(g) for g in uow.session.scalars(statement.where(AdminUnit.code.in_(communes)))
-        ]
-        if found:
-            return shapely.union_all(found)
-    shapes = [
-        to_shape(g) for g in uow.session.scalars(statement.where(AdminUnit.valid_to.is_(None)))
-    ]
-    return shapely.union_all(shapes) if shapes else None
-
-
-def load_unit_boundaries(
-    uow: UnitOfWork, info: BatchInfo, boundaries: dict[str, BaseGeometry]
-) -> IngestResult:
-    """Set the boundaries of known administrative units (a commune map, a province outline)."""
-    result = IngestResult(
-        "loaded",
-        info.source_name,
-        info.file_name,
-        rows_read=len(boundaries),
-        warnings=list(info.warnings),
-    )
-    known = set(uow.session.scalars(select(AdminUnit.code)))
-    srid = uow.database.cadastral_srid
-    for code, shape in boundaries.items():
-        if code not in known:
-            result.warnings.append(f"unit {code} is not in the reference table; skipped")
-            continue
-        uow.session.execute(
-            update(AdminUnit)
-            .where(AdminUnit.code == code)
-            .values(geom=from_shape(shape, srid=srid))
-        )
-        result.changed += 1
-    batch = _open_batch(uow, info)
-    batch.counts = {"rows_read": result.rows_read, "changed": result.changed}
-    result.batch_id = batch.id
-    return result
 
 
 def batch_count(uow: UnitOfWork) -> int:

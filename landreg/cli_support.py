@@ -1,0 +1,48 @@
+"""What every ``landreg`` command shares: the consoles, the database, and clean errors."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from landreg.errors import LandRegError
+from landreg.settings import Settings
+from landreg.store.database import RegisterDatabase
+
+console = Console()
+errors = Console(stderr=True)
+
+
+def database_of(settings: Settings) -> RegisterDatabase:
+    """The register database the settings name (not connected yet)."""
+    return RegisterDatabase.from_settings(settings.database)
+
+
+def say(text: str) -> None:
+    """One line of progress, indented under the command's own output."""
+    console.print(f"  {text}")
+
+
+def fail(error: LandRegError) -> None:
+    """Print an error as one line naming the field and value, and exit with code 2."""
+    where = f" [{error.field}={error.value!r}]" if error.field else ""
+    errors.print(f"[bold red]error[/]{escape(where)}: {escape(error.detail)}")
+    raise typer.Exit(code=2)
+
+
+def run(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn landreg's errors into a clear message and exit code 2, never a traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except LandRegError as error:
+            fail(error)
+
+    return wrapper
