@@ -44,14 +44,7 @@ def change_party(
     saved = uow.parties.change(
         party_id, after, actor=actor, expected_version=expected_version, at=utcnow()
     )
-    uow.audit.record(
-        actor=actor,
-        action="update",
-        entity_type="party",
-        entity_id=party_id,
-        before=audit_summary(before),
-        after=audit_summary(saved),
-    )
+    _record_change(uow, actor, "party", party_id, before, saved)
     uow.commit()
     return saved
 
@@ -86,16 +79,22 @@ def change_right(
     saved = uow.rights.change(
         right_id, after, actor=actor, expected_version=expected_version, at=utcnow()
     )
+    _record_change(uow, actor, "land_right", right_id, before, saved)
+    uow.commit()
+    return saved
+
+
+def _record_change(
+    uow: UnitOfWork, actor: str, entity_type: str, entity_id: int, before: Any, after: Any
+) -> None:
     uow.audit.record(
         actor=actor,
         action="update",
-        entity_type="land_right",
-        entity_id=right_id,
+        entity_type=entity_type,
+        entity_id=entity_id,
         before=audit_summary(before),
-        after=audit_summary(saved),
+        after=audit_summary(after),
     )
-    uow.commit()
-    return saved
 
 
 def _changed(entity: Any, changes: dict[str, Any], allowed: set[str]) -> Any:
