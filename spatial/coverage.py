@@ -181,9 +181,9 @@ def gaps(parcels: np.ndarray, strips: np.ndarray, *, min_area: float = 0.05) -> 
     uncovered = np.concatenate(
         [_uncovered(_holes(shapely.coverage_union_all(clean)), rest), _holes_around(rest, pieces)]
     )
-    if len(uncovered):
-        unique = ~pd.Series(shapely.to_wkb(shapely.normalize(uncovered))).duplicated()
-        uncovered = uncovered[unique.to_numpy() & (shapely.area(uncovered) >= min_area)]
+    uncovered = (
+        _distinct(uncovered[shapely.area(uncovered) >= min_area]) if len(uncovered) else uncovered
+    )
     if len(uncovered) == 0:
         return pd.DataFrame({"geometry": [], "area": [], "neighbours": []})
     near, owner = shapely.STRtree(parcels).query(
@@ -193,6 +193,19 @@ def gaps(parcels: np.ndarray, strips: np.ndarray, *, min_area: float = 0.05) -> 
     return pd.DataFrame(
         {"geometry": uncovered, "area": shapely.area(uncovered), "neighbours": neighbours}
     )
+
+
+def _distinct(shapes: np.ndarray) -> np.ndarray:
+    """One of each set of shapes that cover the same ground (a gap seen from two sides may
+    come back with different vertices)."""
+    if len(shapes) < 2:
+        return shapes
+    one, other = shapely.STRtree(shapes).query(shapes, predicate="intersects")
+    pairs = one < other
+    one, other = one[pairs], other[pairs]
+    apart = shapely.area(shapely.symmetric_difference(shapes[one], shapes[other]))
+    same = apart <= 0.01 * np.minimum(shapely.area(shapes[one]), shapely.area(shapes[other]))
+    return shapes[~np.isin(np.arange(len(shapes)), other[same])]
 
 
 def _pieces(parcels: np.ndarray, strips: np.ndarray) -> np.ndarray:

@@ -120,3 +120,25 @@ def test_every_finding_with_a_map_parcel_behind_it_has_a_place_on_the_map(sample
         )
     # only register rows that no map parcel matches have nowhere to be shown
     assert unplaced == {"SRC_REGISTER_WITHOUT_MAP"}, unplaced
+
+
+@pytest.fixture(scope="module")
+def sample_register_spatialite(tmp_path_factory):
+    """The same sample set reconciled on the embedded SpatiaLite default."""
+    path = tmp_path_factory.mktemp("reconcile") / "register.sqlite"
+    database = RegisterDatabase.from_settings(DatabaseSettings(database_url=f"sqlite:///{path}"))
+    upgrade_database(database, RegisterSettings())
+    ingest_folder(database, SAMPLE, IngestOptions(), confirm_crs=True)
+    with UnitOfWork(database) as uow:
+        summary = reconcile(uow)
+    yield summary
+    database.engine.dispose()
+
+
+def test_the_embedded_default_finds_the_same_as_postgis(
+    sample_register, sample_register_spatialite
+):
+    _, on_postgis = sample_register
+    assert sample_register_spatialite.found == on_postgis.found
+    # each planted gap is one finding, whichever way the coverage union saw it
+    assert on_postgis.found["GEOM_GAP"] == 5
