@@ -126,27 +126,27 @@ class ParcelRepository(_VersionedRepository[Parcel]):
 
     def by_key(self, key: ParcelKey) -> list[Parcel]:
         """Current parcels with this key (more than one means a duplicate key)."""
-        rows = self.session.scalars(
-            select(ParcelRow.id)
-            .where(
+        return self._current(
+            select(ParcelRow.__table__).where(
                 ParcelRow.commune_code == key.commune_code,
                 ParcelRow.map_sheet == key.map_sheet,
                 ParcelRow.parcel_number == key.parcel_number,
             )
-            .order_by(ParcelRow.id)
         )
-        return [self.get(parcel_id) for parcel_id in rows]
 
     def at_point(self, x: float, y: float, srid: int) -> list[Parcel]:
         """Current parcels containing the point (x, y) in ``srid``, via the spatial index."""
         point = _point(x, y, srid, self.srid)
-        statement = self._through_index(
-            select(ParcelRow.id).where(ParcelRow.geom.ST_Intersects(point)), point
+        return self._current(
+            self._through_index(
+                select(ParcelRow.__table__).where(ParcelRow.geom.ST_Intersects(point)), point
+            )
         )
-        return [
-            self.get(parcel_id)
-            for parcel_id in self.session.scalars(statement.order_by(ParcelRow.id))
-        ]
+
+    def _current(self, statement: Select[Any]) -> list[Parcel]:
+        """Parcels from one query of current rows, in id order (no query per parcel)."""
+        rows = self.session.execute(statement.order_by(ParcelRow.id)).mappings()
+        return [self._from_row(dict(row) | {"valid_to": None}) for row in rows]
 
     def _through_index(self, statement: Select[Any], frame: Any) -> Select[Any]:
         """SpatiaLite only uses its R*Tree when the query names the ``SpatialIndex`` table."""
