@@ -78,3 +78,22 @@ class Problem(BaseModel):
     detail: str
     instance: str | None = None
     errors: list[dict[str, Any]] | None = None
+
+
+class Traced(BaseModel):
+    """A value and the source record it comes from."""
+
+    value: Any
+    source: dict[str, Any] | None = Field(alias="from", serialization_alias="from")
+
+
+class ParcelRecordOut(BaseModel):
+    """The parcel's current record: each field with its source, holders, certificates,
+    restrictions and open findings."""
+
+    parcel: ParcelOut
+    fields: dict[str, Traced]
+    holders: list[dict[str, Any]]
+    certificates: list[dict[str, Any]]
+    restrictions: list[dict[str, Any]]
+    findings: list[dict[str, Any]]

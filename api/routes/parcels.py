@@ -8,10 +8,12 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from api.deps import UowDep
-from api.schemas import ParcelOut, Problem
+from api.schemas import ParcelOut, ParcelRecordOut, Problem
+from api.security import InternalDep
 from landreg.domain.identifiers import ParcelKey
 from landreg.errors import NotFoundError
 from landreg.services import register
+from landreg.services.parcel_record import parcel_record
 from spatial.crs import crs_for
 
 router = APIRouter(prefix="/parcels", tags=["parcels"])
@@ -72,6 +74,27 @@ def parcel(
             value=at.isoformat(),
         )
     return ParcelOut.from_parcel(found, srid, out_srid)
+
+
+@router.get(
+    "/{parcel_id}/record",
+    response_model=ParcelRecordOut,
+    response_model_by_alias=True,
+    responses=ERRORS,
+    summary="The parcel's current record, every field with its source",
+)
+def parcel_full_record(
+    uow: UowDep, principal: InternalDep, parcel_id: int, out_srid: OutCrs = 4326
+) -> ParcelRecordOut:
+    """Boundary and measured area from the map; legal area, land use, holders and shares,
+    certificates, mortgages and seizures from the land register; open findings. Holders'
+    identity numbers are shown to officers and staff only."""
+    crs_for(out_srid)
+    record = parcel_record(uow, parcel_id)
+    srid = uow.database.cadastral_srid
+    return ParcelRecordOut.model_validate(
+        record | {"parcel": ParcelOut.from_parcel(record["parcel"], srid, out_srid)}
+    )
 
 
 @router.get(

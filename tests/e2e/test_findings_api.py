@@ -136,3 +136,38 @@ def test_acting_on_a_stale_version_is_a_conflict(client):
     assert stale.headers["content-type"] == "application/problem+json"
     no_fix = client.post(f"/findings/{finding['id']}/fix", json={}, headers=staff)
     assert no_fix.status_code == 422 and "no automatic fix" in no_fix.json()["detail"]
+
+
+def test_a_parcel_record_traces_every_field_to_its_source(client):
+    officer = _as(client, "officer")
+    overlap = _first(client, officer, "GEOM_OVERLAP")
+    parcel_id = overlap["subjects"][0]["id"]
+    assert client.get(f"/parcels/{parcel_id}/record").status_code == 401
+    record = client.get(f"/parcels/{parcel_id}/record", headers=officer).json()
+    fields = record["fields"]
+    assert fields["measured_area"]["from"]["file"] == "27694_phuong_long_an.gpkg"
+    assert fields["legal_area"]["from"]["file"] == "so_dia_chinh_long_an_cu.xlsx"
+    assert fields["legal_area"]["from"]["row"].startswith("27694 Phường Long An!")
+    assert (
+        record["holders"] and abs(sum(h["share_percent"] for h in record["holders"]) - 100) < 0.01
+    )
+    assert all(h["matched_by"] == "key" for h in record["holders"])
+    assert record["certificates"][0]["serial"]
+    assert overlap["id"] in [f["id"] for f in record["findings"]]
+
+
+def test_a_mortgage_in_the_register_shows_on_the_record(client):
+    officer = _as(client, "officer")
+    with UnitOfWork(client.database) as uow:
+        from landreg.store.tables import ParcelRegisterLinkRow, RegisterEntryRow
+
+        parcel_id = uow.session.scalar(
+            select(ParcelRegisterLinkRow.parcel_id)
+            .join(RegisterEntryRow, RegisterEntryRow.id == ParcelRegisterLinkRow.register_entry_id)
+            .where(RegisterEntryRow.mortgage_holder.is_not(None))
+            .limit(1)
+        )
+    assert parcel_id is not None
+    record = client.get(f"/parcels/{parcel_id}/record", headers=officer).json()
+    [mortgage] = [r for r in record["restrictions"] if r["kind"] == "mortgage"]
+    assert mortgage["holder"].startswith("Ngân hàng") and mortgage["from"]["row"]
