@@ -70,7 +70,7 @@ def _batches(uow: UnitOfWork, ids: list[int | None]) -> dict[int, str]:
     rows = uow.session.execute(
         select(SourceBatchRow.id, SourceBatchRow.file_name).where(SourceBatchRow.id.in_(wanted))
     )
-    return {batch_id: file_name for batch_id, file_name in rows}
+    return dict(rows.all())
 
 
 def _source(
