@@ -167,8 +167,11 @@ def _restrictions(
 def _findings(uow: UnitOfWork, parcel: Parcel, entry_ids: list[int]) -> list[dict[str, Any]]:
     """Open findings naming the parcel or one of its register entries (looked for among its
     commune's open findings)."""
-    rows = uow.session.scalars(select(FindingRow).where(
-        FindingRow.status == "open", FindingRow.commune_code == parcel.commune_code))
+    rows = uow.session.scalars(
+        select(FindingRow).where(
+            FindingRow.status == "open", FindingRow.commune_code == parcel.commune_code
+        )
+    )
     wanted = {("parcel", parcel.id), *(("register_entry", i) for i in entry_ids)}
     return [
         {
