@@ -167,7 +167,7 @@ class CertificateSerial:
 
 
 # Province codes that open a citizen identity number (the 63 provinces before 2025).
-_BIRTH_PROVINCE_CODES = frozenset(
+BIRTH_PROVINCE_CODES = frozenset(
     "001 002 004 006 008 010 011 012 014 015 017 019 020 022 024 025 026 027 030 031 033 034 "
     "035 036 037 038 040 042 044 045 046 048 049 051 052 054 056 058 060 062 064 066 067 068 "
     "070 072 074 075 077 079 080 082 083 084 086 087 089 091 092 093 094 095 096".split()
@@ -203,7 +203,7 @@ class IdentityNumber:
 
     @staticmethod
     def _check_citizen_number(text: str) -> None:
-        if text[:3] not in _BIRTH_PROVINCE_CODES:
+        if text[:3] not in BIRTH_PROVINCE_CODES:
             raise ValidationError(
                 f"identity number {text!r} starts with {text[:3]!r}, not a province code",
                 field="identity_number",

@@ -7,11 +7,12 @@ number), by the numbers before the re-survey, or by address and area for the res
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 import pandas as pd
 
-from landreg.domain.identifiers import IdentityNumber
+from landreg.domain.identifiers import BIRTH_PROVINCE_CODES, IdentityNumber
 from landreg.errors import ValidationError
 from landreg.services.findings import Candidate, entry_subject, parcel_subject
 
@@ -171,10 +172,14 @@ def _unknown_land_use(parcels: pd.DataFrame, entries: pd.DataFrame) -> list[Cand
 
 def _entry_rules(entries: pd.DataFrame, settings: RegisterSettings) -> list[Candidate]:
     found = []
-    for row in entries.itertuples():
-        if not _text(row.holder_name) and not _text(row.identity_number):
-            found.append(Candidate("ATTR_NO_HOLDER", [entry_subject(row)], row.commune_code))
-            continue
+    name = entries["holder_name"].astype("string").str.strip().fillna("")
+    number = entries["identity_number"].astype("string").str.strip().fillna("")
+    nobody = (name == "") & (number == "")
+    for row in entries[nobody.to_numpy()].itertuples():
+        found.append(Candidate("ATTR_NO_HOLDER", [entry_subject(row)], row.commune_code))
+    # the full check runs only on numbers the quick one cannot vouch for
+    doubtful = ~nobody & (number != "") & ~_plausible_identity(number)
+    for row in entries[doubtful.to_numpy()].itertuples():
         reason = _identity_problem(row.identity_number)
         if reason:
             found.append(
@@ -186,6 +191,23 @@ def _entry_rules(entries: pd.DataFrame, settings: RegisterSettings) -> list[Cand
                     {"reason": reason},
                 )
             )
+    return found + _shares(entries, settings)
+
+
+def _plausible_identity(numbers: pd.Series) -> pd.Series:
+    """Numbers that certainly pass :class:`IdentityNumber` (9 digits, or 12 digits opening
+    with a province code and a birth year not in the future), checked on the whole column."""
+    old = numbers.str.fullmatch(r"\d{9}").fillna(False)
+    new = numbers.str.fullmatch(r"\d{12}").fillna(False)
+    province = numbers.str[:3].isin(sorted(BIRTH_PROVINCE_CODES))
+    century = 1900 + 100 * (pd.to_numeric(numbers.str[3], errors="coerce") // 2)
+    year = century + pd.to_numeric(numbers.str[4:6], errors="coerce")
+    return (old | (new & province & (year <= date.today().year))).astype(bool)
+
+
+def _shares(entries: pd.DataFrame, settings: RegisterSettings) -> list[Candidate]:
+    """Holders of one certificate whose shares do not sum to 100 %."""
+    found = []
     shares = entries.dropna(subset=["share_percent", "parcel_number"]).assign(
         serial=lambda f: f["certificate_serial"].fillna("")
     )
