@@ -6,8 +6,6 @@ Invalid geometry is kept as received, so that it can be reported; nothing here m
 
 from __future__ import annotations
 
-import numpy as np
-
 import shapely
 from shapely.geometry.base import BaseGeometry
 
@@ -46,9 +44,3 @@ def to_multipolygon(geometry: BaseGeometry) -> shapely.MultiPolygon:
     if flat.geom_type == "Polygon":
         flat = shapely.MultiPolygon([flat])
     return shapely.orient_polygons(flat)
-
-
-def areas(geometries: np.ndarray) -> np.ndarray:
-    """Planar areas of an array of geometries (m² in a projected metric CRS), NaN for missing."""
-    result = shapely.area(geometries)
-    return np.where(shapely.is_missing(geometries), np.nan, result)

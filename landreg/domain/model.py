@@ -151,13 +151,6 @@ class Parcel:
         """Area of the geometry in m² ("diện tích đo đạc"), None without geometry."""
         return None if self.geometry is None else float(self.geometry.area)
 
-    def area_difference_percent(self) -> float | None:
-        """Measured minus legal area, as a percentage of the legal area."""
-        measured = self.measured_area
-        if measured is None or not self.legal_area:
-            return None
-        return 100.0 * (measured - self.legal_area) / self.legal_area
-
 
 @dataclass(slots=True)
 class Party:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Table, delete, func, insert, select
+from sqlalchemy import Table, delete, insert, select
 
 from landreg.clock import utcnow
 from landreg.services.dossier_children import delete_children, insert_children, without_children
@@ -360,8 +360,3 @@ def _quarantine(
         uow.session.execute(insert(QuarantineRow), rows[start : start + INSERT_CHUNK])
     result.quarantined = len(rejected)
     result.by_reason = dict(Counter(r.reason for r in rejected).most_common())
-
-
-def batch_count(uow: UnitOfWork) -> int:
-    """How many batches the register has taken in."""
-    return int(uow.session.scalar(select(func.count()).select_from(SourceBatchRow)) or 0)

@@ -8,13 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-
 import shapely
 from geoalchemy2.shape import to_shape
 
 from landreg.clock import utcnow
-from landreg.domain.rules import rule
 from landreg.errors import ConflictError, NotFoundError, ValidationError
 from landreg.store import versioning
 from landreg.store.tables import FindingRow
@@ -188,23 +185,3 @@ def _retire_copy(uow: UnitOfWork, row: FindingRow, actor: str) -> str:
         after={"why": f"duplicate of parcel {min(ids)}"},
     )
     return f"duplicate parcel {copy} retired into history"
-
-
-def open_findings(uow: UnitOfWork, **filters: Any) -> list[FindingRow]:
-    """Open findings, newest first (for small queues; the API pages through them)."""
-    statement = select(FindingRow).where(FindingRow.status == OPEN)
-    for name, value in filters.items():
-        if value is not None:
-            statement = statement.where(getattr(FindingRow, name) == value)
-    return list(uow.session.scalars(statement.order_by(FindingRow.id.desc())))
-
-
-def describe(code: str) -> dict[str, str]:
-    """A rule's names, for the queue's headings."""
-    checked = rule(code)
-    return {
-        "code": checked.code,
-        "title_vi": checked.title_vi,
-        "title_en": checked.title_en,
-        "severity": str(checked.severity),
-    }
