@@ -73,6 +73,12 @@ class _VersionedRepository(Generic[Entity]):
         )
         return self.get(row_id)
 
+    def _current(self, statement: Select[Any]) -> list[Entity]:
+        """Records from one query of current rows, in id order (no query per record)."""
+        table = versioning.VERSIONED_TABLES[self.table_name]
+        rows = self.session.execute(statement.order_by(table.c.id)).mappings()
+        return [self._from_row(dict(row) | {"valid_to": None}) for row in rows]
+
     def as_of(self, row_id: int, when: datetime) -> Entity | None:
         """The record as it was at ``when``; None if it did not exist yet."""
         row = versioning.row_as_of(self.session, self.table_name, row_id, when)
@@ -142,11 +148,6 @@ class ParcelRepository(_VersionedRepository[Parcel]):
                 select(ParcelRow.__table__).where(ParcelRow.geom.ST_Intersects(point)), point
             )
         )
-
-    def _current(self, statement: Select[Any]) -> list[Parcel]:
-        """Parcels from one query of current rows, in id order (no query per parcel)."""
-        rows = self.session.execute(statement.order_by(ParcelRow.id)).mappings()
-        return [self._from_row(dict(row) | {"valid_to": None}) for row in rows]
 
     def _through_index(self, statement: Select[Any], frame: Any) -> Select[Any]:
         """SpatiaLite only uses its R*Tree when the query names the ``SpatialIndex`` table."""
@@ -258,10 +259,7 @@ class RightRepository(_VersionedRepository[Right]):
 
     def of_parcel(self, parcel_id: int) -> list[Right]:
         """Current rights on a parcel."""
-        ids = self.session.scalars(
-            select(RightRow.id).where(RightRow.parcel_id == parcel_id).order_by(RightRow.id)
-        )
-        return [self.get(right_id) for right_id in ids]
+        return self._current(select(RightRow.__table__).where(RightRow.parcel_id == parcel_id))
 
     def _from_row(self, row: RowMapping | dict[str, Any]) -> Right:
         return Right(
