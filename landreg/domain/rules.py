@@ -126,6 +126,14 @@ RULES: dict[str, Rule] = {rule.code: rule for rule in (
          "Loại đất của thửa {key}: bản đồ ghi {map_code}, sổ địa chính ghi {register_code}.",
          "Land use of parcel {key}: the map says {map_code}, the register {register_code}.",
          "take_register_value"),
+    Rule("SRC_HOLDER_MISMATCH", "sources", _E, "Chủ sử dụng không khớp giữa các nguồn",
+         "Holders disagree between sources",
+         "Các nguồn ghi chủ sử dụng thửa {key} khác nhau: {holders}.",
+         "The sources name different holders for parcel {key}: {holders}.", "review"),
+    Rule("SRC_AREA_MISMATCH", "sources", _W, "Diện tích pháp lý không khớp giữa các nguồn",
+         "Legal area disagrees between sources",
+         "Các nguồn ghi diện tích pháp lý thửa {key} khác nhau: {areas}.",
+         "The sources give different legal areas for parcel {key}: {areas}.", "review"),
 )}  # fmt: skip
 
 

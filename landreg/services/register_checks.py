@@ -9,12 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-import numpy as np
 import pandas as pd
 
 from landreg.domain.identifiers import BIRTH_PROVINCE_CODES, IdentityNumber
 from landreg.errors import ValidationError
 from landreg.services.findings import Candidate, entry_subject, parcel_subject
+from landreg.services.source_checks import between_sources
 
 KEY = ["commune_code", "map_sheet", "parcel_number"]
 
@@ -122,7 +122,9 @@ def register_candidates(
         + _entry_rules(entries, settings)
         + _duplicate_keys(entries, links, parcels)
         + _duplicate_serials(entries)
-        + _between_sources(parcels, entries, links, settings, invalid or set())
+        + between_sources(
+            parcels, entries, links, settings.area_tolerance_percent, invalid or set()
+        )
     )
 
 
@@ -211,6 +213,8 @@ def _shares(entries: pd.DataFrame, settings: RegisterSettings) -> list[Candidate
     shares = entries.dropna(subset=["share_percent", "parcel_number"]).assign(
         serial=lambda f: f["certificate_serial"].fillna("")
     )
+    totals = shares.groupby([*KEY, "serial"])["share_percent"].transform("sum")
+    shares = shares[(totals - 100.0).abs() > settings.share_tolerance]
     for _, group in shares.groupby([*KEY, "serial"], sort=True):
         total = float(group["share_percent"].sum())
         if abs(total - 100.0) > settings.share_tolerance:
@@ -246,10 +250,9 @@ def _duplicate_keys(
 ) -> list[Candidate]:
     """One key, several parcels: register entries of one key carry different certificates."""
     keyed = entries.dropna(subset=KEY).assign(serial=lambda f: f["certificate_serial"].fillna(""))
+    keyed = keyed[keyed.groupby(KEY)["serial"].transform("nunique") > 1]
     found = []
     for _, group in keyed.groupby(KEY, sort=True):
-        if group["serial"].nunique() < 2:
-            continue
         linked = parcels[
             parcels["id"].isin(links.loc[links["register_entry_id"].isin(group["id"]), "parcel_id"])
         ]
@@ -270,12 +273,19 @@ def _duplicate_keys(
 
 def _duplicate_serials(entries: pd.DataFrame) -> list[Candidate]:
     with_serial = entries.dropna(subset=["certificate_serial", "parcel_number"])
-    keys = with_serial[KEY].astype(str).agg("-".join, axis=1)
+    keys = (
+        with_serial["commune_code"].astype(str)
+        + "-"
+        + with_serial["map_sheet"].astype("Int64").astype(str)
+        + "-"
+        + with_serial["parcel_number"].astype("Int64").astype(str)
+    )
     with_serial = with_serial.assign(key=keys)
+    with_serial = with_serial[
+        with_serial.groupby("certificate_serial")["key"].transform("nunique") > 1
+    ]
     found = []
     for serial, group in with_serial.groupby("certificate_serial", sort=True):
-        if group["key"].nunique() < 2:
-            continue
         found.append(
             Candidate(
                 "ATTR_DUPLICATE_SERIAL",
@@ -289,86 +299,4 @@ def _duplicate_serials(entries: pd.DataFrame) -> list[Candidate]:
                 },
             )
         )
-    return found
-
-
-def _between_sources(
-    parcels: pd.DataFrame,
-    entries: pd.DataFrame,
-    links: pd.DataFrame,
-    settings: RegisterSettings,
-    invalid: set[int],
-) -> list[Candidate]:
-    found = []
-    unlinked = entries[~entries["id"].isin(links["register_entry_id"])].dropna(subset=KEY)
-    for _, group in unlinked.groupby(KEY, sort=True):
-        found.append(
-            Candidate(
-                "SRC_REGISTER_WITHOUT_MAP",
-                [entry_subject(r) for r in group.itertuples()],
-                group.iloc[0].commune_code,
-            )
-        )
-    lonely = parcels[~parcels["id"].isin(links["parcel_id"])]
-    for row in lonely.itertuples():
-        found.append(
-            Candidate(
-                "SRC_MAP_WITHOUT_REGISTER", [parcel_subject(row)], row.commune_code, row.geometry
-            )
-        )
-    pairs = links.merge(parcels, left_on="parcel_id", right_on="id").merge(
-        entries, left_on="register_entry_id", right_on="id", suffixes=("", "_entry")
-    )
-    for parcel_id, group in pairs.groupby("parcel_id", sort=True):
-        found += _compare(
-            parcels.loc[parcels["id"] == parcel_id].iloc[0],
-            group,
-            entries,
-            settings,
-            measure=parcel_id not in invalid,
-        )
-    return found
-
-
-def _compare(
-    parcel: pd.Series,
-    group: pd.DataFrame,
-    entries: pd.DataFrame,
-    settings: RegisterSettings,
-    *,
-    measure: bool,
-) -> list[Candidate]:
-    found = []
-    own = entries[entries["id"].isin(group["register_entry_id"])]
-    subjects = [parcel_subject(parcel)] + [entry_subject(r) for r in own.itertuples()]
-    register_codes = set(own["land_use_code"].dropna())
-    map_code = parcel.land_use_code if isinstance(parcel.land_use_code, str) else None
-    if map_code and register_codes and map_code not in register_codes:
-        found.append(
-            Candidate(
-                "SRC_LAND_USE_MISMATCH",
-                subjects,
-                parcel.commune_code,
-                parcel.geometry,
-                {
-                    "map_code": parcel.land_use_code,
-                    "register_code": ", ".join(sorted(register_codes)),
-                },
-            )
-        )
-    legal = own["legal_area"].dropna()
-    measured = parcel.measured_area
-    if measure and len(legal) and measured and not np.isnan(measured):
-        area = float(legal.iloc[0])
-        difference = 100.0 * (measured - area) / area if area else np.inf
-        if abs(difference) > settings.area_tolerance_percent:
-            found.append(
-                Candidate(
-                    "ATTR_AREA_MISMATCH",
-                    subjects,
-                    parcel.commune_code,
-                    parcel.geometry,
-                    {"legal": area, "measured": float(measured), "difference": float(difference)},
-                )
-            )
     return found
