@@ -136,7 +136,7 @@ with UnitOfWork(database) as uow:
     repository = ReconcileRepository(uow.session)
     parcels, strips, communes = repository.parcels(), repository.strips(), repository.communes()
 loaded = time.perf_counter()
-found = geometry_candidates(parcels, strips, communes, GeometrySettings())
+found = geometry_candidates(parcels, strips, communes, GeometrySettings(workers=int(sys.argv[2])))
 done = time.perf_counter()
 overlaps = sum(c.rule in ("GEOM_OVERLAP", "GEOM_OVERLAP_SLIVER", "GEOM_DUPLICATE",
                           "GEOM_NEAR_DUPLICATE") for c in found)
@@ -145,10 +145,10 @@ print(json.dumps({"parcels": len(parcels), "load_s": loaded - started, "rules_s"
 """
 
 
-def ours(url: str) -> dict[str, float]:
-    """landreg's timings and peak memory."""
+def ours(url: str, workers: int) -> dict[str, float]:
+    """landreg's timings and peak memory (of the main process)."""
     done = subprocess.run(
-        ["/usr/bin/time", "-v", sys.executable, "-c", RUN, url],
+        ["/usr/bin/time", "-v", sys.executable, "-c", RUN, url, str(workers)],
         capture_output=True,
         text=True,
         check=True,
@@ -163,6 +163,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=ROOT / "bench" / "data" / "p1000000")
     parser.add_argument("--reuse", action="store_true", help="keep the database already loaded")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args()
     url = (
         (ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + f"/{DATABASE}")
@@ -170,7 +171,7 @@ def main() -> None:
         else prepare(args.data)
     )
     anchor_seconds, pairs = anchor()
-    result = ours(url)
+    result = ours(url, args.workers)
     summary = {
         "parcels": result["parcels"],
         "postgis_self_join": {"seconds": round(anchor_seconds, 1), "overlapping_pairs": pairs},
@@ -180,6 +181,7 @@ def main() -> None:
             "findings": result["findings"],
             "overlap_like_findings": result["overlap_like"],
             "peak_mib": round(result["peak_mib"] or 0),
+            "workers": args.workers,
         },
         "ratio_rules_vs_self_join": round(anchor_seconds / result["rules_s"], 2),
     }

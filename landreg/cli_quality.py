@@ -34,7 +34,9 @@ def reconcile_command(
             communes=commune or None,
             partitioned=not whole,
             say=say,
-            geometry=GeometrySettings(sliver_area=settings.cadastre.sliver_area_m2),
+            geometry=GeometrySettings(
+                sliver_area=settings.cadastre.sliver_area_m2, workers=settings.cadastre.workers
+            ),
             register=RegisterSettings(
                 area_tolerance_percent=settings.cadastre.area_tolerance_percent
             ),

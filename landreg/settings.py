@@ -5,6 +5,7 @@ Settings are built by the caller (the command line, ``create_app``), never at im
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -53,6 +54,11 @@ class RegisterSettings(BaseSettings):
     province_code: str = "80"
     area_tolerance_percent: float = Field(default=1.0, gt=0, description="legal vs measured area")
     sliver_area_m2: float = Field(default=1.0, gt=0, description="overlaps below are slivers")
+    workers: int = Field(
+        default_factory=lambda: os.cpu_count() or 1,
+        gt=0,
+        description="processes that share the communes when checking geometry",
+    )
     actor: str = Field(
         default="landreg", description="who the command line acts as in the audit log"
     )

@@ -65,12 +65,39 @@ class OverlapRules:
     duplicate_ratio: float = 0.95
 
 
-def overlapping_pairs(geometries: np.ndarray, rules: OverlapRules = OverlapRules()) -> pd.DataFrame:
+def mismatched(geometries: np.ndarray) -> np.ndarray:
+    """Which parcels do not fit their neighbours edge for edge (GEOS coverage validation).
+
+    Parameters
+    ----------
+    geometries : numpy.ndarray of shapely geometries
+        The parcels of one area.
+
+    Returns
+    -------
+    numpy.ndarray of bool
+        True for a parcel with an edge its neighbours do not share (an overlap, a gap, a
+        vertex missing on one side), and for missing or invalid geometries; False for the
+        parcels that form a valid coverage with the rest. Overlap and gap detection take
+        it, so that the validation runs once for both.
+    """
+    usable = ~shapely.is_missing(geometries) & shapely.is_valid(geometries)
+    result = ~usable
+    edges = shapely.coverage_invalid_edges(geometries[usable])
+    result[np.flatnonzero(usable)] = ~shapely.is_empty(edges)
+    return result
+
+
+def overlapping_pairs(
+    geometries: np.ndarray,
+    rules: OverlapRules = OverlapRules(),
+    flagged: np.ndarray | None = None,
+) -> pd.DataFrame:
     """Pairs of parcels whose interiors intersect, sorted into duplicates, overlaps, slivers.
 
     Only valid geometries are compared (invalid ones are reported as such). GEOS's coverage
-    validation (``coverage_invalid_edges``) first finds the few parcels whose edges do not
-    match their neighbours'; only those are intersected with what is around them. Identical
+    validation (:func:`mismatched`) first finds the few parcels whose edges do not match
+    their neighbours'; only those are intersected with what is around them. Identical
     parcels are found by their normalised WKB.
 
     Parameters
@@ -79,6 +106,8 @@ def overlapping_pairs(geometries: np.ndarray, rules: OverlapRules = OverlapRules
         The parcels.
     rules : OverlapRules
         Thresholds.
+    flagged : numpy.ndarray of bool, optional
+        :func:`mismatched` of ``geometries``, when already computed.
 
     Returns
     -------
@@ -91,9 +120,10 @@ def overlapping_pairs(geometries: np.ndarray, rules: OverlapRules = OverlapRules
     if len(usable) < 2:
         return _empty_pairs()
     candidates = geometries[usable]
-    flagged = np.flatnonzero(~shapely.is_empty(shapely.coverage_invalid_edges(candidates)))
-    near, other = shapely.STRtree(candidates).query(candidates[flagged], predicate="intersects")
-    pairs = np.unique(np.sort(np.vstack([flagged[near], other]), axis=0), axis=1)
+    flagged = mismatched(geometries) if flagged is None else flagged
+    suspects = np.flatnonzero(flagged[usable])
+    near, other = shapely.STRtree(candidates).query(candidates[suspects], predicate="intersects")
+    pairs = np.unique(np.sort(np.vstack([suspects[near], other]), axis=0), axis=1)
     pairs = np.unique(np.hstack([pairs, _identical(candidates)]), axis=1)
     pairs = pairs[:, pairs[0] < pairs[1]]
     a, b = usable[pairs[0]], usable[pairs[1]]
@@ -150,13 +180,21 @@ def _empty_pairs() -> pd.DataFrame:
     )
 
 
-def gaps(parcels: np.ndarray, strips: np.ndarray, *, min_area: float = 0.05) -> pd.DataFrame:
+def gaps(
+    parcels: np.ndarray,
+    strips: np.ndarray,
+    *,
+    min_area: float = 0.05,
+    flagged: np.ndarray | None = None,
+) -> pd.DataFrame:
     """Holes in the coverage that no parcel and no road or canal strip fills.
 
-    The parcels and strips whose edges match their neighbours' form a valid coverage, which
-    GEOS unions in linear time; its holes hold either a gap or the few mismatched (or
-    invalid) parcels, which are unioned into each hole: what stays uncovered is a gap. Gaps
-    touching a mismatched piece are found by unioning a small window around it.
+    The parcels whose edges match their neighbours' form a valid coverage, which GEOS
+    unions in linear time into blocks; the blocks and the strips (drawn without the parcels'
+    vertices along their edges, so never a valid coverage with them) are then unioned by
+    overlay. Its holes hold either a gap or the few mismatched (or invalid) parcels, which
+    are unioned into each hole: what stays uncovered is a gap. Gaps touching a mismatched
+    parcel are found by unioning a small window around it.
 
     Parameters
     ----------
@@ -166,6 +204,8 @@ def gaps(parcels: np.ndarray, strips: np.ndarray, *, min_area: float = 0.05) -> 
         Roads, canals and verges: legitimate land between parcels.
     min_area : float
         Holes smaller than this (m²) are floating-point noise.
+    flagged : numpy.ndarray of bool, optional
+        :func:`mismatched` of ``parcels``, when already computed.
 
     Returns
     -------
@@ -173,14 +213,16 @@ def gaps(parcels: np.ndarray, strips: np.ndarray, *, min_area: float = 0.05) -> 
         Columns ``geometry`` (the gap), ``area`` and ``neighbours`` (positions in ``parcels``
         of the parcels around it).
     """
-    pieces = _pieces(parcels, strips)
-    if len(pieces) == 0:
+    flagged = mismatched(parcels) if flagged is None else flagged
+    clean = parcels[~flagged]
+    rest = _polygonal(shapely.make_valid(parcels[flagged & ~shapely.is_missing(parcels)]))
+    roads = _polygonal(strips[~shapely.is_missing(strips)])
+    if len(clean) + len(rest) + len(roads) == 0:
         return pd.DataFrame({"geometry": [], "area": [], "neighbours": []})
-    mismatched = ~shapely.is_empty(shapely.coverage_invalid_edges(pieces))
-    clean, rest = pieces[~mismatched], pieces[mismatched]
-    uncovered = np.concatenate(
-        [_uncovered(_holes(shapely.coverage_union_all(clean)), rest), _holes_around(rest, pieces)]
-    )
+    blocks = shapely.get_parts(shapely.coverage_union_all(clean))
+    ground = shapely.union_all(np.concatenate([blocks, roads]))
+    pieces = np.concatenate([clean, rest, roads])
+    uncovered = np.concatenate([_uncovered(_holes(ground), rest), _holes_around(rest, pieces)])
     uncovered = (
         _distinct(uncovered[shapely.area(uncovered) >= min_area]) if len(uncovered) else uncovered
     )
@@ -208,12 +250,9 @@ def _distinct(shapes: np.ndarray) -> np.ndarray:
     return shapes[~np.isin(np.arange(len(shapes)), other[same])]
 
 
-def _pieces(parcels: np.ndarray, strips: np.ndarray) -> np.ndarray:
-    """Parcels (invalid ones made valid for this check) and strips, as polygonal pieces."""
-    present = parcels[~shapely.is_missing(parcels)]
-    fixed = np.where(shapely.is_valid(present), present, shapely.make_valid(present))
-    pieces = np.concatenate([fixed, strips[~shapely.is_missing(strips)]])
-    return pieces[np.isin(shapely.get_type_id(pieces), (3, 6)) & ~shapely.is_empty(pieces)]
+def _polygonal(shapes: np.ndarray) -> np.ndarray:
+    """The polygons and multipolygons among ``shapes`` that are not empty."""
+    return shapes[np.isin(shapely.get_type_id(shapes), (3, 6)) & ~shapely.is_empty(shapes)]
 
 
 def _holes_around(rest: np.ndarray, pieces: np.ndarray, margin: float = 5.0) -> np.ndarray:

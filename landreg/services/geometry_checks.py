@@ -3,8 +3,9 @@ boundary is missed; the result is the same whether run whole or partitioned."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from multiprocessing import get_all_start_methods, get_context
 
 import numpy as np
 import pandas as pd
@@ -25,13 +26,14 @@ _OVERLAP_RULES = {
 
 @dataclass(frozen=True, slots=True)
 class GeometrySettings:
-    """Tolerances of the geometry rules (m and m²)."""
+    """Tolerances of the geometry rules (m and m²), and how many processes run them."""
 
     sliver_area: float = 1.0
     gap_min_area: float = 0.05
     tiny_area: float = 5.0
     commune_tolerance: float = 1.0
     halo: float = 10.0
+    workers: int = 1
 
 
 def geometry_candidates(
@@ -45,29 +47,25 @@ def geometry_candidates(
     """Every geometry finding over ``parcels`` (one row each, ``geometry`` column).
 
     ``partitioned`` compares parcels commune by commune, each with a halo of neighbours, as
-    a cluster would; the findings are the same either way. Consequences are not reported
-    twice: an invalid parcel gets no gap, area or size finding (its area means nothing until
-    it is fixed), and the copy in a duplicate pair no overlap with its twin's neighbours.
+    a cluster would (``settings.workers`` processes share the communes); the findings are
+    the same either way. Consequences are not reported twice: an invalid parcel gets no gap,
+    area or size finding (its area means nothing until it is fixed), and the copy in a
+    duplicate pair no overlap with its twin's neighbours.
     """
     invalid = _invalid(parcels)
     broken = {s["id"] for c in invalid for s in c.subjects}
-    everything = [(np.ones(len(parcels), dtype=bool), np.arange(len(parcels)))]
-    overlaps: list[Candidate] = []
-    for own, window in _partitions(parcels, settings.halo) if partitioned else everything:
-        overlaps += _overlaps(parcels.iloc[window], own, settings)
+    if partitioned:
+        overlaps, gaps = _by_partition(parcels, strips, settings)
+    else:
+        everything = np.arange(len(parcels))
+        overlaps, gaps = _partition(parcels, strips, settings, everything, everything)
     twins = {s["id"] for c in overlaps if c.rule in _DUPLICATES for s in c.subjects}
     overlaps = [
         c
         for c in overlaps
         if c.rule in _DUPLICATES or not any(s["id"] in twins for s in c.subjects)
     ]
-    gaps: list[Candidate] = []
-    for _, mine in parcels.groupby("commune_code", sort=True):
-        gaps += [
-            c
-            for c in _gaps(mine, strips, settings)
-            if not any(s["id"] in broken for s in c.subjects)
-        ]
+    gaps = [c for c in gaps if not any(s["id"] in broken for s in c.subjects)]
     sound = parcels[~parcels["id"].isin(broken)]
     return (
         invalid
@@ -79,14 +77,72 @@ def geometry_candidates(
 
 
 def _partitions(parcels: pd.DataFrame, halo: float) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-    """Per commune: the positions in view (its parcels and a halo) and which of them it owns."""
+    """Per commune: the positions in view (its parcels and a halo), and its own positions."""
     geometry = parcels["geometry"].to_numpy()
     tree = shapely.STRtree(geometry)
     for commune in sorted(parcels["commune_code"].unique()):
         mine = np.flatnonzero((parcels["commune_code"] == commune).to_numpy())
         box = shapely.buffer(shapely.box(*shapely.total_bounds(geometry[mine])), halo)
-        window = np.union1d(mine, tree.query(box))
-        yield np.isin(window, mine), window
+        yield np.union1d(mine, tree.query(box)), mine
+
+
+def _partition(
+    parcels: pd.DataFrame,
+    strips: pd.DataFrame,
+    settings: GeometrySettings,
+    window: np.ndarray,
+    mine: np.ndarray,
+) -> tuple[list[Candidate], list[Candidate]]:
+    """Overlaps and gaps of the parcels at ``mine``, seen with those at ``window`` around
+    them; one coverage validation serves both."""
+    seen = parcels.iloc[window]
+    own = np.isin(window, mine)
+    flagged = coverage.mismatched(seen["geometry"].to_numpy())
+    overlaps = _overlaps(seen, own, settings, flagged)
+    gaps: list[Candidate] = []
+    codes = seen["commune_code"].to_numpy()
+    for commune in sorted(set(codes[own])):
+        theirs = own & (codes == commune)
+        gaps += _gaps(seen[theirs], strips, settings, flagged[theirs])
+    return overlaps, gaps
+
+
+# The register being checked, seen by the worker processes (forked after it is set).
+_SHARED: dict[str, object] = {}
+
+
+def _by_partition(
+    parcels: pd.DataFrame, strips: pd.DataFrame, settings: GeometrySettings
+) -> tuple[list[Candidate], list[Candidate]]:
+    """Every partition's overlaps and gaps, in ``settings.workers`` processes (forked, so the
+    parcels are shared rather than copied); the largest communes go first."""
+    parts = sorted(_partitions(parcels, settings.halo), key=lambda p: -len(p[0]))
+    overlaps: list[Candidate] = []
+    gaps: list[Candidate] = []
+    if settings.workers <= 1 or len(parts) < 2 or "fork" not in get_all_start_methods():
+        results: Iterable[tuple[list[Candidate], list[Candidate]]] = (
+            _partition(parcels, strips, settings, window, mine) for window, mine in parts
+        )
+    else:
+        _SHARED.update(parcels=parcels, strips=strips, settings=settings)
+        try:
+            with get_context("fork").Pool(min(settings.workers, len(parts))) as pool:
+                results = pool.starmap(_shared_partition, parts, chunksize=1)
+        finally:
+            _SHARED.clear()
+    for found_overlaps, found_gaps in results:
+        overlaps += found_overlaps
+        gaps += found_gaps
+    return overlaps, gaps
+
+
+def _shared_partition(
+    window: np.ndarray, mine: np.ndarray
+) -> tuple[list[Candidate], list[Candidate]]:
+    parcels, strips, settings = _SHARED["parcels"], _SHARED["strips"], _SHARED["settings"]
+    assert isinstance(parcels, pd.DataFrame) and isinstance(strips, pd.DataFrame)
+    assert isinstance(settings, GeometrySettings)
+    return _partition(parcels, strips, settings, window, mine)
 
 
 def _invalid(parcels: pd.DataFrame) -> list[Candidate]:
@@ -118,9 +174,13 @@ def _invalid(parcels: pd.DataFrame) -> list[Candidate]:
     return found
 
 
-def _overlaps(window: pd.DataFrame, own: np.ndarray, settings: GeometrySettings) -> list[Candidate]:
+def _overlaps(
+    window: pd.DataFrame, own: np.ndarray, settings: GeometrySettings, flagged: np.ndarray
+) -> list[Candidate]:
     pairs = coverage.overlapping_pairs(
-        window["geometry"].to_numpy(), coverage.OverlapRules(sliver_area=settings.sliver_area)
+        window["geometry"].to_numpy(),
+        coverage.OverlapRules(sliver_area=settings.sliver_area),
+        flagged,
     )
     pairs = pairs[own[pairs["a"].to_numpy()] | own[pairs["b"].to_numpy()]]
     ids = window["id"].to_numpy()
@@ -147,12 +207,16 @@ def _overlaps(window: pd.DataFrame, own: np.ndarray, settings: GeometrySettings)
     return found
 
 
-def _gaps(mine: pd.DataFrame, strips: pd.DataFrame, settings: GeometrySettings) -> list[Candidate]:
+def _gaps(
+    mine: pd.DataFrame, strips: pd.DataFrame, settings: GeometrySettings, flagged: np.ndarray
+) -> list[Candidate]:
     if mine.empty:
         return []
     commune = mine["commune_code"].iloc[0]
     roads = strips.loc[strips["commune_code"] == commune, "geometry"].to_numpy()
-    holes = coverage.gaps(mine["geometry"].to_numpy(), roads, min_area=settings.gap_min_area)
+    holes = coverage.gaps(
+        mine["geometry"].to_numpy(), roads, min_area=settings.gap_min_area, flagged=flagged
+    )
     found = []
     for geometry, area, neighbours in holes.itertuples(index=False):
         around = mine.iloc[neighbours]

@@ -90,7 +90,7 @@ def test_running_again_keeps_findings_and_what_staff_did(sample_register):
     assert status == "dismissed"
 
 
-def test_partitioned_and_whole_runs_find_the_same(sample_register):
+def test_partitioned_whole_and_parallel_runs_find_the_same(sample_register):
     database, _ = sample_register
     from landreg.services.geometry_checks import GeometrySettings, geometry_candidates
     from landreg.store.reconcile_repository import ReconcileRepository
@@ -104,7 +104,9 @@ def test_partitioned_and_whole_runs_find_the_same(sample_register):
         )
     whole = geometry_candidates(parcels, strips, communes, GeometrySettings(), partitioned=False)
     parts = geometry_candidates(parcels, strips, communes, GeometrySettings(), partitioned=True)
+    shared = geometry_candidates(parcels, strips, communes, GeometrySettings(workers=2))
     assert sorted(c.fingerprint for c in whole) == sorted(c.fingerprint for c in parts)
+    assert sorted(c.fingerprint for c in shared) == sorted(c.fingerprint for c in parts)
     assert len(whole) > 30
 
 
