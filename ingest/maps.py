@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 import pyogrio
 import shapely
@@ -31,6 +32,8 @@ from spatial.crs import (
 )
 
 TEXT_ENCODED_FORMATS = {".shp", ".dbf"}
+# Text columns stay Arrow strings: the checks run in Arrow's kernels without a copy.
+_ARROW_TEXT = {pa.string(): pd.StringDtype("pyarrow"), pa.large_string(): pd.StringDtype("pyarrow")}
 
 
 @dataclass(slots=True)
@@ -45,6 +48,21 @@ class MapLayer:
     declared_crs: str | None
     notes: list[str] = field(default_factory=list)
     row_notes: dict[int, list[str]] = field(default_factory=dict)
+    encoded: bool = False  # geometry still WKB as read (see decode_geometry)
+
+    def part(self, start: int, stop: int) -> MapLayer:
+        """Features ``start:stop`` as a layer of their own (row notes renumbered)."""
+        return MapLayer(
+            self.path,
+            self.layer,
+            self.attributes.iloc[start:stop],
+            self.geometry[start:stop],
+            self.rows.iloc[start:stop],
+            self.declared_crs,
+            self.notes,
+            {p - start: n for p, n in self.row_notes.items() if start <= p < stop},
+            self.encoded,
+        )
 
 
 def list_layers(path: Path) -> list[str]:
@@ -59,8 +77,12 @@ def list_layers(path: Path) -> list[str]:
         ) from None
 
 
-def read_layer(path: Path, layer: str | None = None) -> MapLayer:
-    """Read one layer: attributes (text decoded to Unicode) and geometry as delivered."""
+def read_layer(path: Path, layer: str | None = None, *, decode: bool = True) -> MapLayer:
+    """Read one layer: attributes (text decoded to Unicode) and geometry as delivered.
+
+    Text comes as Arrow strings. With ``decode=False`` geometry stays WKB, to be decoded
+    slice by slice with :func:`decode_geometry`.
+    """
     if path.suffix.lower() in CAD_SUFFIXES:
         attributes, polygons, rows = read_cad(path, None if layer == path.stem else layer)
         return MapLayer(
@@ -87,17 +109,16 @@ def read_layer(path: Path, layer: str | None = None) -> MapLayer:
         raise ValidationError(
             f"{path.name} layer {name!r} cannot be read: {error}", field="path", value=str(path)
         ) from None
-    frame = table.to_pandas()
+    frame = table.to_pandas(types_mapper=_ARROW_TEXT.get)
     wkb = frame.pop(meta["geometry_name"] or "wkb_geometry").to_numpy()
     rows = pd.Series(np.arange(1, len(frame) + 1).astype(str), index=frame.index)
     for column in ("OGC_FID", "fid"):  # the feature id GDAL reports, where the file has one
         if column in frame.columns:
             rows = frame.pop(column).astype(str)
-    result = MapLayer(path, name, frame, wkb, rows, _declared_crs(path, meta))
+    result = MapLayer(path, name, frame, wkb, rows, _declared_crs(path, meta), encoded=True)
     if shapefile:
         _decode_text(result)
-    _read_geometry(result)
-    return result
+    return decode_geometry(result) if decode else result
 
 
 def _declared_crs(path: Path, meta: dict) -> str | None:
@@ -133,8 +154,10 @@ def _decode_text(layer: MapLayer) -> None:
         )
 
 
-def _read_geometry(layer: MapLayer) -> None:
-    """WKB to shapely; an unclosed ring is closed and the record notes it."""
+def decode_geometry(layer: MapLayer) -> MapLayer:
+    """The layer with its WKB as shapely geometry; an unclosed ring is closed and noted."""
+    if not layer.encoded:
+        return layer
     geometry = shapely.from_wkb(layer.geometry, on_invalid="ignore")
     unreadable = np.flatnonzero(shapely.is_missing(geometry) & pd.notna(layer.geometry))
     if len(unreadable):
@@ -144,7 +167,22 @@ def _read_geometry(layer: MapLayer) -> None:
             layer.row_notes.setdefault(int(position), []).append(
                 "ring_not_closed: the source ring was not closed; closed on intake"
             )
-    layer.geometry = geometry
+    layer.geometry, layer.encoded = geometry, False
+    return layer
+
+
+def _sample(layer: MapLayer) -> np.ndarray:
+    """About 500 points on the layer's features, spread through it, for the CRS check."""
+    present = layer.geometry[pd.notna(layer.geometry)]
+    sample = present[:: max(1, len(present) // 500)]
+    if layer.encoded:  # only the sample is decoded here; the rest is, slice by slice, later
+        sample = shapely.from_wkb(sample, on_invalid="fix")
+    sample = sample[~shapely.is_missing(sample)]
+    if len(sample) == 0:
+        raise ValidationError(
+            f"layer {layer.layer!r} has no geometry", field="layer", value=layer.layer
+        )
+    return shapely.point_on_surface(sample)
 
 
 def resolve_crs(
@@ -161,12 +199,7 @@ def resolve_crs(
     far from ``expected`` (its commune or the province) is stopped with the CRS it is
     probably in, unless the user confirmed one.
     """
-    present = layer.geometry[~shapely.is_missing(layer.geometry)]
-    if len(present) == 0:
-        raise ValidationError(
-            f"layer {layer.layer!r} has no geometry", field="layer", value=layer.layer
-        )
-    sample = shapely.point_on_surface(present[:: max(1, len(present) // 500)])
+    sample = _sample(layer)
     if confirmed:
         srid = srid_from_text(confirmed)
         return (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import struct
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -13,12 +14,12 @@ import pyarrow.compute as pc
 import shapely
 from pyproj import Transformer
 
-from ingest import normalise
+from ingest import maps, normalise
 from ingest.maps import MapLayer
 from ingest.profiles import MappingProfile
 from ingest.records import apply_profile, land_use_codes, reject_rows, source_keys
 from landreg.domain import reference
-from landreg.services.ingest import Rejected
+from landreg.services.ingest import RecordSlice, Rejected
 from spatial.crs import apply_transformer
 
 # WKB type code of a multipolygon, and the EWKB flag saying an SRID follows the type.
@@ -26,6 +27,8 @@ _MULTIPOLYGON = 6
 _EWKB_SRID = 0x20000000
 # binary_slice needs an explicit stop (without one, pyarrow 26 fails to size its output).
 _TO_THE_END = 2**31 - 1
+# Features decoded, checked and hashed at a time (one slice is stored while the next is made).
+SLICE = 100_000
 
 
 @dataclass(slots=True)
@@ -89,7 +92,7 @@ def multipolygon_ewkb(geometry: np.ndarray, srid: int) -> pd.Series:
     return pd.Series(pd.arrays.ArrowExtensionArray(wrapped))
 
 
-def parcel_records(
+def parcel_slices(
     layer: MapLayer,
     profile: MappingProfile,
     transform: Transformer,
@@ -98,17 +101,61 @@ def parcel_records(
     source_srid: int,
     cadastral_srid: int,
     default_commune: str | None,
-) -> LayerRecords:
-    """Canonical parcel records of a map layer (``parcel`` table columns), one row each."""
-    raw = layer.attributes
-    data = apply_profile(raw, profile)
-    keys, repeated = source_keys(raw, profile)
-    out = LayerRecords(pd.DataFrame(), [])
+    notes: list[str],
+    size: int = SLICE,
+) -> Iterator[RecordSlice]:
+    """Canonical parcel records of a map layer, ``size`` features at a time.
+
+    Source keys are made unique over the whole layer first; each slice is then decoded,
+    checked and hashed on its own, so that one slice can be stored while the next is made.
+    What the layer as a whole showed is added to ``notes`` once every slice is made.
+    """
+    apply_profile(layer.attributes.iloc[:0], profile)  # a missing field stops it before any slice
+    keys, repeated = source_keys(layer.attributes, profile)
+    missing_keys = 0
+    for start in range(0, len(layer.rows), size):
+        part = maps.decode_geometry(layer.part(start, start + size))
+        one = parcel_records(
+            part,
+            profile,
+            transform,
+            keys.iloc[start : start + size],
+            source_name=source_name,
+            source_srid=source_srid,
+            cadastral_srid=cadastral_srid,
+            default_commune=default_commune,
+        )
+        frame = one.records
+        missing_keys += int((frame["map_sheet"].isna() | frame["parcel_number"].isna()).sum())
+        yield RecordSlice(frame, one.rejected)
     if repeated:
-        out.notes.append(
+        notes.append(
             f"{repeated} features repeat another's {profile.source_key}; "
             "numbered #2, #3… so that none is lost"
         )
+    if missing_keys:
+        notes.append(
+            f"{missing_keys} parcels lack a sheet or parcel number; "
+            "they are kept with a provisional reference"
+        )
+
+
+def parcel_records(
+    layer: MapLayer,
+    profile: MappingProfile,
+    transform: Transformer,
+    keys: pd.Series,
+    *,
+    source_name: str,
+    source_srid: int,
+    cadastral_srid: int,
+    default_commune: str | None,
+) -> LayerRecords:
+    """Canonical parcel records (``parcel`` table columns) of a layer with decoded geometry,
+    one row each; ``keys`` are the features' source keys."""
+    raw = layer.attributes
+    data = apply_profile(raw, profile)
+    out = LayerRecords(pd.DataFrame(), [])
     geometry, no_polygon = _oriented(layer, transform)
     kinds = pd.Series(shapely.get_type_id(geometry), index=raw.index)
     out.rejected += reject_rows(
@@ -128,12 +175,6 @@ def parcel_records(
     frame["geom"] = geom
     frame["source_srid"] = source_srid
     out.records = _provenance(frame, layer, keep, keys, source_name)
-    missing_keys = int((frame["map_sheet"].isna() | frame["parcel_number"].isna()).sum())
-    if missing_keys:
-        out.notes.append(
-            f"{missing_keys} parcels lack a sheet or parcel number; "
-            "they are kept with a provisional reference"
-        )
     return out
 
 

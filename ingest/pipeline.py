@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+import queue
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pandas as pd
 
 from ingest import maps
-from ingest.parcels import parcel_records, strip_records
+from ingest.parcels import parcel_slices, strip_records
 from ingest.profiles import MappingProfile, detect_profile, load_profile
 from landreg.errors import CRSError, LandRegError, ValidationError
 from landreg.services.boundaries import expected_area
@@ -30,6 +33,7 @@ TABLE_SUFFIXES = {".csv", ".xlsx", ".json"}
 SHAPEFILE_PARTS = (".shp", ".shx", ".dbf", ".prj", ".cpg")
 
 Say = Callable[[str], None]
+T = TypeVar("T")
 
 
 @dataclass(slots=True)
@@ -123,7 +127,7 @@ def _map_parts(
     layers = [options.layer] if options.layer else maps.list_layers(path)
     parts = []
     for name in layers:
-        layer = maps.read_layer(path, name)
+        layer = maps.read_layer(path, name, decode=False)
         columns = [str(c) for c in layer.attributes.columns]
         try:
             profile = (
@@ -181,25 +185,78 @@ def _layer_part(
     info.warnings.append(note)
     if profile.kind == "strips":
         records = strip_records(
-            layer,
+            maps.decode_geometry(layer),
             profile,
             transform,
             source_name=info.source_name,
             cadastral_srid=srid,
             default_commune=commune,
         )
-    else:
-        records = parcel_records(
-            layer,
-            profile,
-            transform,
-            source_name=info.source_name,
-            source_srid=source_srid,
-            cadastral_srid=srid,
-            default_commune=commune,
-        )
-    info.warnings += records.notes
-    return BatchPart(info, records.records, records.rejected)
+        info.warnings += records.notes
+        return BatchPart(info, records.records, records.rejected)
+    slices = parcel_slices(
+        layer,
+        profile,
+        transform,
+        source_name=info.source_name,
+        source_srid=source_srid,
+        cadastral_srid=srid,
+        default_commune=commune,
+        notes=info.warnings,
+    )
+    stream = prefetched(slices)
+    return BatchPart(info, pd.DataFrame(), [], stream=stream, expected_rows=len(layer.rows))
+
+
+def prefetched(items: Iterator[T]) -> Iterator[T]:
+    """``items``, each made in a background thread while the caller works on the one before.
+
+    Preparing a slice (GEOS, Arrow, hashing) and storing the previous one (the database
+    server) then use both cores. An error making an item is raised here, in the caller; if
+    the caller stops early, the thread stops after the item it is making.
+    """
+    handover = _Handover()
+    worker = threading.Thread(
+        target=handover.produce, args=(items,), name="ingest-slices", daemon=True
+    )
+    worker.start()
+    try:
+        while True:
+            more, item = handover.ready.get()
+            if not more:
+                if item is not None:
+                    raise item
+                return
+            yield item
+    finally:
+        handover.stop.set()
+
+
+class _Handover:
+    """One item at a time from a producer thread to its consumer; the consumer can stop it."""
+
+    def __init__(self) -> None:
+        self.ready: queue.Queue[tuple[bool, Any]] = queue.Queue(maxsize=1)
+        self.stop = threading.Event()
+
+    def produce(self, items: Iterator[Any]) -> None:
+        """Hand over every item, then the end (or the error that stopped them)."""
+        try:
+            for item in items:
+                if not self._put((True, item)):
+                    return
+            self._put((False, None))
+        except BaseException as error:  # handed to the consumer, which raises it
+            self._put((False, error))
+
+    def _put(self, entry: tuple[bool, Any]) -> bool:
+        while not self.stop.is_set():
+            try:
+                self.ready.put(entry, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
 
 
 def _communes_in(layer: maps.MapLayer, profile: MappingProfile) -> list[str]:

@@ -11,7 +11,7 @@ reason. Everything of a batch is committed together, or nothing is.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -104,12 +104,30 @@ def already_loaded(uow: UnitOfWork, source_name: str, sha256: str) -> int | None
 
 
 @dataclass(slots=True)
+class RecordSlice:
+    """Some of a batch's canonical records (one row each), and the rows refused among them."""
+
+    records: pd.DataFrame
+    rejected: list[Rejected]
+
+
+@dataclass(slots=True)
 class BatchPart:
-    """One batch of a file (a file with several layers gives several)."""
+    """One batch of a file (a file with several layers gives several).
+
+    A large layer comes as a ``stream`` of slices instead of ``records``: each is stored as
+    soon as it is made, while the next one is being made.
+    """
 
     info: BatchInfo
     records: pd.DataFrame
     rejected: list[Rejected]
+    stream: Iterable[RecordSlice] | None = None
+    expected_rows: int | None = None  # of the stream, for the progress bar
+
+    def slices(self) -> Iterable[RecordSlice]:
+        """The batch's records, slice by slice."""
+        return [RecordSlice(self.records, self.rejected)] if self.stream is None else self.stream
 
 
 Progress = Callable[[str, int, int], None]
@@ -121,50 +139,40 @@ def ingest_file(
     progress: Progress | None = None,
 ) -> list[IngestResult]:
     """Take in every batch of one file together: all are committed, or none."""
-    results = [
-        ingest_records(uow, part.info, part.records, part.rejected, progress) for part in parts
-    ]
+    results = [ingest_records(uow, part, progress) for part in parts]
     uow.commit()
     return results
 
 
 def ingest_records(
-    uow: UnitOfWork,
-    info: BatchInfo,
-    records: pd.DataFrame,
-    rejected: list[Rejected],
-    progress: Progress | None = None,
+    uow: UnitOfWork, part: BatchPart, progress: Progress | None = None
 ) -> IngestResult:
     """Store one batch of canonical records, one row each (with ``source_key`` and
     ``record_hash`` columns; geometry as EWKB bytes).
 
     Returns what changed; the caller's unit of work commits.
     """
-    result = IngestResult(
-        "loaded",
-        info.source_name,
-        info.file_name,
-        rows_read=len(records) + len(rejected),
-        warnings=list(info.warnings),
-    )
+    info = part.info
+    result = IngestResult("loaded", info.source_name, info.file_name)
     previous = already_loaded(uow, info.source_name, info.sha256)
     if previous is not None:
         result.status, result.batch_id = "unchanged", previous
-        result.unchanged = len(records)
+        result.unchanged = sum(len(one.records) for one in part.slices())
+        result.warnings = list(info.warnings)
         return result
     table = TARGETS[info.kind]
-    records, too_long = _too_long(table, records)
-    rejected = [*rejected, *too_long]
     batch = open_batch(uow, info)
     result.batch_id = batch.id
-    existing = _current_by_key(uow, table, info.source_name)
-    added, changed = _classify(records, existing, result)
+    sorter = _Sorter(table, _current_by_key(uow, table, info.source_name), result)
     now = utcnow()
-    _insert(uow, table, added, batch.id, info.actor, now, _stage(progress, info, len(added)))
-    _change(uow, table, changed, existing, batch.id, info.actor, now)
-    gone = existing.index[~existing.index.isin(records["source_key"])].tolist()
-    _retire(uow, table, info, gone, existing, now, result)
-    _quarantine(uow, batch.id, rejected, result)
+    expected = len(part.records) if part.stream is None else part.expected_rows or 0
+    extra = _insert_extra(table, batch.id, info.actor, now)
+    added = (one.assign(**extra) for one in sorter.added(part.slices()))
+    _insert(uow, table, added, expected, _stage(progress, info, expected))
+    _change(uow, table, sorter.changed(), sorter.existing, batch.id, info.actor, now)
+    _retire(uow, table, info, sorter.gone(), sorter.existing, now, result)
+    _quarantine(uow, batch.id, sorter.rejected, result)
+    result.warnings = list(info.warnings)  # a stream adds its notes once it is read through
     batch.counts = {
         name: getattr(result, name)
         for name in ("rows_read", "added", "changed", "removed", "unchanged", "quarantined")
@@ -174,6 +182,37 @@ def ingest_records(
     batch.finished_at = utcnow()
     uow.session.flush()
     return result
+
+
+class _Sorter:
+    """Sorts a batch's slices, as they come, into new records (to insert), changed ones (to
+    version once the inserts are done), and keeps every key seen and every row refused."""
+
+    def __init__(self, table: Table, existing: pd.DataFrame, result: IngestResult) -> None:
+        self.table, self.existing, self.result = table, existing, result
+        self.rejected: list[Rejected] = []
+        self._changed: list[pd.DataFrame] = []
+        self._keys: list[pd.Series] = []
+
+    def added(self, slices: Iterable[RecordSlice]) -> Iterator[pd.DataFrame]:
+        """The new records of each slice, in order."""
+        for one in slices:
+            records, too_long = _too_long(self.table, one.records)
+            self.rejected += [*one.rejected, *too_long]
+            self.result.rows_read += len(one.records) + len(one.rejected)
+            added, changed = _classify(records, self.existing, self.result)
+            self._changed.append(changed)
+            self._keys.append(records["source_key"])
+            yield added
+
+    def changed(self) -> pd.DataFrame:
+        """Every changed record seen."""
+        return pd.concat(self._changed) if self._changed else pd.DataFrame()
+
+    def gone(self) -> list[str]:
+        """Keys of current records that no slice had."""
+        seen = pd.concat(self._keys) if self._keys else pd.Series([], dtype=object)
+        return self.existing.index[~self.existing.index.isin(seen)].tolist()
 
 
 def open_batch(uow: UnitOfWork, info: BatchInfo) -> SourceBatchRow:
@@ -248,8 +287,10 @@ def _classify(
     same = known & (previous == records["record_hash"].to_numpy(dtype=object))
     added, changed = records[~known], records[known & ~same]
     result.unchanged += int(same.sum())
-    result.added, result.changed = len(added), len(changed)
-    result.changed_keys = changed["source_key"].head(1000).tolist()
+    result.added += len(added)
+    result.changed += len(changed)
+    room = 1000 - len(result.changed_keys)
+    result.changed_keys += changed["source_key"].head(max(room, 0)).tolist()
     return added, changed
 
 
@@ -260,29 +301,36 @@ def _stage(progress: Progress | None, info: BatchInfo, total: int) -> Callable[[
     return lambda done: progress(f"storing {info.source_name}", done, total)
 
 
-def _insert(
-    uow: UnitOfWork,
-    table: Table,
-    records: pd.DataFrame,
-    batch_id: int,
-    actor: str,
-    now: Any,
-    stored: Callable[[int], None],
-) -> None:
+def _insert_extra(table: Table, batch_id: int, actor: str, now: Any) -> dict[str, Any]:
+    """Columns every inserted record of the batch gets."""
     extra: dict[str, Any] = {"source_batch_id": batch_id, "version": 1}
     if "valid_from" in table.c:  # versioned tables
         extra |= {"valid_from": now, "changed_by": actor}
+    return extra
+
+
+def _insert(
+    uow: UnitOfWork,
+    table: Table,
+    frames: Iterable[pd.DataFrame],
+    expected: int,
+    stored: Callable[[int], None],
+) -> None:
+    """Insert the new records, frame by frame (dossiers with their documents and events)."""
     if table.name != "dossier":
-        insert_frame(uow.session, table, records.assign(**extra), stored)
+        insert_frame(uow.session, table, frames, stored, expected_rows=expected)
         return
-    for start in range(0, len(records), INSERT_CHUNK):
-        chunk = plain_records(records.iloc[start : start + INSERT_CHUNK], table)
-        rows = [without_children(record) | extra for record in chunk]
-        ids = uow.session.scalars(
-            insert(table).returning(table.c.id, sort_by_parameter_order=True), rows
-        ).all()
-        insert_children(uow, list(zip(ids, chunk, strict=True)))
-        stored(start + len(chunk))
+    done = 0
+    for records in frames:
+        for start in range(0, len(records), INSERT_CHUNK):
+            chunk = plain_records(records.iloc[start : start + INSERT_CHUNK], table)
+            rows = [without_children(record) for record in chunk]
+            ids = uow.session.scalars(
+                insert(table).returning(table.c.id, sort_by_parameter_order=True), rows
+            ).all()
+            insert_children(uow, list(zip(ids, chunk, strict=True)))
+            done += len(chunk)
+            stored(done)
 
 
 def _change(

@@ -8,9 +8,10 @@ rows through ``executemany``.
 
 from __future__ import annotations
 
+import itertools
 import json
 import struct
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -36,25 +37,40 @@ _PG_EPOCH = np.datetime64("2000-01-01T00:00:00", "us")
 def insert_frame(
     session: Session,
     table: Table,
-    frame: pd.DataFrame,
+    frames: pd.DataFrame | Iterable[pd.DataFrame],
     stored: Callable[[int], None] = lambda done: None,
+    *,
+    expected_rows: int | None = None,
 ) -> None:
-    """Insert every row of ``frame`` (columns named as the table's) in the session's
-    transaction, reporting how many are stored. Geometry is EWKB bytes; JSON columns hold
-    Python lists or dicts; missing values (None, NaN, NA) become NULL."""
-    if frame.empty:
-        return
-    if session.get_bind().dialect.name == "postgresql":
-        if _rebuild_worthwhile(session, table, len(frame)):
-            with _indexes_rebuilt(session, table):
-                _copy(session, table, frame, stored)
-        else:
-            _copy(session, table, frame, stored)
-        return
-    for start in range(0, len(frame), CHUNK):
-        rows = plain_records(frame.iloc[start : start + CHUNK], table)
-        session.execute(insert(table), rows)
-        stored(min(start + CHUNK, len(frame)))
+    """Insert every row of ``frames`` (one frame, or frames as they are made; columns named
+    as the table's) in the session's transaction, reporting how many are stored.
+
+    Geometry is EWKB bytes; JSON columns hold Python lists or dicts; missing values (None,
+    NaN, NA) become NULL. ``expected_rows`` (of a stream of frames) decides whether the
+    table's indexes are rebuilt after loading.
+    """
+    if isinstance(frames, pd.DataFrame):
+        expected_rows, frames = len(frames), [frames]
+    if session.get_bind().dialect.name != "postgresql":
+        _insert_rows(session, table, frames, stored)
+    elif _rebuild_worthwhile(session, table, expected_rows or 0):
+        with _indexes_rebuilt(session, table):
+            _copy(session, table, frames, stored)
+    else:
+        _copy(session, table, frames, stored)
+
+
+def _insert_rows(
+    session: Session, table: Table, frames: Iterable[pd.DataFrame], stored: Callable[[int], None]
+) -> None:
+    """Batched ``INSERT``s (SQLite/SpatiaLite)."""
+    done = 0
+    for frame in frames:
+        for start in range(0, len(frame), CHUNK):
+            rows = plain_records(frame.iloc[start : start + CHUNK], table)
+            session.execute(insert(table), rows)
+            done += len(rows)
+            stored(done)
 
 
 # A batch at least this large, and at least as large as the table, is loaded with the table's
@@ -124,21 +140,29 @@ def _plain(value: Any) -> Any:
 
 
 def _copy(
-    session: Session, table: Table, frame: pd.DataFrame, stored: Callable[[int], None]
+    session: Session, table: Table, frames: Iterable[pd.DataFrame], stored: Callable[[int], None]
 ) -> None:
-    names = [c.name for c in table.columns if c.name in frame.columns]
+    """One binary ``COPY`` of every frame; the server stores a slice while the next is made."""
+    frames = iter(frames)
+    first = next((frame for frame in frames if not frame.empty), None)
+    if first is None:
+        return
+    names = [c.name for c in table.columns if c.name in first.columns]
     dialect = session.get_bind().dialect
     kinds = [table.c[name].type.dialect_impl(dialect) for name in names]
     columns = ", ".join(f'"{name}"' for name in names)
     connection: Any = session.connection().connection.driver_connection
+    done = 0
     with connection.cursor() as cursor:
         sql = f'COPY "{table.name}" ({columns}) FROM STDIN (FORMAT BINARY)'
         with cursor.copy(sql, writer=QueuedLibpqWriter(cursor)) as copy:
             copy.write(_SIGNATURE)
-            for start in range(0, len(frame), COPY_SLICE):
-                part = frame.iloc[start : start + COPY_SLICE]
-                copy.write(_encode(part, names, kinds))
-                stored(start + len(part))
+            for frame in itertools.chain([first], frames):
+                for start in range(0, len(frame), COPY_SLICE):
+                    part = frame.iloc[start : start + COPY_SLICE]
+                    copy.write(_encode(part, names, kinds))
+                    done += len(part)
+                    stored(done)
             copy.write(_TRAILER)
 
 
