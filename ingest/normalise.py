@@ -31,11 +31,13 @@ def strings(column: pd.Series) -> pd.Series:
     """Stripped, NFC-normalised text as Arrow strings; empty strings and NaN become NA.
 
     Normalisation goes through Arrow's own ``utf8_normalize`` (pandas' ``str.normalize``
-    falls back to one Python call per value).
+    falls back to one Python call per value), and is skipped for a column of ASCII text.
     """
     stripped = pa.array(column.astype(STRING).str.strip().array)
+    if not pc.all(pc.string_is_ascii(stripped)).as_py():  # ASCII text (codes, keys) is NFC
+        stripped = pc.utf8_normalize(stripped, "NFC")
     normalised = pd.Series(
-        pd.arrays.ArrowStringArray(pc.utf8_normalize(stripped, "NFC")),
+        pd.arrays.ArrowStringArray(stripped),
         index=column.index,
         dtype=STRING,
         name=column.name,

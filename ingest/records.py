@@ -79,10 +79,10 @@ def land_use_codes(values: pd.Series, communes: pd.Series | None = None) -> pd.S
             return None
 
     # Each distinct (land use, ward) pair is looked up once, then spread back to the rows.
-    pairs = pd.DataFrame({"value": values.astype(object), "urban": urban.to_numpy(dtype=bool)})
-    codes, distinct = pd.factorize(pd.MultiIndex.from_frame(pairs), use_na_sentinel=False)
-    found = [lookup(value, bool(in_ward)) for value, in_ward in distinct]
-    return pd.Series(np.array(found, dtype=object)[codes], index=values.index, dtype=object)
+    codes, distinct = pd.factorize(values, use_na_sentinel=False)
+    pairs = codes * 2 + urban.to_numpy(dtype=bool)
+    found = [lookup(distinct[pair // 2], bool(pair % 2)) for pair in range(2 * len(distinct))]
+    return pd.Series(np.array(found, dtype=object)[pairs], index=values.index, dtype=object)
 
 
 def reject_rows(
