@@ -20,6 +20,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from landreg.cli_dossiers import dossiers_app, link_command
 from landreg.cli_quality import findings_command, reconcile_command, report_command
 from landreg.cli_support import console, database_of, errors, run, say
 from landreg.domain.access import Role
@@ -44,6 +45,7 @@ sample_app = typer.Typer(
     help="The sample data set: a province out of sync, with ground truth.", no_args_is_help=True
 )
 app.add_typer(sample_app, name="sample")
+app.add_typer(dossiers_app, name="dossiers")
 
 
 @db_app.command("upgrade")
@@ -327,6 +329,8 @@ def demo(
     _demo_ingest(database, settings)
     console.rule("reconcile")
     reconcile_command(commune=None, whole=False)
+    console.rule("link dossiers")
+    link_command()
     report_command(out=Path("var/quality_report.html"))
     print_info(database)
     if serve_after:

@@ -93,3 +93,22 @@ def register_db(request: pytest.FixtureRequest) -> Iterator[RegisterDatabase]:
     """The same contract on both backends, changes rolled back after the test."""
     database = request.getfixturevalue(f"{request.param}_database")
     yield from _isolated(database)
+
+
+@pytest.fixture(scope="session")
+def sample_register() -> Iterator[tuple[RegisterDatabase, object]]:
+    """The whole sample data set taken in (misdeclared CRS confirmed) and reconciled once."""
+    from ingest.pipeline import IngestOptions, ingest_folder
+    from landreg.services.reconcile import reconcile
+    from landreg.store.unit_of_work import UnitOfWork
+
+    sample = Path(__file__).resolve().parents[1] / "sample_data" / "small"
+    url = _create_database("landreg_test_reconcile")
+    database = RegisterDatabase.from_settings(DatabaseSettings(database_url=url))
+    upgrade_database(database, RegisterSettings())
+    _, stopped = ingest_folder(database, sample, IngestOptions(), confirm_crs=True)
+    assert stopped == []
+    with UnitOfWork(database) as uow:
+        summary = reconcile(uow)
+    yield database, summary
+    database.engine.dispose()

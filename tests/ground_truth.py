@@ -108,3 +108,62 @@ def table(scores: list[Score]) -> str:
             f"{s.true:5d} {s.precision:9.1%}"
         )
     return "\n".join(lines)
+
+
+@dataclass(frozen=True, slots=True)
+class LinkScore:
+    """How dossiers of one kind were linked, against the parcel they truly refer to."""
+
+    kind: str
+    dossiers: int
+    auto_right: int
+    auto_wrong: int
+    review_first: int
+    review_other: int
+    none: int
+
+    @property
+    def correct(self) -> float:
+        """Linked to the right parcel, or that parcel offered first to the reviewer."""
+        return (self.auto_right + self.review_first) / self.dossiers if self.dossiers else 1.0
+
+
+def score_links(links: list[tuple[str, str | None, str, int]]) -> dict[str, LinkScore]:
+    """Score (dossier code, parcel key, status, rank) rows by dossier kind: ``exact``
+    (written right), ``typo`` (typos and old numbers), ``not_found`` (no such parcel)."""
+    truth = {d["dossier_code"]: d["parcel_key"] for d in ground_truth()["dossier_links"]}
+    kinds = {
+        r["dossier_code"]: {"dossier_reference_typo": "typo"}.get(d["kind"], "not_found")
+        for d in ground_truth()["defects"]
+        if d["kind"] in ("dossier_reference_typo", "dossier_parcel_not_found")
+        for r in d["records"]
+    }
+    seen: dict[str, list[tuple[str | None, str, int]]] = defaultdict(list)
+    for code, key, status, rank in links:
+        seen[code].append((key, status, rank))
+    counts: dict[str, list[int]] = defaultdict(lambda: [0] * 6)
+    for code, true_key in truth.items():
+        row = counts[kinds.get(code, "exact")]
+        row[0] += 1
+        mine = sorted(seen.get(code, []), key=lambda r: r[2])
+        auto = [key for key, status, _ in mine if status == "linked"]
+        if auto:
+            row[1 if auto[0] == true_key else 2] += 1
+        elif mine:
+            row[3 if mine[0][0] == true_key else 4] += 1
+        else:
+            row[5] += 1
+    return {kind: LinkScore(kind, *row) for kind, row in counts.items()}
+
+
+def link_table(scores: dict[str, LinkScore]) -> str:
+    """The scores as a text table."""
+    lines = [
+        "kind       dossiers  auto-right  auto-wrong  review-first  review-other  none  correct"
+    ]
+    for s in scores.values():
+        lines.append(
+            f"{s.kind:<10} {s.dossiers:>8} {s.auto_right:>11} {s.auto_wrong:>11} "
+            f"{s.review_first:>13} {s.review_other:>13} {s.none:>5} {s.correct:>8.1%}"
+        )
+    return "\n".join(lines)

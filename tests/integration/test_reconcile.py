@@ -12,22 +12,7 @@ from landreg.settings import DatabaseSettings, RegisterSettings
 from landreg.store.database import RegisterDatabase
 from landreg.store.tables import FindingRow, ParcelRegisterLinkRow
 from landreg.store.unit_of_work import UnitOfWork
-from tests.conftest import _create_database
 from tests.ground_truth import SAMPLE, score_findings, table
-
-
-@pytest.fixture(scope="module")
-def sample_register():
-    """The whole sample data set taken in (misdeclared CRS confirmed) and reconciled once."""
-    url = _create_database("landreg_test_reconcile")
-    database = RegisterDatabase.from_settings(DatabaseSettings(database_url=url))
-    upgrade_database(database, RegisterSettings())
-    _, stopped = ingest_folder(database, SAMPLE, IngestOptions(), confirm_crs=True)
-    assert stopped == []
-    with UnitOfWork(database) as uow:
-        summary = reconcile(uow)
-    yield database, summary
-    database.engine.dispose()
 
 
 def _open_findings(database):

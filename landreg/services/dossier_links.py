@@ -1,0 +1,127 @@
+"""Use cases on dossier–parcel links: link every dossier, and an officer's review."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from sqlalchemy import select, update
+
+from landreg.clock import utcnow
+from landreg.errors import ConflictError, NotFoundError, ValidationError
+from landreg.services.dossier_linking import LinkSettings, link_dossiers
+from landreg.store.dossier_repository import DossierRepository
+from landreg.store.tables import DossierParcelLinkRow
+from landreg.store.unit_of_work import UnitOfWork
+
+
+@dataclass(slots=True)
+class LinkSummary:
+    """How the dossiers were linked."""
+
+    dossiers: int = 0
+    linked: int = 0
+    review: int = 0
+    unmatched: int = 0
+    kept_decisions: int = 0
+    methods: dict[str, int] = field(default_factory=dict)
+
+
+def link_all(
+    uow: UnitOfWork, settings: LinkSettings | None = None, ids: list[int] | None = None
+) -> LinkSummary:
+    """Link every dossier (or ``ids``) to its parcel; dossiers an officer has decided on keep
+    their decision. Commits once."""
+    repository = DossierRepository(uow.session)
+    decided = repository.decided()
+    dossiers = repository.dossiers(ids)
+    dossiers = dossiers[~dossiers["id"].isin(decided)]
+    outcome = link_dossiers(
+        dossiers, repository.parcels(), repository.holders(), settings or LinkSettings()
+    )
+    now = utcnow()
+    rows = [
+        {
+            "dossier_id": int(r.dossier_id),
+            "parcel_id": int(r.parcel_id),
+            "method": r.method,
+            "confidence": round(float(r.confidence), 4),
+            "explanation": r.explanation,
+            "status": r.status,
+            "decided_by": "landreg" if r.status == "linked" else None,
+            "decided_at": now if r.status == "linked" else None,
+        }
+        for r in outcome.links.itertuples(index=False)
+    ]
+    repository.replace_links(dossiers["id"].astype(int).tolist(), rows)
+    uow.commit()
+    auto = outcome.links[outcome.links["status"] == "linked"]
+    return LinkSummary(
+        dossiers=len(dossiers),
+        linked=len(auto),
+        review=int(outcome.links.loc[outcome.links["status"] == "review", "dossier_id"].nunique()),
+        unmatched=len(outcome.unmatched),
+        kept_decisions=len(decided),
+        methods=dict(Counter(auto["method"])),
+    )
+
+
+def _link(uow: UnitOfWork, link_id: int) -> DossierParcelLinkRow:
+    link = uow.session.get(DossierParcelLinkRow, link_id)
+    if link is None:
+        raise NotFoundError(f"no dossier link {link_id}", field="link_id", value=str(link_id))
+    return link
+
+
+def confirm_link(uow: UnitOfWork, link_id: int, *, actor: str) -> DossierParcelLinkRow:
+    """An officer confirms a candidate: it becomes the dossier's link, the other candidates
+    are rejected. Audited."""
+    link = _link(uow, link_id)
+    if link.status == "rejected":
+        raise ConflictError(
+            f"link {link_id} was rejected; link the dossier again to reconsider it",
+            field="link_id",
+            value=str(link_id),
+        )
+    now = utcnow()
+    others = uow.session.scalars(
+        select(DossierParcelLinkRow).where(
+            DossierParcelLinkRow.dossier_id == link.dossier_id, DossierParcelLinkRow.id != link_id
+        )
+    ).all()
+    for other in others:
+        other.status, other.decided_by, other.decided_at = "rejected", actor, now
+    before = {"status": link.status, "parcel_id": link.parcel_id}
+    link.status, link.decided_by, link.decided_at = "confirmed", actor, now
+    uow.audit.record(
+        actor=actor,
+        action="confirm",
+        entity_type="dossier_parcel_link",
+        entity_id=link.id,
+        before=before,
+        after={"status": "confirmed", "parcel_id": link.parcel_id, "dossier_id": link.dossier_id},
+    )
+    uow.commit()
+    return link
+
+
+def reject_link(uow: UnitOfWork, link_id: int, *, actor: str, reason: str) -> None:
+    """An officer rejects a link or candidate, saying why. Audited."""
+    if not reason.strip():
+        raise ValidationError("say why the link is rejected", field="reason", value=reason)
+    link = _link(uow, link_id)
+    before = {"status": link.status, "parcel_id": link.parcel_id}
+    uow.session.execute(
+        update(DossierParcelLinkRow)
+        .where(DossierParcelLinkRow.id == link_id)
+        .values(status="rejected", decided_by=actor, decided_at=utcnow())
+    )
+    uow.audit.record(
+        actor=actor,
+        action="reject",
+        entity_type="dossier_parcel_link",
+        entity_id=link_id,
+        before=before,
+        after={"status": "rejected", "reason": reason},
+    )
+    uow.commit()
