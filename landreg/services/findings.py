@@ -25,13 +25,16 @@ class Candidate:
     commune: str | None
     location: BaseGeometry | None = None
     measured: dict[str, Any] = field(default_factory=dict)
+    place: str | None = None
 
     @property
     def fingerprint(self) -> str:
         """Stable identity: the rule and the records (by source and key in it, not by row id),
-        so re-running reconciliation finds the same finding again."""
+        and the ``place`` where several findings of a rule can share their records (two gaps
+        between the same parcels), so re-running reconciliation finds the same finding again."""
         refs = sorted(f"{s['table']}|{s.get('source')}|{s.get('record')}" for s in self.subjects)
-        return hashlib.sha256("\n".join([self.rule, *refs]).encode("utf-8")).hexdigest()
+        extra = [self.place] if self.place else []
+        return hashlib.sha256("\n".join([self.rule, *refs, *extra]).encode("utf-8")).hexdigest()
 
     def messages(self) -> tuple[str, str]:
         """The explanation in Vietnamese and English."""

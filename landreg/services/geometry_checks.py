@@ -221,6 +221,7 @@ def _gaps(
     for geometry, area, neighbours in holes.itertuples(index=False):
         around = mine.iloc[neighbours]
         subjects = [parcel_subject(row) for row in around.itertuples()]
+        centre = shapely.centroid(geometry)
         found.append(
             Candidate(
                 "GEOM_GAP",
@@ -228,6 +229,7 @@ def _gaps(
                 commune,
                 geometry,
                 {"area": float(area), "keys": ", ".join(s["key"] for s in subjects)},
+                place=f"{centre.x:.0f} {centre.y:.0f}",
             )
         )
     return found
