@@ -167,3 +167,16 @@ def link_table(scores: dict[str, LinkScore]) -> str:
             f"{s.review_first:>13} {s.review_other:>13} {s.none:>5} {s.correct:>8.1%}"
         )
     return "\n".join(lines)
+
+
+# Statuses of a dossier the office still owes a result on (as the portal names them).
+OPEN_DOSSIER_STATUSES = frozenset(
+    {"new", "received", "processing", "additional_documents_requested",
+     "financial_obligation_required"}
+)  # fmt: skip
+
+
+def dossier_truth() -> dict[str, dict[str, Any]]:
+    """The ground truth of each exported dossier by code: procedure, status at the export
+    day, due date and, once processed, whether it was on time (``on_time``)."""
+    return {link["dossier_code"]: link for link in ground_truth()["dossier_links"]}
