@@ -54,6 +54,9 @@ class RegisterSettings(BaseSettings):
     province_code: str = "80"
     area_tolerance_percent: float = Field(default=1.0, gt=0, description="legal vs measured area")
     sliver_area_m2: float = Field(default=1.0, gt=0, description="overlaps below are slivers")
+    planning_dir: Path | None = Field(
+        default=None, description="folder of land-use planning rasters (GeoTIFF + class table)"
+    )
     workers: int = Field(
         default_factory=lambda: os.cpu_count() or 1,
         gt=0,

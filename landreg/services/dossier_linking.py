@@ -219,10 +219,12 @@ def _procedures() -> dict[str, dict[str, object]]:
 
 
 def _key_level(seen: pd.DataFrame) -> np.ndarray:
+    """How the written key compares with the parcel's, in the written commune only."""
     sheet, number = seen["sheet"], seen["number"]
-    exact = (sheet == seen["map_sheet"]) & (number == seen["parcel_number"])
-    old = (sheet == seen["old_map_sheet"]) & (number == seen["old_parcel_number"])
-    same_sheet = (sheet == seen["map_sheet"]).fillna(False).to_numpy()
+    commune = (seen["commune_code"] == seen["parcel_commune"]).fillna(False)
+    exact = commune & (sheet == seen["map_sheet"]) & (number == seen["parcel_number"])
+    old = commune & (sheet == seen["old_map_sheet"]) & (number == seen["old_parcel_number"])
+    same_sheet = (commune & (sheet == seen["map_sheet"])).fillna(False).to_numpy()
     one_edit = same_sheet & (
         cpdist(
             number.astype("string").fillna("").tolist(),
@@ -284,7 +286,7 @@ def link_dossiers(
 ) -> LinkOutcome:
     """Link every dossier: automatically when one candidate is clearly right, else the top
     candidates for review. Rows: dossier_id, parcel_id, method, confidence, score,
-    explanation, status (``linked`` or ``review``)."""
+    explanation, status (``linked`` or ``review``), key (how the written key compares)."""
     written = written_references(dossiers)
     pairs = candidates(written, parcels, holders)
     scored = compare(pairs, written, parcels, holders)
@@ -322,7 +324,9 @@ def _decided(scored: pd.DataFrame, every: set[int], settings: LinkSettings) -> L
         )
     ]
     kept = kept.assign(method=_method(kept), explanation=_explanation(kept))
-    columns = ["dossier_id", "parcel_id", "method", "confidence", "score", "explanation", "status"]
+    columns = [
+        "dossier_id", "parcel_id", "method", "confidence", "score", "explanation", "status", "key",
+    ]  # fmt: skip
     return LinkOutcome(
         kept[columns].reset_index(drop=True), sorted(every - set(kept["dossier_id"]))
     )

@@ -41,31 +41,34 @@ class DossierRepository:
             statement = statement.where(table.id.in_(ids))
         return self._frame(statement.order_by(table.id))
 
-    def parcels(self) -> pd.DataFrame:
-        """Keys, old keys and commune of every current parcel."""
+    def parcels(self, where: Any = None) -> pd.DataFrame:
+        """Keys, old keys and commune of every current parcel (or those ``where`` selects)."""
         table = ParcelRow
-        return self._frame(
-            select(
-                table.id,
-                table.commune_code,
-                table.map_sheet,
-                table.parcel_number,
-                table.old_map_sheet,
-                table.old_parcel_number,
-            )
+        statement = select(
+            table.id,
+            table.commune_code,
+            table.map_sheet,
+            table.parcel_number,
+            table.old_map_sheet,
+            table.old_parcel_number,
         )
+        if where is not None:
+            statement = statement.where(where)
+        return self._frame(statement)
 
-    def holders(self) -> pd.DataFrame:
-        """One row per register entry linked to a parcel: holder and certificate."""
+    def holders(self, parcel_ids: list[int] | None = None) -> pd.DataFrame:
+        """One row per register entry linked to a parcel (of ``parcel_ids``, or all): holder
+        and certificate."""
         entry = RegisterEntryRow
-        return self._frame(
-            select(
-                ParcelRegisterLinkRow.parcel_id,
-                entry.identity_number,
-                entry.holder_name,
-                entry.certificate_serial,
-            ).join(entry, entry.id == ParcelRegisterLinkRow.register_entry_id)
-        )
+        statement = select(
+            ParcelRegisterLinkRow.parcel_id,
+            entry.identity_number,
+            entry.holder_name,
+            entry.certificate_serial,
+        ).join(entry, entry.id == ParcelRegisterLinkRow.register_entry_id)
+        if parcel_ids is not None:
+            statement = statement.where(ParcelRegisterLinkRow.parcel_id.in_(parcel_ids))
+        return self._frame(statement)
 
     def decided(self) -> set[int]:
         """Dossiers an officer has confirmed a link of: linking leaves them alone."""

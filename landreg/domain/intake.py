@@ -1,0 +1,138 @@
+"""The intake pre-check of a dossier: everything wrong with it, said once, at the counter.
+
+Each item has a code, a severity — ``blocks`` (the dossier cannot be processed as it is) or
+``warns`` (the officer must look, the citizen need not come back) — and a message in
+Vietnamese and English. Problems of the register's own data (an overlap on the map, an area
+disagreement between map and register) warn: they are the office's to fix, not a reason to
+send the citizen away.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+
+class Severity(StrEnum):
+    """Whether an item stops the dossier."""
+
+    BLOCKS = "blocks"
+    WARNS = "warns"
+
+
+@dataclass(frozen=True, slots=True)
+class ItemKind:
+    """One kind of pre-check item: code, severity and the message templates."""
+
+    code: str
+    severity: Severity
+    message_vi: str
+    message_en: str
+
+
+_B, _W = Severity.BLOCKS, Severity.WARNS
+
+ITEM_KINDS: dict[str, ItemKind] = {kind.code: kind for kind in (
+    ItemKind("DOCUMENTS_MISSING", _B,
+             "Thiếu giấy tờ bắt buộc: {documents}.",
+             "Required documents missing: {documents}."),
+    ItemKind("PARCEL_NOT_FOUND", _B,
+             "Không tìm thấy thửa đất {reference} trong hồ sơ địa chính; "
+             "người nộp đang sử dụng: {candidates}.",
+             "No parcel {reference} in the register; the applicant holds: {candidates}."),
+    ItemKind("PARCEL_AMBIGUOUS", _B,
+             "Thông tin thửa đất {reference} không rõ; có thể là: {candidates}.",
+             "The parcel reference {reference} is unclear; it may be: {candidates}."),
+    ItemKind("APPLICANT_NOT_HOLDER", _B,
+             "Người nộp hồ sơ không phải người sử dụng đất của thửa {parcel} ({holders}).",
+             "The applicant is not a holder of record of parcel {parcel} ({holders})."),
+    ItemKind("PARCEL_MORTGAGED", _B,
+             "Thửa {parcel} đang thế chấp tại {holder} từ {since}; "
+             "thủ tục này cần xóa thế chấp trước.",
+             "Parcel {parcel} is mortgaged to {holder} since {since}; this procedure needs the "
+             "mortgage released first."),
+    ItemKind("PARCEL_SEIZED", _B,
+             "Thửa {parcel} đang bị kê biên: {holder}.",
+             "Parcel {parcel} is under seizure: {holder}."),
+    ItemKind("OTHER_OPEN_DOSSIER", _W,
+             "Thửa {parcel} đang có hồ sơ khác chưa giải quyết xong: {dossiers}.",
+             "Parcel {parcel} has another dossier still being processed: {dossiers}."),
+    ItemKind("REGISTER_FINDINGS", _W,
+             "Dữ liệu địa chính của thửa {parcel} có vấn đề cơ quan cần xử lý: {findings}.",
+             "The register's data on parcel {parcel} has problems the office must resolve: "
+             "{findings}."),
+    ItemKind("AREA_DIFFERS", _W,
+             "Diện tích kê khai {declared} m² khác diện tích trong sổ {registered} m².",
+             "Declared area {declared} m² differs from the register's {registered} m²."),
+    ItemKind("LAND_USE_DIFFERS", _W,
+             "Loại đất kê khai {declared} khác loại đất trong sổ {registered}.",
+             "Declared land use {declared} differs from the register's {registered}."),
+    ItemKind("PLANNING_CONFLICT", _B,
+             "Mục đích xin chuyển {requested} không phù hợp quy hoạch ({planned}) "
+             "tại thửa {parcel}.",
+             "Requested land use {requested} is not what the plan allows ({planned}) at parcel "
+             "{parcel}."),
+)}  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class CheckItem:
+    """One thing wrong with a dossier, with the values that show it."""
+
+    code: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def severity(self) -> Severity:
+        """Whether it blocks the dossier."""
+        return ITEM_KINDS[self.code].severity
+
+    def messages(self) -> tuple[str, str]:
+        """The message in Vietnamese and English."""
+        kind = ITEM_KINDS[self.code]
+        values = {k: _text(v) for k, v in self.details.items()}
+        return kind.message_vi.format_map(values), kind.message_en.format_map(values)
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value) or "—"
+    if isinstance(value, float):
+        return f"{value:,.1f}"
+    return "—" if value is None else str(value)
+
+
+@dataclass(frozen=True, slots=True)
+class Application:
+    """A dossier as received at the counter (or as it was received, to check it again)."""
+
+    procedure: str
+    received_at: datetime
+    applicant_name: str | None = None
+    applicant_identity: str | None = None
+    commune: str | None = None
+    map_sheet: str | None = None
+    parcel_number: str | None = None
+    serial: str | None = None
+    declared_area: float | None = None
+    declared_land_use: str | None = None
+    requested_land_use: str | None = None
+    documents: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class IntakeCheck:
+    """The whole answer: every item, the parcel if found, the candidates, the due date."""
+
+    items: tuple[CheckItem, ...]
+    parcel_id: int | None
+    parcel_key: str | None
+    candidates: tuple[dict[str, Any], ...]
+    due_on: date | None
+
+    @property
+    def blocked(self) -> bool:
+        """True when the dossier cannot be processed as it is."""
+        return any(item.severity is Severity.BLOCKS for item in self.items)
