@@ -48,10 +48,18 @@ def _create_database(name: str) -> str:
     return url.render_as_string(hide_password=False)
 
 
+def _drop_database(url: str) -> None:
+    """Remove a database this session made (each session's own, so parallel runs never meet)."""
+    with psycopg.connect(ADMIN_URL, autocommit=True, connect_timeout=5) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)')
+
+
 @pytest.fixture(scope="session")
-def postgis_url() -> str:
+def postgis_url() -> Iterator[str]:
     """URL of an empty PostGIS database created for this test session."""
-    return _create_database(f"landreg_test_{os.getpid()}")
+    url = _create_database(f"landreg_test_{os.getpid()}")
+    yield url
+    _drop_database(url)
 
 
 @pytest.fixture(scope="session")
@@ -103,7 +111,7 @@ def sample_register() -> Iterator[tuple[RegisterDatabase, object]]:
     from landreg.store.unit_of_work import UnitOfWork
 
     sample = Path(__file__).resolve().parents[1] / "sample_data" / "small"
-    url = _create_database("landreg_test_reconcile")
+    url = _create_database(f"landreg_test_sample_{os.getpid()}")
     database = RegisterDatabase.from_settings(DatabaseSettings(database_url=url))
     upgrade_database(database, RegisterSettings())
     _, stopped = ingest_folder(database, sample, IngestOptions(), confirm_crs=True)
@@ -112,3 +120,4 @@ def sample_register() -> Iterator[tuple[RegisterDatabase, object]]:
         summary = reconcile(uow)
     yield database, summary
     database.engine.dispose()
+    _drop_database(url)
