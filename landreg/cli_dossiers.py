@@ -5,12 +5,15 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
+from landreg.cli_dossier_stats import stats_command
 from landreg.cli_support import console, database_of, run
 from landreg.settings import Settings
 
 dossiers_app = typer.Typer(
-    help="Dossiers of the one-stop shop: link them to their parcels.", no_args_is_help=True
+    help="Dossiers of the one-stop shop: link them to their parcels, check them, count them.",
+    no_args_is_help=True,
 )
+dossiers_app.command("stats")(stats_command)
 
 
 @dossiers_app.command("link")
