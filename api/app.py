@@ -8,7 +8,7 @@ import landreg
 from api import pages
 from api.errors import install_error_handlers
 from api.jobs import IngestJobs
-from api.routes import auth, findings, health, ingest, parcels, stats
+from api.routes import auth, dossiers, findings, health, ingest, parcels, stats
 from landreg.settings import Settings
 from landreg.store.database import RegisterDatabase
 
@@ -35,5 +35,6 @@ def create_app(
     app.include_router(ingest.router)
     app.include_router(findings.router)
     app.include_router(stats.router)
+    app.include_router(dossiers.router)
     app.include_router(pages.router)
     return app

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -318,6 +319,9 @@ def demo(
     """The main job: build the register from sample_data/, report what it found, serve it."""
     from landreg.services.database import upgrade_database
 
+    # the sample's planning raster answers the pre-check's planning question, unless the
+    # province has configured its own
+    os.environ.setdefault("LANDREG_PLANNING_DIR", str(sample_folder() / "rasters"))
     settings = Settings()
     if fresh and settings.database.backend == "spatialite" and not settings.database.database_url:
         for suffix in ("", "-journal", "-wal", "-shm"):

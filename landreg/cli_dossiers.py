@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Annotated
+
 import typer
 from rich.table import Table
 
 from landreg.cli_dossier_stats import stats_command
 from landreg.cli_support import console, database_of, run
+from landreg.domain.intake import IntakeCheck
 from landreg.settings import Settings
 
 dossiers_app = typer.Typer(
@@ -49,3 +54,53 @@ def link_command() -> None:
     console.print(
         "linked by: " + ", ".join(f"{k} {v:,}" for k, v in sorted(summary.methods.items()))
     )
+
+
+@dossiers_app.command("check")
+@run
+def check_command(
+    code: Annotated[str | None, typer.Argument(help="receipt code of a stored dossier")] = None,
+    file: Annotated[
+        Path | None, typer.Option(help="a dossier as JSON (the body of POST /dossiers/check)")
+    ] = None,
+) -> None:
+    """The intake pre-check: everything wrong with a dossier, in one answer.
+
+    Give a stored dossier's code (checked as the register stood when it was received), or a
+    JSON file describing a dossier not yet received.
+    """
+    from landreg.domain.intake import application_from
+    from landreg.services.dossiers import stored_application
+    from landreg.services.intake import check_application
+    from landreg.store.unit_of_work import UnitOfWork
+    from spatial.planning import planning_maps
+
+    if (code is None) == (file is None):
+        raise typer.BadParameter("give a dossier code or --file, not both")
+    settings = Settings()
+    with UnitOfWork(database_of(settings)) as uow:
+        if code:
+            dossier_id, application = stored_application(uow, code)
+        else:
+            assert file is not None
+            dossier_id = None
+            application = application_from(json.loads(file.read_text(encoding="utf-8")))
+        check = check_application(
+            uow, application, dossier_id=dossier_id,
+            planning=planning_maps(settings.cadastre.planning_dir),
+        )  # fmt: skip
+    _print_check(check)
+
+
+def _print_check(check: IntakeCheck) -> None:
+    verdict = "[bold red]blocked[/]" if check.blocked else "[bold green]can be received[/]"
+    console.print(f"parcel: {check.parcel_key or '—'}   due: {check.due_on or '—'}   {verdict}")
+    table = Table(title="pre-check")
+    for column in ("code", "severity", "message"):
+        table.add_column(column)
+    for item in check.items:
+        vi, en = item.messages()
+        table.add_row(item.code, item.severity.value, f"{vi}\n[dim]{en}[/]")
+    console.print(table)
+    for candidate in check.candidates:
+        console.print(f"  candidate {candidate['key']}: {candidate['explanation']}")

@@ -14,6 +14,8 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
+from landreg.errors import ValidationError
+
 
 class Severity(StrEnum):
     """Whether an item stops the dossier."""
@@ -122,6 +124,26 @@ class Application:
     documents: tuple[str, ...] = ()
 
 
+def application_from(data: dict[str, Any]) -> Application:
+    """An application from plain values (a JSON document): ``received_at`` in ISO form,
+    ``documents`` a list; fields it does not know are refused, naming them."""
+    known = set(Application.__dataclass_fields__) | {"applicant_phone", "office", "code"}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ValidationError(f"unknown fields: {', '.join(unknown)}", field=unknown[0])
+    values = {k: v for k, v in data.items() if k in Application.__dataclass_fields__}
+    try:
+        values["received_at"] = datetime.fromisoformat(str(data["received_at"]))
+    except (KeyError, ValueError):
+        raise ValidationError(
+            "received_at must be a date and time like 2024-01-04T09:30:00",
+            field="received_at",
+            value=str(data.get("received_at")),
+        ) from None
+    values["documents"] = tuple(data.get("documents") or ())
+    return Application(**values)
+
+
 @dataclass(frozen=True, slots=True)
 class IntakeCheck:
     """The whole answer: every item, the parcel if found, the candidates, the due date."""
@@ -131,6 +153,7 @@ class IntakeCheck:
     parcel_key: str | None
     candidates: tuple[dict[str, Any], ...]
     due_on: date | None
+    match: dict[str, Any] | None = None
 
     @property
     def blocked(self) -> bool:

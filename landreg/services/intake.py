@@ -10,14 +10,14 @@ from the register, and the register's own open findings on the parcel.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import pandas as pd
 from sqlalchemy import or_, select
 
 from landreg.domain import reference
-from landreg.domain.dossier_deadline import first_due_date, procedure_deadline
+from landreg.domain.dossier_deadline import LOCAL_TIME, first_due_date, procedure_deadline
 from landreg.domain.dossier_workflow import DossierStatus
 from landreg.domain.intake import Application, CheckItem, IntakeCheck
 from landreg.errors import UnknownReferenceError, ValidationError
@@ -75,8 +75,14 @@ def check_application(
     items += _declared(application, record)
     items += _findings(record, key)
     items += _planning(application, record, key, planning, uow.database.cadastral_srid)
+    best = linked.iloc[0]
+    match = {
+        "method": best["method"],
+        "confidence": round(float(best["confidence"]), 4),
+        "explanation": best["explanation"],
+    }
     return IntakeCheck(
-        tuple(items), parcel_id, key, (), _due(application, record["parcel"].commune_code)
+        tuple(items), parcel_id, key, (), _due(application, record["parcel"].commune_code), match
     )
 
 
@@ -92,7 +98,8 @@ def _procedure(name: str) -> dict[str, Any]:
 
 
 def _check_dates(application: Application) -> None:
-    if application.received_at.year < 1990 or application.received_at > datetime.now():
+    now = datetime.now(LOCAL_TIME).replace(tzinfo=None)
+    if application.received_at.year < 1990 or application.received_at > now + timedelta(minutes=5):
         raise ValidationError(
             f"received_at {application.received_at:%Y-%m-%d %H:%M} is not a possible receipt time",
             field="received_at",

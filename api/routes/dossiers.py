@@ -1,0 +1,295 @@
+"""Dossiers for registry officers: the intake pre-check, receiving, status, the review queue."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from api.deps import UowDep
+from api.schemas import Problem
+from api.security import InternalDep, OfficerDep
+from landreg.domain.intake import Application, IntakeCheck
+from landreg.services.dossier_links import confirm_link, reject_link
+from landreg.services.dossiers import (
+    change_status,
+    dossier_by_code,
+    receive_dossier,
+    stored_application,
+)
+from landreg.services.intake import check_application
+from landreg.store.tables import (
+    DossierDocumentRow,
+    DossierEventRow,
+    DossierParcelLinkRow,
+    DossierRow,
+    ParcelRow,
+)
+from spatial.planning import PlanningMap, planning_maps
+
+router = APIRouter(tags=["dossiers"])
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": Problem},
+    403: {"model": Problem},
+    404: {"model": Problem},
+    409: {"model": Problem},
+    422: {"model": Problem},
+}
+CODE = r"^[A-Za-z0-9.]+-\d{6}-\d{3,6}$"
+
+
+class ApplicationIn(BaseModel):
+    """A dossier as handed in: procedure, applicant, the parcel as written, documents."""
+
+    procedure: str = Field(max_length=40, examples=["transfer"])
+    received_at: datetime = Field(description="local time (UTC+7) of receipt")
+    applicant_name: str | None = Field(default=None, max_length=200)
+    applicant_identity: str | None = Field(default=None, pattern=r"^\d{9}(\d{3})?$")
+    applicant_phone: str | None = Field(default=None, pattern=r"^\+?\d{9,12}$")
+    commune: str | None = Field(default=None, max_length=200, examples=["Phường Tân Ninh"])
+    map_sheet: str | None = Field(default=None, max_length=20)
+    parcel_number: str | None = Field(default=None, max_length=20)
+    serial: str | None = Field(default=None, max_length=20)
+    declared_area: float | None = Field(default=None, gt=0, lt=1e8)
+    declared_land_use: str | None = Field(default=None, max_length=10)
+    requested_land_use: str | None = Field(default=None, max_length=10)
+    documents: list[str] = Field(default_factory=list, max_length=50)
+
+    def application(self) -> Application:
+        """The domain's view of it."""
+        data = self.model_dump(
+            include=set(ApplicationIn.model_fields) - {"applicant_phone", "documents"}
+        )
+        return Application(**data, documents=tuple(self.documents))
+
+
+class ReceiveIn(ApplicationIn):
+    """A dossier to receive: the office, and its receipt code if the counter printed one."""
+
+    office: str = Field(max_length=40, pattern=r"^[A-Z0-9][A-Z0-9.]*$", examples=["H55.703"])
+    code: str | None = Field(default=None, pattern=CODE)
+
+
+class ItemOut(BaseModel):
+    """One problem: code, whether it blocks, the message in both languages, the values."""
+
+    code: str
+    severity: str
+    message_vi: str
+    message_en: str
+    details: dict[str, Any]
+
+
+class CheckOut(BaseModel):
+    """The pre-check's whole answer."""
+
+    blocked: bool
+    parcel_id: int | None
+    parcel_key: str | None
+    match: dict[str, Any] | None
+    candidates: list[dict[str, Any]]
+    due_on: date | None
+    items: list[ItemOut]
+
+    @classmethod
+    def of(cls, check: IntakeCheck) -> CheckOut:
+        """From the domain's answer."""
+        items = []
+        for item in check.items:
+            vi, en = item.messages()
+            details = {
+                k: v.isoformat() if isinstance(v, date) else v for k, v in item.details.items()
+            }
+            items.append(ItemOut(code=item.code, severity=item.severity.value, message_vi=vi,
+                                 message_en=en, details=details))  # fmt: skip
+        return cls(
+            blocked=check.blocked, parcel_id=check.parcel_id, parcel_key=check.parcel_key,
+            match=check.match, candidates=list(check.candidates), due_on=check.due_on,
+            items=items,
+        )  # fmt: skip
+
+
+class ReceivedOut(BaseModel):
+    """A dossier taken in: received, or not received with every reason."""
+
+    code: str
+    status: str
+    version: int
+    check: CheckOut
+
+
+class EventOut(BaseModel):
+    """A step of the dossier's life."""
+
+    at: datetime
+    actor: str | None
+    from_status: str | None
+    to_status: str
+    note: str | None
+
+
+class LinkOut(BaseModel):
+    """A parcel the dossier is linked to, or a candidate for review."""
+
+    id: int
+    parcel_id: int
+    parcel_key: str
+    method: str
+    confidence: float
+    explanation: str | None
+    status: str
+
+
+class DossierOut(BaseModel):
+    """A dossier as an officer sees it."""
+
+    code: str
+    procedure: str
+    status: str
+    version: int
+    office: str | None
+    applicant_name: str | None
+    applicant_identity: str | None
+    received_at: datetime
+    due_on: date | None
+    processed_on: date | None
+    returned_on: date | None
+    documents: list[str]
+    events: list[EventOut]
+    links: list[LinkOut]
+
+
+class StatusIn(BaseModel):
+    """Move a dossier on: the new status, the version you read, and why."""
+
+    to: str = Field(max_length=40, examples=["processing"])
+    expected_version: int = Field(ge=1, description="optimistic locking: the version you read")
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class RejectIn(BaseModel):
+    """Why a link or candidate is wrong."""
+
+    reason: str = Field(min_length=3, max_length=2000)
+
+
+def _planning(request: Request) -> list[PlanningMap]:
+    folder = request.app.state.settings.cadastre.planning_dir
+    return planning_maps(folder)
+
+
+@router.post("/dossiers/check", response_model=CheckOut, responses=ERRORS,
+             summary="Pre-check a dossier before receiving it")  # fmt: skip
+def precheck(body: ApplicationIn, uow: UowDep, _: OfficerDep, request: Request) -> CheckOut:
+    """Everything wrong with the dossier, in one answer; nothing is stored."""
+    return CheckOut.of(check_application(uow, body.application(), planning=_planning(request)))
+
+
+@router.post("/dossiers", response_model=ReceivedOut, status_code=201, responses=ERRORS,
+             summary="Receive a dossier")  # fmt: skip
+def receive(body: ReceiveIn, uow: UowDep, officer: OfficerDep, request: Request) -> ReceivedOut:
+    """Check and record the dossier: received when nothing blocks it, otherwise recorded as
+    not received with every reason, so the citizen comes back once."""
+    received = receive_dossier(
+        uow, body.application(), office=body.office, actor=officer.name,
+        phone=body.applicant_phone, code=body.code, planning=_planning(request),
+    )  # fmt: skip
+    return ReceivedOut(code=received.code, status=received.status, version=received.version,
+                       check=CheckOut.of(received.check))  # fmt: skip
+
+
+@router.get("/dossiers/review", response_model=list[DossierOut], responses=ERRORS,
+            summary="Dossiers whose parcel an officer must choose")  # fmt: skip
+def review_queue(
+    uow: UowDep, _: InternalDep, limit: Annotated[int, Query(ge=1, le=200)] = 50
+) -> list[DossierOut]:
+    """Dossiers with candidates and no confirmed link, oldest first."""
+    rows = uow.session.scalars(
+        select(DossierRow)
+        .where(DossierRow.id.in_(
+            select(DossierParcelLinkRow.dossier_id).where(DossierParcelLinkRow.status == "review")
+        ))
+        .order_by(DossierRow.received_at)
+        .limit(limit)
+    ).all()  # fmt: skip
+    return [_dossier(uow, row) for row in rows]
+
+
+@router.get("/dossiers/{code}", response_model=DossierOut, responses=ERRORS, summary="A dossier")
+def dossier(code: str, uow: UowDep, _: InternalDep) -> DossierOut:
+    """The dossier with its documents, history and parcel links."""
+    return _dossier(uow, dossier_by_code(uow, code))
+
+
+@router.get("/dossiers/{code}/check", response_model=CheckOut, responses=ERRORS,
+            summary="The pre-check of a stored dossier, as at its receipt")  # fmt: skip
+def stored_check(code: str, uow: UowDep, _: InternalDep, request: Request) -> CheckOut:
+    """The pre-check run again on a stored dossier, as the register stood at its receipt."""
+    dossier_id, application = stored_application(uow, code)
+    return CheckOut.of(
+        check_application(uow, application, dossier_id=dossier_id, planning=_planning(request))
+    )
+
+
+@router.post("/dossiers/{code}/status", response_model=DossierOut, responses=ERRORS,
+             summary="Move a dossier to its next status")  # fmt: skip
+def status(code: str, body: StatusIn, uow: UowDep, officer: OfficerDep) -> DossierOut:
+    """Only the portal's allowed transitions; 409 when someone changed it meanwhile."""
+    row = change_status(
+        uow, code, body.to, actor=officer.name, expected_version=body.expected_version,
+        note=body.note,
+    )  # fmt: skip
+    return _dossier(uow, row)
+
+
+@router.post("/dossier-links/{link_id}/confirm", response_model=LinkOut, responses=ERRORS,
+             summary="Confirm a candidate parcel")  # fmt: skip
+def confirm(link_id: int, uow: UowDep, officer: OfficerDep) -> LinkOut:
+    """The candidate becomes the dossier's parcel; the other candidates are rejected."""
+    link = confirm_link(uow, link_id, actor=officer.name)
+    return _link(uow, link)
+
+
+@router.post("/dossier-links/{link_id}/reject", status_code=204, responses=ERRORS,
+             summary="Reject a link or candidate")  # fmt: skip
+def reject(link_id: int, body: RejectIn, uow: UowDep, officer: OfficerDep) -> None:
+    """The link is wrong; the reason is kept in the audit log."""
+    reject_link(uow, link_id, actor=officer.name, reason=body.reason)
+
+
+def _link(uow: UowDep, link: DossierParcelLinkRow) -> LinkOut:
+    parcel = uow.session.get(ParcelRow, link.parcel_id)
+    key = f"{parcel.commune_code}-{parcel.map_sheet}-{parcel.parcel_number}" if parcel else "?"
+    return LinkOut(
+        id=link.id, parcel_id=link.parcel_id, parcel_key=key, method=link.method,
+        confidence=link.confidence, explanation=link.explanation, status=link.status,
+    )  # fmt: skip
+
+
+def _dossier(uow: UowDep, row: DossierRow) -> DossierOut:
+    documents = uow.session.scalars(
+        select(DossierDocumentRow.document_code).where(DossierDocumentRow.dossier_id == row.id)
+    ).all()
+    events = uow.session.scalars(
+        select(DossierEventRow)
+        .where(DossierEventRow.dossier_id == row.id)
+        .order_by(DossierEventRow.at, DossierEventRow.id)
+    ).all()
+    links = uow.session.scalars(
+        select(DossierParcelLinkRow)
+        .where(DossierParcelLinkRow.dossier_id == row.id)
+        .order_by(DossierParcelLinkRow.confidence.desc())
+    ).all()
+    return DossierOut(
+        code=row.code, procedure=row.procedure, status=row.status, version=row.version,
+        office=row.office, applicant_name=row.applicant_name,
+        applicant_identity=row.applicant_identity, received_at=row.received_at,
+        due_on=row.due_on, processed_on=row.processed_on, returned_on=row.returned_on,
+        documents=list(documents),
+        events=[EventOut(at=e.at, actor=e.actor, from_status=e.from_status,
+                         to_status=e.to_status, note=e.note) for e in events],
+        links=[_link(uow, link) for link in links],
+    )  # fmt: skip

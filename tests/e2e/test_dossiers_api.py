@@ -1,0 +1,186 @@
+"""Dossiers through the API on PostGIS: the pre-check's one answer, receiving, the status
+lifecycle with optimistic locking, and bad input answered with problem details."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from api.app import create_app
+from ingest.pipeline import IngestOptions, ingest_path
+from landreg.domain.access import Role
+from landreg.services.accounts import create_user
+from landreg.services.reconcile import reconcile
+from landreg.settings import Settings
+from landreg.store.tables import ParcelRegisterLinkRow, ParcelRow, RegisterEntryRow
+from landreg.store.unit_of_work import UnitOfWork
+
+SAMPLE = Path(__file__).resolve().parents[2] / "sample_data" / "small"
+PASSWORD = "correct horse battery"
+TRANSFER_DOCUMENTS = ["application_form_18", "notarised_contract", "original_certificate"]
+
+
+@pytest.fixture
+def client(postgis):
+    for path in (
+        "admin/units.gpkg",
+        "maps/long_an_cu/27694_phuong_long_an.gpkg",
+        "register/so_dia_chinh_long_an_cu.xlsx",
+    ):
+        ingest_path(postgis, SAMPLE / path, IngestOptions())
+    with UnitOfWork(postgis) as uow:
+        reconcile(uow)
+    for name, role in (
+        ("staff", Role.CADASTRAL_STAFF),
+        ("lan", Role.REGISTRY_OFFICER),
+        ("minh", Role.REGISTRY_OFFICER),
+    ):
+        with UnitOfWork(postgis) as uow:
+            create_user(uow, name, PASSWORD, role, actor="test")
+    with TestClient(create_app(Settings(), database=postgis), raise_server_exceptions=False) as c:
+        c.holder = _sole_holder(postgis)
+        yield c
+
+
+def _sole_holder(database):
+    """A parcel of Phường Long An with one holder owning all of it, and no mortgage."""
+    with UnitOfWork(database) as uow:
+        alone = (
+            select(ParcelRegisterLinkRow.parcel_id)
+            .group_by(ParcelRegisterLinkRow.parcel_id)
+            .having(func.count() == 1)
+        )
+        parcel, entry = uow.session.execute(
+            select(ParcelRow, RegisterEntryRow)
+            .join(ParcelRegisterLinkRow, ParcelRegisterLinkRow.parcel_id == ParcelRow.id)
+            .join(RegisterEntryRow, RegisterEntryRow.id == ParcelRegisterLinkRow.register_entry_id)
+            .where(
+                ParcelRow.id.in_(alone),
+                RegisterEntryRow.identity_number.is_not(None),
+                RegisterEntryRow.mortgage_holder.is_(None),
+                RegisterEntryRow.seizure_text.is_(None),
+            )
+            .order_by(ParcelRow.id)
+            .limit(1)
+        ).one()
+        return {
+            "key": f"{parcel.commune_code}-{parcel.map_sheet}-{parcel.parcel_number}",
+            "sheet": str(parcel.map_sheet),
+            "number": str(parcel.parcel_number),
+            "name": entry.holder_name,
+            "identity": entry.identity_number,
+        }
+
+
+def _as(client, name):
+    token = client.post("/auth/token", data={"username": name, "password": PASSWORD}).json()
+    return {"Authorization": f"Bearer {token['access_token']}"}
+
+
+def _transfer(client, **changes):
+    holder = client.holder
+    body = {
+        "procedure": "transfer",
+        "received_at": "2024-01-04T09:30:00",
+        "applicant_name": holder["name"],
+        "applicant_identity": holder["identity"],
+        "commune": "Phường Long An",
+        "map_sheet": holder["sheet"],
+        "parcel_number": holder["number"],
+        "documents": TRANSFER_DOCUMENTS,
+    }
+    return body | changes
+
+
+def test_a_sound_dossier_passes_with_its_parcel_and_due_date(client):
+    answer = client.post("/dossiers/check", json=_transfer(client), headers=_as(client, "lan"))
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["blocked"] is False and body["items"] == []
+    assert body["parcel_key"] == client.holder["key"] and body["match"]["method"] == "key"
+    assert body["due_on"] == "2024-01-16"  # 8 working days from Thursday 4 January 2024
+
+
+def test_everything_wrong_comes_in_one_answer(client):
+    wrong = _transfer(
+        client,
+        applicant_identity="072090123456",
+        applicant_name="Trần Văn Khác",
+        documents=["application_form_18"],
+    )
+    body = client.post("/dossiers/check", json=wrong, headers=_as(client, "lan")).json()
+    codes = {item["code"]: item for item in body["items"]}
+    assert body["blocked"] is True
+    assert set(codes) == {"DOCUMENTS_MISSING", "APPLICANT_NOT_HOLDER"}
+    missing = codes["DOCUMENTS_MISSING"]
+    assert missing["details"]["documents"] == ["notarised_contract", "original_certificate"]
+    assert "notarised_contract" in missing["message_vi"] and missing["severity"] == "blocks"
+    assert client.holder["name"] in codes["APPLICANT_NOT_HOLDER"]["message_en"]
+
+
+def test_received_dossier_moves_through_its_lifecycle_and_a_stale_update_is_refused(client):
+    lan, minh = _as(client, "lan"), _as(client, "minh")
+    made = client.post("/dossiers", json=_transfer(client, office="H55.801"), headers=lan)
+    assert made.status_code == 201, made.text
+    code = made.json()["code"]
+    assert re.fullmatch(r"H55\.801-240104-0001", code) and made.json()["status"] == "received"
+    moved = client.post(
+        f"/dossiers/{code}/status", headers=lan, json={"to": "processing", "expected_version": 1}
+    )
+    assert moved.status_code == 200 and moved.json()["version"] == 2
+    stale = client.post(
+        f"/dossiers/{code}/status",
+        headers=minh,
+        json={"to": "additional_documents_requested", "expected_version": 1},
+    )
+    assert stale.status_code == 409
+    assert stale.headers["content-type"].startswith("application/problem+json")
+    skipped = client.post(
+        f"/dossiers/{code}/status",
+        headers=minh,
+        json={"to": "result_returned", "expected_version": 2},
+    )
+    assert skipped.status_code == 409 and "processing" in skipped.json()["detail"]
+    seen = client.get(f"/dossiers/{code}", headers=minh).json()
+    assert [e["to_status"] for e in seen["events"]] == ["new", "received", "processing"]
+    assert seen["events"][-1]["actor"] == "lan" and seen["version"] == 2
+    assert seen["links"][0]["parcel_key"] == client.holder["key"]
+
+
+def test_a_blocked_dossier_is_recorded_not_received_with_every_reason(client):
+    body = _transfer(client, office="H55.801", documents=[])
+    made = client.post("/dossiers", json=body, headers=_as(client, "lan")).json()
+    assert made["status"] == "not_received" and made["check"]["blocked"]
+    seen = client.get(f"/dossiers/{made['code']}", headers=_as(client, "lan")).json()
+    assert "original_certificate" in seen["events"][-1]["note"] and seen["due_on"] is None
+
+
+def test_bad_input_is_a_problem_naming_the_field(client):
+    lan = _as(client, "lan")
+    unknown = client.post(
+        "/dossiers/check", json=_transfer(client, procedure="sale_of_moon"), headers=lan
+    )
+    assert unknown.status_code == 422 and unknown.json()["errors"][0]["field"] == "procedure"
+    future = client.post(
+        "/dossiers/check", json=_transfer(client, received_at="2099-01-01T08:00:00"), headers=lan
+    )
+    assert future.status_code == 422 and future.json()["errors"][0]["field"] == "received_at"
+    malformed = client.post(
+        "/dossiers", json=_transfer(client, office="H55.801", code="H55-9999"), headers=lan
+    )
+    assert malformed.status_code == 422
+    assert client.get("/dossiers/H55.801-240231-0001", headers=lan).status_code == 404
+    for answer in (unknown, future, malformed):
+        assert answer.headers["content-type"].startswith("application/problem+json")
+        assert "Traceback" not in answer.text and "SELECT" not in answer.text
+
+
+def test_only_registry_officers_receive_dossiers(client):
+    body = _transfer(client, office="H55.801")
+    assert client.post("/dossiers", json=body).status_code == 401
+    assert client.post("/dossiers", json=body, headers=_as(client, "staff")).status_code == 403
+    assert client.get("/dossiers/review", headers=_as(client, "staff")).status_code == 200
