@@ -7,12 +7,14 @@ import queue
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 import pandas as pd
 
 from ingest import maps
+from ingest.dates import data_date
 from ingest.parcels import parcel_slices, strip_records
 from ingest.profiles import MappingProfile, detect_profile, load_profile
 from landreg.errors import CRSError, LandRegError, ValidationError
@@ -47,6 +49,7 @@ class IngestOptions:
     commune: str | None = None
     source: str | None = None
     actor: str = "landreg"
+    as_of: datetime | None = None
 
 
 def fingerprint(path: Path) -> tuple[int, str]:
@@ -151,6 +154,7 @@ def _map_parts(
             actor=options.actor,
             warnings=list(layer.notes),
         )
+        info.data_as_of, info.data_as_of_from = data_date(path, name, options.as_of)
         if already_loaded(uow, source_name, digest) is not None:
             parts.append(BatchPart(info, pd.DataFrame(), []))  # reported as unchanged, nothing read
             continue

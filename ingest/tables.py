@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from ingest import encodings
+from ingest.dates import data_date
 from ingest.profiles import MappingProfile, detect_profile, load_profile
 from landreg.errors import ValidationError
 from landreg.services.ingest import BatchInfo, BatchPart, Rejected, already_loaded
@@ -206,6 +207,7 @@ def table_parts(
         actor=options.actor,
         warnings=table.notes,
     )
+    info.data_as_of, info.data_as_of_from = data_date(path, None, options.as_of)
     if already_loaded(uow, source_name, digest) is not None:
         return [BatchPart(info, pd.DataFrame(), [])]
     say(f"{path.name}: {len(table.frame)} rows read with profile {profile.name}")

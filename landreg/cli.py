@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -207,6 +208,10 @@ def ingest(
         None
     ),
     all_files: Annotated[bool, typer.Option("--all", help="every file under the folder")] = False,
+    as_of: Annotated[
+        datetime | None,
+        typer.Option(help="the date the file's data is as of, when the file does not say"),
+    ] = None,
 ) -> None:
     from ingest.pipeline import IngestOptions, files_to_ingest, ingest_path
 
@@ -220,6 +225,7 @@ def ingest(
         commune=commune,
         source=source,
         actor=settings.cadastre.actor,
+        as_of=as_of,
     )
     paths = files_to_ingest(path) if all_files else [path]
     failed = 0

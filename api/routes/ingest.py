@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import zipfile
+from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Annotated, Any
 
@@ -98,6 +99,7 @@ def upload(
     crs: Annotated[str | None, Form(max_length=40)] = None,
     commune: Annotated[str | None, Form(pattern=r"^\d{5}$")] = None,
     source: Annotated[str | None, Form(max_length=120)] = None,
+    as_of: Annotated[datetime | None, Form(description="the date the file's data is as of")] = None,
 ) -> JobAccepted:
     """Accept the upload and take it in in the background; poll ``href`` for the outcome."""
     if profile is not None and profile not in shipped_profiles():
@@ -114,6 +116,7 @@ def upload(
         commune=commune,
         source=source,
         actor=principal.name,
+        as_of=as_of,
     )
     background.add_task(run_job, job, request.app.state.database, path, options)
     return JobAccepted(id=job.id, status=job.status, href=f"/ingest/{job.id}")

@@ -134,6 +134,11 @@ RULES: dict[str, Rule] = {rule.code: rule for rule in (
          "Legal area disagrees between sources",
          "Các nguồn ghi diện tích pháp lý thửa {key} khác nhau: {areas}.",
          "The sources give different legal areas for parcel {key}: {areas}.", "review"),
+    Rule("SRC_OLDER_SOURCE", "sources", _W, "Nguồn cũ hơn dữ liệu nó thay thế",
+         "Source older than what it replaced",
+         "Bản giao {key} ({as_of}) cũ hơn bản {newer} ({newer_as_of}) mà nó đã thay thế.",
+         "Delivery {key} ({as_of}) is older than {newer} ({newer_as_of}), which it replaced.",
+         "review"),
 )}  # fmt: skip
 
 

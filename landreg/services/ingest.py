@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import pandas as pd
@@ -56,6 +57,8 @@ class BatchInfo:
     commune_code: str | None = None
     actor: str = "landreg"
     warnings: list[str] = field(default_factory=list)
+    data_as_of: datetime | None = None
+    data_as_of_from: str | None = None
 
 
 @dataclass(slots=True)
@@ -161,6 +164,7 @@ def ingest_records(
         result.warnings = list(info.warnings)
         return result
     table = TARGETS[info.kind]
+    info.warnings += _older_than_before(uow, info)
     batch = open_batch(uow, info)
     result.batch_id = batch.id
     sorter = _Sorter(table, _current_by_key(uow, table, info.source_name), result)
@@ -215,6 +219,30 @@ class _Sorter:
         return self.existing.index[~self.existing.index.isin(seen)].tolist()
 
 
+def _older_than_before(uow: UnitOfWork, info: BatchInfo) -> list[str]:
+    """A warning when this delivery's data is older than a delivery of the same source
+    already taken in: it is about to replace newer records with older ones."""
+    if info.data_as_of is None:
+        return []
+    newest = uow.session.execute(
+        select(SourceBatchRow.file_name, SourceBatchRow.data_as_of)
+        .where(
+            SourceBatchRow.source_name == info.source_name,
+            SourceBatchRow.status == "loaded",
+            SourceBatchRow.data_as_of > info.data_as_of,
+        )
+        .order_by(SourceBatchRow.data_as_of.desc())
+        .limit(1)
+    ).first()
+    if newest is None:
+        return []
+    return [
+        f"older_source: this delivery is dated {info.data_as_of:%Y-%m-%d} "
+        f"({info.data_as_of_from}), older than {newest.file_name} of "
+        f"{newest.data_as_of:%Y-%m-%d} that it replaces"
+    ]
+
+
 def open_batch(uow: UnitOfWork, info: BatchInfo) -> SourceBatchRow:
     batch = SourceBatchRow(
         kind=info.kind,
@@ -229,6 +257,8 @@ def open_batch(uow: UnitOfWork, info: BatchInfo) -> SourceBatchRow:
         actor=info.actor,
         status="loaded",
         started_at=utcnow(),
+        data_as_of=info.data_as_of,
+        data_as_of_from=info.data_as_of_from,
     )
     uow.session.add(batch)
     uow.session.flush()

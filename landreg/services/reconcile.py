@@ -70,6 +70,7 @@ def reconcile(
     candidates += register_candidates(
         parcels, entries, links, register or RegisterSettings(), invalid=invalid
     )
+    candidates += older_deliveries(repository.deliveries(), communes)
     _place(candidates, parcels, links)
     summary = ReconcileSummary(
         parcels=len(parcels),
@@ -80,6 +81,40 @@ def reconcile(
     uow.commit()
     summary.seconds = round(time.perf_counter() - started, 2)
     return summary
+
+
+def older_deliveries(batches: pd.DataFrame, communes: list[str] | None) -> list[Candidate]:
+    """A source whose latest delivery is older than one it replaced (the register now holds
+    older records than it had). Deliveries span communes, so only a whole run judges them."""
+    if communes:
+        return []
+    found = []
+    for source, group in batches.groupby("source_name", sort=True):
+        latest = group.iloc[-1]
+        earlier = group.iloc[:-1]
+        newer = earlier[earlier["data_as_of"] > latest["data_as_of"]]
+        if newer.empty:
+            continue
+        newest = newer.sort_values("data_as_of").iloc[-1]
+        subject = {
+            "table": "source_batch", "id": int(latest["id"]), "key": latest["file_name"],
+            "source": source, "record": latest["sha256"], "row": None,
+        }  # fmt: skip
+        found.append(
+            Candidate(
+                "SRC_OLDER_SOURCE",
+                [subject],
+                latest["commune_code"],
+                None,
+                {
+                    "as_of": f"{latest['data_as_of']:%Y-%m-%d}",
+                    "newer": newest["file_name"],
+                    "newer_as_of": f"{newest['data_as_of']:%Y-%m-%d}",
+                    "dated_by": latest["data_as_of_from"],
+                },
+            )
+        )
+    return found
 
 
 def _place(candidates: list[Candidate], parcels: pd.DataFrame, links: pd.DataFrame) -> None:

@@ -131,6 +131,16 @@ class ReconcileRepository:
                 )
             )
 
+    def deliveries(self) -> pd.DataFrame:
+        """Every loaded batch with the date its data is as of, in the order taken in."""
+        columns = ["id", "source_name", "file_name", "sha256", "commune_code", "data_as_of",
+                   "data_as_of_from"]  # fmt: skip
+        table = SourceBatchRow.__table__
+        statement = select(*[table.c[c] for c in columns]).where(
+            table.c.status == "loaded", table.c.data_as_of.is_not(None)
+        )
+        return self._frame(statement.order_by(table.c.id), columns, False)
+
     def latest_batch(self) -> int | None:
         """The newest source batch: the one that closes findings it fixed."""
         return self.session.scalar(select(func.max(SourceBatchRow.id)))

@@ -121,6 +121,8 @@ class SourceBatchRow(Base):
     finished_at: Mapped[datetime | None] = mapped_column(DateTime)
     counts: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     warnings: Mapped[list[Any] | None] = mapped_column(JSONType)
+    data_as_of: Mapped[datetime | None] = mapped_column(DateTime)
+    data_as_of_from: Mapped[str | None] = mapped_column(String(30))
 
 
 class QuarantineRow(Base):

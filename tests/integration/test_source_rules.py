@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import unicodedata
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import select
@@ -110,3 +111,33 @@ def test_registers_disagreeing_on_holder_or_area_are_found(postgis, tmp_path):
     areas = _findings(postgis, "SRC_AREA_MISMATCH")
     assert _keys(areas) == {keys["other_area"]}
     assert "m²" in areas[0].message_en and areas[0].geom is not None
+
+
+def test_a_delivery_older_than_the_one_it_replaces_is_flagged_until_a_newer_one_comes(
+    postgis, tmp_path
+):
+    fields, rows = _rows_of("25459")
+    path = tmp_path / "register" / "so_dia_chinh_tan_ninh.csv"
+    path.parent.mkdir(parents=True)
+
+    def deliver(rows, as_of):
+        with path.open("w", encoding="utf-8", newline="") as out:
+            writer = csv.DictWriter(out, fieldnames=fields)
+            writer.writeheader()
+            writer.writerows(rows)
+        [result] = ingest_path(postgis, path, IngestOptions(as_of=as_of))
+        with UnitOfWork(postgis) as uow:
+            reconcile(uow)
+        return result
+
+    deliver(rows[:40], datetime(2024, 6, 1))
+    stale = deliver(rows[:30], datetime(2023, 1, 1))
+    assert any(w.startswith("older_source") and "2024-06-01" in w for w in stale.warnings)
+    [finding] = _findings(postgis, "SRC_OLDER_SOURCE")
+    assert (
+        finding.measured["as_of"] == "2023-01-01"
+        and finding.measured["newer_as_of"] == "2024-06-01"
+    )
+    assert "so_dia_chinh_tan_ninh.csv" in finding.message_en
+    deliver(rows[:35], datetime(2025, 1, 1))
+    assert _findings(postgis, "SRC_OLDER_SOURCE") == []

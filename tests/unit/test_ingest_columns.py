@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -70,3 +72,18 @@ def test_land_use_codes_are_looked_up_once_per_distinct_value():
     assert codes.index.tolist() == [5, 6, 7, 8]
     assert codes.tolist()[0] == codes.tolist()[2] == "ODT"
     assert codes.tolist()[1] is None and codes.tolist()[3] is None
+
+
+def test_a_delivery_is_dated_by_what_the_file_says_or_by_the_user():
+    from datetime import datetime
+
+    from ingest.dates import data_date
+
+    sample = Path(__file__).resolve().parents[2] / "sample_data" / "small"
+    gpkg = sample / "maps" / "tay_ninh_cu" / "25459_phuong_tan_ninh.gpkg"
+    xlsx = sample / "register" / "so_dia_chinh_long_an_cu.xlsx"
+    csv = sample / "register" / "so_dia_chinh_tay_ninh_cu.csv"
+    assert data_date(gpkg, "ThuaDat", None) == (datetime(2025, 11, 27), "gpkg_contents")
+    assert data_date(xlsx, None, None) == (datetime(2025, 11, 27), "workbook properties")
+    assert data_date(csv, None, None)[1] == "file time"
+    assert data_date(csv, None, datetime(2024, 3, 1, 8)) == (datetime(2024, 3, 1, 8), "user")
