@@ -8,7 +8,18 @@ import landreg
 from api import pages
 from api.errors import install_error_handlers
 from api.jobs import IngestJobs
-from api.routes import auth, dossiers, findings, health, ingest, parcels, stats
+from api.routes import (
+    auth,
+    dossiers,
+    findings,
+    health,
+    ingest,
+    ogc,
+    parcels,
+    public,
+    stats,
+    tiles,
+)
 from landreg.settings import Settings
 from landreg.store.database import RegisterDatabase
 
@@ -36,5 +47,8 @@ def create_app(
     app.include_router(findings.router)
     app.include_router(stats.router)
     app.include_router(dossiers.router)
+    app.include_router(public.router)
+    app.include_router(ogc.router)
+    app.include_router(tiles.router)
     app.include_router(pages.router)
     return app
