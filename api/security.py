@@ -86,3 +86,20 @@ StaffDep = Annotated[Principal, Depends(require(Role.CADASTRAL_STAFF))]
 InternalDep = Annotated[Principal, Depends(require(Role.REGISTRY_OFFICER, Role.CADASTRAL_STAFF))]
 OfficerDep = Annotated[Principal, Depends(require(Role.REGISTRY_OFFICER))]
 AdminDep = Annotated[Principal, Depends(require(Role.ADMINISTRATOR))]
+
+
+def map_reader(
+    request: Request, principal: Annotated[Principal | None, Depends(current_principal)]
+) -> Principal | None:
+    """Who may read the cadastral map (parcel keys, boundaries, areas, land use — no holder):
+    anyone when the province publishes it (``LANDREG_PUBLIC_MAP``), else officers and staff."""
+    if request.app.state.settings.api.public_map:
+        return principal
+    if principal is None:
+        raise _unauthorised("sign in, or call with an API key")
+    if not principal.may(Role.REGISTRY_OFFICER, Role.CADASTRAL_STAFF):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "the map is open to officers and staff")
+    return principal
+
+
+MapReaderDep = Annotated[Principal | None, Depends(map_reader)]

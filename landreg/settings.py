@@ -79,6 +79,11 @@ class ApiSettings(BaseSettings):
     token_minutes: int = Field(default=480, gt=0, description="how long a sign-in lasts")
     ingest_dir: Path = Field(default=Path("var/ingest"), description="where uploads are kept")
     max_upload_mb: int = Field(default=512, gt=0)
+    public_map: bool = Field(
+        default=True,
+        description="anyone may read the cadastral map (keys, boundaries, areas, land use; "
+        "never holders); false: officers and staff only",
+    )
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> ApiSettings:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 
 from api.deps import UowDep
 from api.schemas import ParcelOut, ParcelRecordOut, Problem
-from api.security import InternalDep
+from api.security import InternalDep, MapReaderDep
 from landreg.domain.identifiers import ParcelKey
 from landreg.errors import NotFoundError
 from landreg.services import register
@@ -27,6 +27,7 @@ OutCrs = Annotated[
 @router.get("", response_model=list[ParcelOut], responses=ERRORS, summary="Parcels by key")
 def parcels_by_key(
     uow: UowDep,
+    _: MapReaderDep,
     commune_code: Annotated[str, Query(description="5-digit commune code", examples=["25459"])],
     map_sheet: Annotated[str, Query(description="map sheet number", examples=["12"])],
     parcel_number: Annotated[str, Query(description="parcel number", examples=["345"])],
@@ -42,6 +43,7 @@ def parcels_by_key(
 @router.get("/at", response_model=list[ParcelOut], responses=ERRORS, summary="Parcels at a point")
 def parcels_at(
     uow: UowDep,
+    _: MapReaderDep,
     x: Annotated[float, Query(description="longitude, or easting in `point_crs`", ge=-1e7, le=1e7)],
     y: Annotated[float, Query(description="latitude, or northing in `point_crs`", ge=-1e7, le=1e7)],
     point_crs: Annotated[int, Query(description="EPSG code of x/y")] = 4326,
@@ -57,6 +59,7 @@ def parcels_at(
 @router.get("/{parcel_id}", response_model=ParcelOut, responses=ERRORS, summary="One parcel")
 def parcel(
     uow: UowDep,
+    _: MapReaderDep,
     parcel_id: int,
     at: Annotated[datetime | None, Query(description="the parcel as it was at this time")] = None,
     out_srid: OutCrs = 4326,
@@ -103,7 +106,9 @@ def parcel_full_record(
     responses=ERRORS,
     summary="Every version of a parcel",
 )
-def parcel_history(uow: UowDep, parcel_id: int, out_srid: OutCrs = 4326) -> list[ParcelOut]:
+def parcel_history(
+    uow: UowDep, _: InternalDep, parcel_id: int, out_srid: OutCrs = 4326
+) -> list[ParcelOut]:
     """All versions, oldest first; each shows when it was in force."""
     crs_for(out_srid)
     srid = uow.database.cadastral_srid

@@ -8,6 +8,8 @@ from fastapi.testclient import TestClient
 import shapely
 
 from api.app import create_app
+from landreg.domain.access import Role
+from landreg.services.accounts import create_user
 from landreg.services.register import ParcelInput, register_parcels
 from landreg.settings import DatabaseSettings, Settings
 from landreg.store.database import RegisterDatabase
@@ -25,7 +27,7 @@ def client(postgis):
             actor="officer",
         )
     with TestClient(create_app(Settings(), database=postgis), raise_server_exceptions=False) as c:
-        c.parcel_id = parcel_id
+        c.parcel_id, c.database = parcel_id, postgis
         yield c
 
 
@@ -73,7 +75,15 @@ def test_parcel_at_a_point_in_wgs84_and_in_tm3(client):
 def test_parcel_history_and_as_of(client):
     one = client.get(f"/parcels/{client.parcel_id}").json()
     assert one["version"] == 1 and one["land_use_code"] == "ODT"
-    history = client.get(f"/parcels/{client.parcel_id}/history").json()
+    assert client.get(f"/parcels/{client.parcel_id}/history").status_code == 401
+    with UnitOfWork(client.database) as uow:
+        create_user(uow, "lan", "correct horse battery", Role.REGISTRY_OFFICER, actor="test")
+    token = client.post(
+        "/auth/token", data={"username": "lan", "password": "correct horse battery"}
+    ).json()["access_token"]
+    history = client.get(
+        f"/parcels/{client.parcel_id}/history", headers={"Authorization": f"Bearer {token}"}
+    ).json()
     assert [v["version"] for v in history] == [1]
     before = client.get(f"/parcels/{client.parcel_id}", params={"at": "2001-01-01T00:00:00"})
     assert "did not exist" in _problem(before, 404)["detail"]

@@ -84,7 +84,7 @@ def test_staff_apply_a_fix_the_parcel_keeps_its_history_and_the_overlap_is_gone(
     assert fixed.status_code == 200, fixed.text
     assert fixed.json()["status"] == "fixed" and fixed.json()["resolved_by"] == "staff"
     changed = [s["id"] for s in overlap["subjects"]]
-    histories = [client.get(f"/parcels/{pid}/history").json() for pid in changed]
+    histories = [client.get(f"/parcels/{pid}/history", headers=staff).json() for pid in changed]
     assert sorted(len(h) for h in histories) == [1, 2]
     with UnitOfWork(client.database) as uow:
         reconcile(uow)
