@@ -6,12 +6,13 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
 
 from api.deps import UowDep
 from api.schemas import ParcelOut, ParcelRecordOut, Problem
-from api.security import InternalDep, MapReaderDep
+from api.security import InternalDep, MapReaderDep, OfficerDep
 from landreg.domain.identifiers import ParcelKey
-from landreg.errors import NotFoundError
+from landreg.errors import NotFoundError, ValidationError
 from landreg.services import register
 from landreg.services.parcel_record import parcel_record
 from spatial.crs import crs_for
@@ -53,6 +54,79 @@ def parcels_at(
     crs_for(out_srid)
     srid = uow.database.cadastral_srid
     found = register.parcels_at_point(uow, x, y, point_crs)
+    return [ParcelOut.from_parcel(p, srid, out_srid) for p in found]
+
+
+@router.get("/within", response_model=list[ParcelOut], responses=ERRORS, summary="Parcels in a box")
+def parcels_within(
+    uow: UowDep,
+    _: MapReaderDep,
+    bbox: Annotated[str, Query(description="minx,miny,maxx,maxy in `bbox_crs`, at most 5 km")],
+    bbox_crs: Annotated[int, Query(description="EPSG code of the box")] = 4326,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    out_srid: OutCrs = 4326,
+) -> list[ParcelOut]:
+    """Current parcels intersecting the box, in id order, a page at a time."""
+    crs_for(out_srid)
+    box = _box(bbox)
+    srid = uow.database.cadastral_srid
+    found = register.parcels_in_box(uow, box, bbox_crs, limit, offset)
+    return [ParcelOut.from_parcel(p, srid, out_srid) for p in found]
+
+
+def _box(text: str) -> tuple[float, float, float, float]:
+    try:
+        minx, miny, maxx, maxy = (float(v) for v in text.split(","))
+    except ValueError:
+        raise ValidationError(
+            "bbox must be four numbers: minx,miny,maxx,maxy", field="bbox", value=text
+        ) from None
+    return minx, miny, maxx, maxy
+
+
+@router.get(
+    "/by-serial/{serial}",
+    response_model=list[ParcelOut],
+    responses=ERRORS,
+    summary="Parcels of a certificate",
+)
+def parcels_by_serial(
+    uow: UowDep, _: InternalDep, serial: str, out_srid: OutCrs = 4326
+) -> list[ParcelOut]:
+    """Parcels whose register entries carry this certificate serial ("AB 01234567")."""
+    crs_for(out_srid)
+    srid = uow.database.cadastral_srid
+    return [
+        ParcelOut.from_parcel(p, srid, out_srid) for p in register.parcels_by_serial(uow, serial)
+    ]
+
+
+class HolderQuery(BaseModel):
+    """Whose parcels: an identity number (sent in the body, so that it stays out of URLs and
+    the logs that keep them)."""
+
+    identity_number: str = Field(pattern=r"^\d{9}(\d{3})?$")
+
+
+@router.post(
+    "/by-holder",
+    response_model=list[ParcelOut],
+    responses=ERRORS,
+    summary="Parcels of a holder (registry officers)",
+)
+def parcels_by_holder(
+    uow: UowDep, officer: OfficerDep, body: HolderQuery, out_srid: OutCrs = 4326
+) -> list[ParcelOut]:
+    """Parcels the register lists this person as a holder of; the look-up is audited."""
+    crs_for(out_srid)
+    srid = uow.database.cadastral_srid
+    found = register.parcels_of_holder(uow, body.identity_number)
+    uow.audit.record(
+        actor=officer.name, action="lookup", entity_type="holder", entity_id=None,
+        after={"identity_number_end": body.identity_number[-3:], "parcels": len(found)},
+    )  # fmt: skip
+    uow.commit()
     return [ParcelOut.from_parcel(p, srid, out_srid) for p in found]
 
 

@@ -6,11 +6,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+import shapely
 from shapely.geometry.base import BaseGeometry
 
 from landreg.clock import as_utc, utcnow
 from landreg.domain import reference
-from landreg.domain.identifiers import ParcelKey
+from landreg.domain.identifiers import CertificateSerial, IdentityNumber, ParcelKey
 from landreg.domain.model import Parcel
 from landreg.errors import CRSError, ValidationError
 from landreg.store.unit_of_work import UnitOfWork
@@ -156,6 +157,41 @@ def parcels_at_point(uow: UnitOfWork, x: float, y: float, srid: int = 4326) -> l
     if srid == 4326 and not (-180 <= x <= 180 and -90 <= y <= 90):
         raise ValidationError(f"longitude/latitude out of range: {x}, {y}", field="x", value=x)
     return uow.parcels.at_point(x, y, srid)
+
+
+MAX_BOX_M = 5_000
+MAX_PAGE = 500
+
+
+def parcels_in_box(
+    uow: UnitOfWork, box: tuple[float, float, float, float], srid: int, limit: int, offset: int
+) -> list[Parcel]:
+    """Current parcels in a box given in any known CRS; at most 5 km across."""
+    minx, miny, maxx, maxy = box
+    if minx >= maxx or miny >= maxy:
+        raise ValidationError("bbox minimum must be below its maximum", field="bbox", value=box)
+    if not 1 <= limit <= MAX_PAGE or offset < 0:
+        raise ValidationError(f"limit must be 1–{MAX_PAGE}", field="limit", value=limit)
+    frame = reproject(shapely.box(minx, miny, maxx, maxy), srid, uow.database.cadastral_srid)
+    west, south, east, north = frame.bounds
+    if max(east - west, north - south) > MAX_BOX_M:
+        raise ValidationError(f"bbox may span at most {MAX_BOX_M} m", field="bbox", value=box)
+    return uow.parcels.in_box(shapely.box(west, south, east, north).wkt, limit, offset)
+
+
+def parcels_by_serial(uow: UnitOfWork, text: str) -> list[Parcel]:
+    """Parcels whose register entries carry this certificate serial (as registers write it)."""
+    serial = CertificateSerial.parse(text)
+    found: dict[int, Parcel] = {}
+    for spelling in (str(serial), f"{serial.letters}{serial.digits}"):
+        found |= {p.id: p for p in uow.parcels.by_register("certificate_serial", spelling) if p.id}
+    return [found[k] for k in sorted(found)]
+
+
+def parcels_of_holder(uow: UnitOfWork, text: str) -> list[Parcel]:
+    """Parcels the register lists this identity number as a holder of."""
+    number = IdentityNumber.parse(text)
+    return uow.parcels.by_register("identity_number", number.value)
 
 
 def _summary(parcel: Parcel) -> dict[str, Any]:

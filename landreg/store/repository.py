@@ -17,7 +17,14 @@ from landreg.clock import utcnow
 from landreg.domain.identifiers import ParcelKey
 from landreg.domain.model import Parcel, Party, PartyKind, Right, RightKind, SourceRef
 from landreg.store import versioning
-from landreg.store.tables import AuditRow, ParcelRow, PartyRow, RightRow
+from landreg.store.tables import (
+    AuditRow,
+    ParcelRegisterLinkRow,
+    ParcelRow,
+    PartyRow,
+    RegisterEntryRow,
+    RightRow,
+)
 
 Entity = TypeVar("Entity")
 
@@ -146,6 +153,25 @@ class ParcelRepository(_VersionedRepository[Parcel]):
         return self._current(
             self._through_index(
                 select(ParcelRow.__table__).where(ParcelRow.geom.ST_Intersects(point)), point
+            )
+        )
+
+    def in_box(self, box_wkt: str, limit: int, offset: int) -> list[Parcel]:
+        """Current parcels intersecting a box (WKT in the cadastral CRS), in id order."""
+        frame = func.ST_GeomFromText(box_wkt, self.srid)
+        statement = self._through_index(
+            select(ParcelRow.__table__).where(ParcelRow.geom.ST_Intersects(frame)), frame
+        )
+        return self._current(statement.limit(limit).offset(offset))
+
+    def by_register(self, column: str, value: str) -> list[Parcel]:
+        """Current parcels linked to register entries whose ``column`` equals ``value``."""
+        entries = select(ParcelRegisterLinkRow.parcel_id).join(
+            RegisterEntryRow, RegisterEntryRow.id == ParcelRegisterLinkRow.register_entry_id
+        )
+        return self._current(
+            select(ParcelRow.__table__).where(
+                ParcelRow.id.in_(entries.where(RegisterEntryRow.__table__.c[column] == value))
             )
         )
 
