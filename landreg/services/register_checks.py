@@ -28,7 +28,8 @@ class RegisterSettings:
 
 
 def link_entries(parcels: pd.DataFrame, entries: pd.DataFrame) -> pd.DataFrame:
-    """Links register entry → map parcel with ``match_type`` (key, old_key, attributes)."""
+    """Links register entry → map parcel with ``match_type``: key, old_key, serial (the
+    certificate of a parcel already linked), attributes."""
     columns = ["parcel_id", "register_entry_id", "match_type", "score"]
     if parcels.empty or entries.empty:
         return pd.DataFrame(columns=columns)
@@ -40,9 +41,37 @@ def link_entries(parcels: pd.DataFrame, entries: pd.DataFrame) -> pd.DataFrame:
         rest, unlinked_parcels[unlinked_parcels["old_parcel_number"] > 0], KEY, old, "old_key", 0.9
     )
     rest = rest[~rest["id"].isin(by_old["register_entry_id"])]
+    by_serial = _by_serial(rest, pd.concat([by_key, by_old]), entries)
+    rest = rest[~rest["id"].isin(by_serial["register_entry_id"])]
     unlinked_parcels = unlinked_parcels[~unlinked_parcels["id"].isin(by_old["parcel_id"])]
     by_attributes = _by_attributes(rest, unlinked_parcels)
-    return pd.concat([by_key, by_old, by_attributes], ignore_index=True)[columns]
+    return pd.concat([by_key, by_old, by_serial, by_attributes], ignore_index=True)[columns]
+
+
+def _by_serial(rest: pd.DataFrame, linked: pd.DataFrame, entries: pd.DataFrame) -> pd.DataFrame:
+    """An entry whose key matches nothing, carrying the certificate of exactly one parcel
+    already linked (a co-holder's row with the numbers mistyped)."""
+    serials = (
+        entries[["id", "certificate_serial"]].dropna().rename(columns={"id": "register_entry_id"})
+    )
+    known = linked[["register_entry_id", "parcel_id"]].merge(serials, on="register_entry_id")
+    single = known.groupby("certificate_serial")["parcel_id"].nunique()
+    known = known[known["certificate_serial"].isin(single.index[single.to_numpy() == 1])]
+    joined = (
+        rest[["id", "certificate_serial"]]
+        .dropna()
+        .merge(
+            known[["certificate_serial", "parcel_id"]].drop_duplicates(), on="certificate_serial"
+        )
+    )
+    return pd.DataFrame(
+        {
+            "parcel_id": joined["parcel_id"],
+            "register_entry_id": joined["id"],
+            "match_type": "serial",
+            "score": 0.85,
+        }
+    )
 
 
 def _merge(
