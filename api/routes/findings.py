@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 import shapely
 from geoalchemy2.shape import to_shape
+from shapely.errors import GEOSException
 
 from api.deps import UowDep
 from api.schemas import Problem
@@ -67,6 +68,38 @@ class Dismissal(BaseModel):
 
     reason: str = Field(min_length=5, max_length=2000)
     expected_version: int | None = Field(default=None, description="optimistic locking")
+
+
+class Edit(BaseModel):
+    """Resolve by editing one of the finding's parcels by hand."""
+
+    parcel_id: int
+    note: str = Field(min_length=5, max_length=2000, description="what was changed and why")
+    geometry: dict[str, Any] | None = Field(default=None, description="GeoJSON (Multi)Polygon")
+    crs: int = Field(default=4326, description="EPSG code of the geometry")
+    legal_area: float | None = Field(default=None, gt=0, lt=1e8)
+    land_use_code: str | None = Field(default=None, max_length=10)
+    address: str | None = Field(default=None, max_length=500)
+    expected_version: int | None = Field(default=None, description="optimistic locking")
+
+    def changes(self) -> dict[str, Any]:
+        """The parcel fields to change."""
+        changes: dict[str, Any] = {
+            name: getattr(self, name)
+            for name in ("legal_area", "land_use_code", "address")
+            if getattr(self, name) is not None
+        }
+        if self.geometry is not None:
+            try:
+                changes["geometry"] = shapely.geometry.shape(self.geometry)
+            except (GEOSException, ValueError, KeyError, TypeError, AttributeError):
+                raise ValidationError(
+                    "geometry must be a GeoJSON Polygon or MultiPolygon", field="geometry"
+                ) from None
+            changes["srid"] = self.crs
+        if not changes:
+            raise ValidationError("nothing to change", field="geometry")
+        return changes
 
 
 class Fix(BaseModel):
@@ -163,6 +196,22 @@ def fix_finding(uow: UowDep, principal: StaffDep, finding_id: int, body: Fix) ->
     row = queue.apply_fix(
         uow, finding_id, actor=principal.name, expected_version=body.expected_version
     )
+    return _out(row, uow.database.cadastral_srid, 4326)
+
+
+@router.post(
+    "/{finding_id}/edit",
+    response_model=FindingOut,
+    responses=ERRORS,
+    summary="Edit one of its parcels by hand",
+)
+def edit_finding(uow: UowDep, principal: StaffDep, finding_id: int, body: Edit) -> FindingOut:
+    """Change a parcel of the finding (boundary, legal area, land use, address) and close the
+    finding as fixed; the parcel keeps its old version, both are audited."""
+    row = queue.apply_edit(
+        uow, finding_id, body.parcel_id, body.changes(), body.note,
+        actor=principal.name, expected_version=body.expected_version,
+    )  # fmt: skip
     return _out(row, uow.database.cadastral_srid, 4326)
 
 

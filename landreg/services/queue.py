@@ -13,6 +13,7 @@ from geoalchemy2.shape import to_shape
 
 from landreg.clock import utcnow
 from landreg.errors import ConflictError, NotFoundError, ValidationError
+from landreg.services.register import changed_parcel
 from landreg.store import versioning
 from landreg.store.tables import FindingRow
 from landreg.store.unit_of_work import UnitOfWork
@@ -79,6 +80,36 @@ def apply_fix(
         )
     description = appliers[fix](uow, row, actor)
     _close(uow, row, "fixed", description, actor)
+    uow.commit()
+    return row
+
+
+def apply_edit(
+    uow: UnitOfWork,
+    finding_id: int,
+    parcel_id: int,
+    changes: dict[str, Any],
+    note: str,
+    *,
+    actor: str,
+    expected_version: int | None = None,
+) -> FindingRow:
+    """Resolve a finding by editing one of its parcels (boundary, legal area, land use,
+    address) by hand: the parcel gets a new version and the finding is closed as fixed,
+    together or not at all."""
+    if len(note.strip()) < 5:
+        raise ValidationError(
+            "say what was changed (5 characters or more)", field="note", value=note
+        )
+    row = _finding(uow, finding_id, expected_version)
+    if parcel_id not in _parcel_ids(row):
+        raise ValidationError(
+            f"parcel {parcel_id} is not one of finding {finding_id}'s parcels",
+            field="parcel_id",
+            value=parcel_id,
+        )
+    changed_parcel(uow, parcel_id, changes, actor=actor)
+    _close(uow, row, "fixed", f"edited by hand: {note.strip()}", actor)
     uow.commit()
     return row
 

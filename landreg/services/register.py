@@ -109,6 +109,20 @@ def change_parcel(
     ``changes`` may hold ``legal_area``, ``land_use_code``, ``address`` and ``geometry`` with
     ``srid``; the geometry is checked and reprojected as for a new parcel.
     """
+    after = changed_parcel(uow, parcel_id, changes, actor=actor, expected_version=expected_version)
+    uow.commit()
+    return after
+
+
+def changed_parcel(
+    uow: UnitOfWork,
+    parcel_id: int,
+    changes: dict[str, Any],
+    *,
+    actor: str,
+    expected_version: int | None = None,
+) -> Parcel:
+    """:func:`change_parcel` inside the caller's unit of work, which commits."""
     before = uow.parcels.get(parcel_id)
     merged = {
         "commune_code": before.commune_code,
@@ -141,7 +155,6 @@ def change_parcel(
         before=_summary(before),
         after=_summary(after),
     )
-    uow.commit()
     return after
 
 

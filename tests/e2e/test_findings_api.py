@@ -107,6 +107,34 @@ def test_staff_apply_a_fix_the_parcel_keeps_its_history_and_the_overlap_is_gone(
     assert audited == ["fixed"]
 
 
+def test_staff_edit_a_parcel_by_hand_and_the_area_finding_is_resolved(client):
+    staff = _as(client, "staff")
+    finding = _first(client, staff, "ATTR_AREA_MISMATCH")
+    [parcel] = [s for s in finding["subjects"] if s["table"] == "parcel"]
+    measured = finding["measured"]["measured"]
+    outsider = client.post(
+        f"/findings/{finding['id']}/edit",
+        json={"parcel_id": parcel["id"] + 10_000, "legal_area": measured, "note": "surveyed"},
+        headers=staff,
+    )
+    assert outsider.status_code == 422 and outsider.json()["errors"][0]["field"] == "parcel_id"
+    edited = client.post(
+        f"/findings/{finding['id']}/edit",
+        json={
+            "parcel_id": parcel["id"],
+            "legal_area": round(measured, 1),
+            "note": "legal area corrected after the 2024 survey",
+            "expected_version": finding["version"],
+        },
+        headers=staff,
+    )
+    assert edited.status_code == 200, edited.text
+    assert edited.json()["status"] == "fixed" and "2024 survey" in edited.json()["resolution"]
+    history = client.get(f"/parcels/{parcel['id']}/history", headers=staff).json()
+    assert [v["version"] for v in history] == [1, 2]
+    assert history[-1]["legal_area"] == round(measured, 1)
+
+
 def test_dismissal_needs_a_reason_and_stays_when_found_again(client):
     staff = _as(client, "staff")
     finding = _first(client, staff, "SRC_LAND_USE_MISMATCH")
