@@ -1,7 +1,74 @@
-"""(being built)"""
+"""Vector tiles (Mapbox Vector Tile) of parcels and open findings, XYZ in Web Mercator.
+
+``/tiles/parcels/{z}/{x}/{y}.pbf`` for web maps and QGIS ("Vector Tiles" connection with the
+URL template). The database draws them (``ST_AsMVT`` on PostGIS; encoded in Python on
+SpatiaLite). A tile with nothing in it, or below the layer's first zoom (parcels from z 13,
+findings from z 10), is answered 204 No Content.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated, Any
 
-router = APIRouter()
+from fastapi import APIRouter, Path
+from fastapi.responses import Response
+
+from api.deps import UowDep
+from api.schemas import Problem
+from api.security import InternalDep, MapReaderDep
+from landreg.errors import ValidationError
+from landreg.store.map_queries import FINDINGS, PARCELS, MapLayer, MapQueries, tile_count
+from landreg.store.unit_of_work import UnitOfWork
+
+router = APIRouter(prefix="/tiles", tags=["vector tiles"])
+
+MVT = "application/vnd.mapbox-vector-tile"
+MAX_ZOOM = 22
+RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"content": {MVT: {}}, "description": "the tile"},
+    204: {"description": "nothing in this tile"},
+    401: {"model": Problem},
+    403: {"model": Problem},
+    422: {"model": Problem},
+}
+Zoom = Annotated[int, Path(ge=0, le=MAX_ZOOM, description="zoom level")]
+Column = Annotated[int, Path(ge=0, description="tile column, 0 at the west")]
+Row = Annotated[int, Path(ge=0, description="tile row, 0 at the north")]
+
+
+@router.get(
+    "/parcels/{z}/{x}/{y}.pbf",
+    response_class=Response,
+    responses=RESPONSES,
+    summary="A vector tile of the parcels",
+)
+def parcel_tile(uow: UowDep, principal: MapReaderDep, z: Zoom, x: Column, y: Row) -> Response:
+    """Current parcels with key, areas, land use and address (layer ``parcels``)."""
+    # The map is public unless the province closes it; then a shared cache must not keep it.
+    scope = "public" if principal is None else "private"
+    return _tile(uow, PARCELS, z, x, y, f"{scope}, max-age=300")
+
+
+@router.get(
+    "/findings/{z}/{x}/{y}.pbf",
+    response_class=Response,
+    responses=RESPONSES,
+    summary="A vector tile of the open findings",
+)
+def finding_tile(uow: UowDep, _: InternalDep, z: Zoom, x: Column, y: Row) -> Response:
+    """Open findings with rule, severity and messages (layer ``findings``)."""
+    return _tile(uow, FINDINGS, z, x, y, "private, max-age=60")
+
+
+def _tile(uow: UnitOfWork, layer: MapLayer, z: int, x: int, y: int, cache: str) -> Response:
+    tiles = tile_count(z)
+    for name, value in (("x", x), ("y", y)):
+        if value >= tiles:
+            raise ValidationError(
+                f"{name} must be below {tiles} at zoom {z}", field=name, value=value
+            )
+    data = MapQueries(uow.session, uow.database.cadastral_srid).tile(layer, z, x, y)
+    headers = {"Cache-Control": cache}
+    if not data:
+        return Response(status_code=204, headers=headers)
+    return Response(data, media_type=MVT, headers=headers)
