@@ -1,0 +1,180 @@
+"""A dossier's status for the citizen who filed it ("tra cứu hồ sơ"), without signing in.
+
+The citizen gives the receipt code and a verification value: the last four digits of the
+applicant's identity number or of the phone number written on the dossier. The answer says
+where the dossier stands (status, current step, due date, overdue, documents still missing,
+procedure, office) and nothing about any person: no name, identity number, phone, holder or
+parcel key (the key with the public map would tell who is selling or mortgaging their land).
+
+A wrong verification is answered exactly as an unknown code, with the same work: one query
+for the dossier (a code nobody has still runs it), both digits compared in constant time
+whether or not a dossier was found, and the same error. Only a verified dossier is read
+further.
+"""
+
+from __future__ import annotations
+
+import hmac
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import select
+
+from landreg.domain.dossier_clock import (
+    DossierClock,
+    DossierEvent,
+    Timeliness,
+    dossier_clock,
+    timeliness,
+)
+from landreg.domain.dossier_deadline import procedure_deadline
+from landreg.domain.dossier_workflow import DossierStatus
+from landreg.domain.reference import procedures_config
+from landreg.errors import LandRegError, NotFoundError, ValidationError
+from landreg.services.dossier_linking import commune_codes
+from landreg.store.dossier_stats_repository import HELD_LINKS
+from landreg.store.tables import (
+    AdminUnit,
+    DossierDocumentRow,
+    DossierEventRow,
+    DossierParcelLinkRow,
+    DossierRow,
+    ParcelRow,
+)
+from landreg.store.unit_of_work import UnitOfWork
+
+VERIFY_DIGITS = 4
+VERIFY_PATTERN = re.compile(rf"\d{{{VERIFY_DIGITS}}}")
+# Compared with when a dossier (or its phone) is missing: never equal to four digits.
+_NEVER = b"\xff" * VERIFY_DIGITS
+NOT_FOUND_DETAIL = (
+    "no dossier has this code and verification; check the receipt code and the last "
+    f"{VERIFY_DIGITS} digits of the applicant's identity number or phone"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PublicDossierStatus:
+    """What the citizen is told about a dossier: no personal data of anyone."""
+
+    code: str
+    status: DossierStatus
+    current_step: str
+    procedure: str
+    procedure_name_vi: str
+    procedure_name_en: str
+    office: str | None
+    received_at: datetime
+    due_on: date | None
+    overdue: bool
+    timeliness: Timeliness | None
+    processed_on: date | None
+    returned_on: date | None
+    missing_documents: tuple[str, ...]
+
+
+def check_verification(verify: str) -> bytes:
+    """The verification as bytes, or :class:`ValidationError` naming the field, never the
+    value (it is part of an identity number or phone)."""
+    if not isinstance(verify, str) or not VERIFY_PATTERN.fullmatch(verify):
+        raise ValidationError(
+            f"verify must be the last {VERIFY_DIGITS} digits of the applicant's identity "
+            "number or phone",
+            field="verify",
+        )
+    return verify.encode("ascii")
+
+
+def public_dossier_status(
+    uow: UnitOfWork, code: str, verify: str, *, as_of: datetime | None = None
+) -> PublicDossierStatus:
+    """The dossier ``code`` for whoever knows its verification; :class:`NotFoundError` (the
+    same for an unknown code and a wrong verification) otherwise."""
+    given = check_verification(verify)
+    cleaned = str(code).strip().upper()
+    found = uow.session.execute(
+        select(DossierRow.id, DossierRow.applicant_identity, DossierRow.applicant_phone).where(
+            DossierRow.code == cleaned
+        )
+    ).one_or_none()
+    identity, phone = (found.applicant_identity, found.applicant_phone) if found else (None, None)
+    # Both comparisons always run, in constant time, so the answer time says nothing.
+    by_identity = hmac.compare_digest(given, _last_digits(identity))
+    by_phone = hmac.compare_digest(given, _last_digits(phone))
+    if found is None or not (by_identity | by_phone):
+        raise NotFoundError(NOT_FOUND_DETAIL)
+    row = uow.session.get_one(DossierRow, found.id)
+    return _status_of(uow, row, as_of)
+
+
+def _last_digits(value: str | None) -> bytes:
+    digits = re.sub(r"\D", "", value or "")
+    return digits[-VERIFY_DIGITS:].encode("ascii") if len(digits) >= VERIFY_DIGITS else _NEVER
+
+
+def _status_of(uow: UnitOfWork, row: DossierRow, as_of: datetime | None) -> PublicDossierStatus:
+    events = uow.session.execute(
+        select(DossierEventRow.at, DossierEventRow.to_status, DossierEventRow.step)
+        .where(DossierEventRow.dossier_id == row.id)
+        .order_by(DossierEventRow.at, DossierEventRow.id)
+    ).all()
+    given = set(
+        uow.session.scalars(
+            select(DossierDocumentRow.document_code).where(DossierDocumentRow.dossier_id == row.id)
+        )
+    )
+    status = DossierStatus.parse(row.status)
+    procedure: dict[str, Any] = procedures_config()["procedures"].get(row.procedure, {})
+    clock = _clock(uow, row, [(e.at, e.to_status) for e in events], as_of)
+    kind = timeliness(clock) if clock is not None else None
+    # Only the workflow step ("Chuyển Chi nhánh Văn phòng đăng ký đất đai"): notes and actors
+    # may name people.
+    step = next((e.step for e in reversed(events) if e.step), None)
+    return PublicDossierStatus(
+        code=row.code, status=status, current_step=step or status.label_vi,
+        procedure=row.procedure, procedure_name_vi=procedure.get("name_vi", row.procedure),
+        procedure_name_en=procedure.get("name_en", row.procedure), office=row.office,
+        received_at=row.received_at,
+        due_on=clock.due_date if clock is not None and clock.due_date else row.due_on,
+        overdue=kind is Timeliness.OVERDUE, timeliness=kind, processed_on=row.processed_on,
+        returned_on=row.returned_on,
+        missing_documents=tuple(d for d in procedure.get("documents", []) if d not in given),
+    )  # fmt: skip
+
+
+def _clock(
+    uow: UnitOfWork,
+    row: DossierRow,
+    history: list[tuple[datetime, str]],
+    as_of: datetime | None,
+) -> DossierClock | None:
+    """The dossier's clock as the statistics read it; None when its history is not readable
+    (then the due date the source recorded is shown)."""
+    try:
+        deadline = procedure_deadline(row.procedure, remote=_remote(uow, row))
+        events = [DossierEvent(at, DossierStatus.parse(status)) for at, status in history]
+        return dossier_clock(deadline, events, as_of=as_of)
+    except LandRegError:
+        return None
+
+
+def _remote(uow: UnitOfWork, row: DossierRow) -> bool:
+    """Whether the dossier's commune is remote: the linked parcel's, else the one written."""
+    commune = uow.session.scalar(
+        select(ParcelRow.commune_code)
+        .join(DossierParcelLinkRow, DossierParcelLinkRow.parcel_id == ParcelRow.id)
+        .where(
+            DossierParcelLinkRow.dossier_id == row.id, DossierParcelLinkRow.status.in_(HELD_LINKS)
+        )
+        .order_by(ParcelRow.commune_code)
+        .limit(1)
+    )
+    if commune is None and row.declared_commune:
+        written = commune_codes(pd.Series([row.declared_commune])).iloc[0]
+        commune = None if pd.isna(written) else str(written)
+    if commune is None:
+        return False
+    return bool(uow.session.scalar(select(AdminUnit.remote).where(AdminUnit.code == commune)))
