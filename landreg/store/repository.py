@@ -11,6 +11,7 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import RowMapping, Select, column, func, select, table
 from sqlalchemy.orm import Session
 
+import shapely
 from geoalchemy2.shape import from_shape, to_shape
 
 from landreg.clock import utcnow
@@ -25,6 +26,7 @@ from landreg.store.tables import (
     RegisterEntryRow,
     RightRow,
 )
+from spatial.crs import reproject
 
 Entity = TypeVar("Entity")
 
@@ -334,8 +336,12 @@ class AuditRepository:
 
 
 def _point(x: float, y: float, srid: int, target_srid: int) -> Any:
-    point = func.ST_GeomFromEWKT(f"SRID={srid};POINT({float(x)!r} {float(y)!r})")
-    return point if srid == target_srid else func.ST_Transform(point, target_srid)
+    """The point in the cadastral CRS, reprojected here with landreg's own parameters (the
+    database's PROJ may choose another VN-2000 transformation)."""
+    if srid != target_srid:
+        moved = reproject(shapely.Point(float(x), float(y)), srid, target_srid)
+        x, y = moved.x, moved.y
+    return func.ST_GeomFromEWKT(f"SRID={target_srid};POINT({float(x)!r} {float(y)!r})")
 
 
 def _source_from_row(row: RowMapping | dict[str, Any]) -> SourceRef | None:

@@ -342,12 +342,6 @@ def test_gdal_oapif_driver_reads_the_parcels(register):
     assert frame.geometry.notna().all()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="PostGIS resolves EPSG:9209 through PROJ's database, which picks 'VN-2000 to WGS 84 "
-    "(1)' in this commune, not the 7 parameters of spatial.crs (EPSG:6960): 0.8 m apart "
-    "until spatial_ref_sys registers the SRIDs by their towgs84 definition",
-)
 def test_crs84_agrees_with_the_registers_own_transformation(client):
     wgs84 = client.get(ITEMS, params={"limit": 1}).json()["features"][0]
     vn2000 = client.get(ITEMS, params={"limit": 1, "crs": "EPSG:9209"}).json()["features"][0]

@@ -35,6 +35,27 @@ def test_vn2000_tm3_zones_are_registered_with_the_right_parameters(request, back
     assert "0.00928836,-0.01975479,0.00427372" in rows[9209]
 
 
+def test_postgis_reprojects_vn2000_as_landreg_does(postgis_database):
+    """Away from the DOMAIN test point PROJ's own choice of VN-2000 → WGS 84 transformation
+    lands 0.8 m off landreg's seven parameters; the database must use landreg's."""
+    import shapely
+
+    from spatial.crs import reproject
+
+    here = shapely.Point(588_504.18, 1_179_661.58)  # Phường Long An
+    with postgis_database.engine.connect() as connection:
+        for srid in (9209, 9210):
+            x, y = connection.execute(
+                text(
+                    "SELECT ST_X(g), ST_Y(g) FROM (SELECT ST_Transform("
+                    "ST_SetSRID(ST_MakePoint(:x, :y), :srid), 4326) AS g) AS t"
+                ),
+                {"x": here.x, "y": here.y, "srid": srid},
+            ).one()
+            expected = reproject(here, srid, 4326)
+            assert abs(x - expected.x) * 111_000 < 0.01 and abs(y - expected.y) * 111_000 < 0.01
+
+
 @pytest.mark.parametrize("backend", ["postgis_database", "spatialite_database"])
 def test_every_geometry_column_has_a_spatial_index(request, backend):
     database = request.getfixturevalue(backend)
