@@ -8,6 +8,7 @@ import landreg
 from api import pages
 from api.errors import install_error_handlers
 from api.jobs import IngestJobs
+from api.openapi import install_openapi
 from api.routes import (
     auth,
     dossiers,
@@ -40,6 +41,7 @@ def create_app(
     app.state.database = database or RegisterDatabase.from_settings(settings.database)
     app.state.ingest_jobs = IngestJobs()
     install_error_handlers(app)
+    install_openapi(app)
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(parcels.router)

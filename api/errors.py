@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError, DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from landreg.errors import (
@@ -26,7 +27,9 @@ from landreg.errors import (
 log = logging.getLogger("landreg.api")
 
 PROBLEM_JSON = "application/problem+json"
-PERSONAL_FIELDS = frozenset({"identity_number", "applicant_identity", "phone", "applicant_phone"})
+PERSONAL_FIELDS = frozenset(
+    {"identity_number", "applicant_identity", "phone", "applicant_phone", "verify"}
+)
 
 # Most specific first: the first class an error is an instance of decides the status.
 STATUS_BY_ERROR: list[tuple[type[LandRegError], int]] = [
@@ -120,6 +123,18 @@ async def _http_error(request: Request, error: StarletteHTTPException) -> JSONRe
     return response
 
 
+async def _data_refused(request: Request, error: DBAPIError) -> JSONResponse:
+    """The database refused a value the request carried (a number beyond its range, a NUL
+    character in text): the request is at fault, and it is told so without the SQL."""
+    log.info("database refused a value on %s %s", request.method, request.url.path)
+    return problem(
+        422,
+        "Value not accepted",
+        "a value in the request is out of range or holds characters the register cannot store",
+        instance=request.url.path,
+    )
+
+
 async def _unexpected(request: Request, error: Exception) -> JSONResponse:
     log.exception("unexpected error on %s %s", request.method, request.url.path)
     return problem(
@@ -135,4 +150,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(LandRegError, _landreg_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _request_invalid)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(DataError, _data_refused)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _unexpected)

@@ -14,6 +14,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
+from landreg.domain.dossier_deadline import LOCAL_TIME
 from landreg.errors import ValidationError
 
 
@@ -108,7 +109,10 @@ def _text(value: Any) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Application:
-    """A dossier as received at the counter (or as it was received, to check it again)."""
+    """A dossier as received at the counter (or as it was received, to check it again).
+
+    Times are the province's local time (UTC+7); a time given with an offset is converted.
+    """
 
     procedure: str
     received_at: datetime
@@ -122,6 +126,11 @@ class Application:
     declared_land_use: str | None = None
     requested_land_use: str | None = None
     documents: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.received_at.tzinfo is not None:
+            local = self.received_at.astimezone(LOCAL_TIME).replace(tzinfo=None)
+            object.__setattr__(self, "received_at", local)
 
 
 def application_from(data: dict[str, Any]) -> Application:
