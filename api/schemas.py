@@ -2,15 +2,31 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 import shapely
 
 from landreg.domain.model import Parcel
 from spatial.crs import reproject
+
+
+def _in_utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+def _in_local_time(moment: datetime) -> datetime:
+    from landreg.domain.dossier_deadline import LOCAL_TIME
+
+    return moment.replace(tzinfo=LOCAL_TIME) if moment.tzinfo is None else moment
+
+
+# The register keeps its own times (versions, findings, batches) in UTC and a dossier's times
+# in the province's local time (UTC+7), both without an offset; answers carry the offset.
+UtcTime = Annotated[datetime, AfterValidator(_in_utc)]
+LocalTime = Annotated[datetime, AfterValidator(_in_local_time)]
 
 
 class Health(BaseModel):
@@ -37,8 +53,8 @@ class ParcelOut(BaseModel):
     land_use_code: str | None
     address: str | None
     version: int
-    valid_from: datetime | None
-    valid_to: datetime | None = None
+    valid_from: UtcTime | None
+    valid_to: UtcTime | None = None
     crs: str = Field(examples=["EPSG:4326"])
     geometry: dict[str, Any] | None
 

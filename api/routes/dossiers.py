@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from api.deps import UowDep
-from api.schemas import Problem
+from api.schemas import LocalTime, Problem
 from api.security import InternalDep, OfficerDep
 from landreg.domain.intake import Application, IntakeCheck
 from landreg.services.dossier_links import confirm_link, reject_link
@@ -124,7 +124,7 @@ class ReceivedOut(BaseModel):
 class EventOut(BaseModel):
     """A step of the dossier's life."""
 
-    at: datetime
+    at: LocalTime
     actor: str | None
     from_status: str | None
     to_status: str
@@ -153,7 +153,7 @@ class DossierOut(BaseModel):
     office: str | None
     applicant_name: str | None
     applicant_identity: str | None
-    received_at: datetime
+    received_at: LocalTime
     due_on: date | None
     processed_on: date | None
     returned_on: date | None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -14,7 +13,7 @@ from geoalchemy2.shape import to_shape
 from shapely.errors import GEOSException
 
 from api.deps import UowDep
-from api.schemas import Problem
+from api.schemas import Problem, UtcTime
 from api.security import InternalDep, StaffDep
 from landreg.errors import NotFoundError, ValidationError
 from landreg.services import queue
@@ -45,8 +44,8 @@ class FindingOut(BaseModel):
     suggestion: dict[str, Any] | None
     message_vi: str
     message_en: str
-    created_at: datetime
-    closed_at: datetime | None
+    created_at: UtcTime
+    closed_at: UtcTime | None
     resolution: str | None
     resolved_by: str | None
     version: int

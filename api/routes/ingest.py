@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from api.deps import UowDep
 from api.jobs import IngestJob, IngestJobs, run_job
-from api.schemas import Problem
+from api.schemas import Problem, UtcTime
 from api.security import StaffDep
 from ingest.pipeline import IngestOptions
 from ingest.profiles import load_profile, shipped_profiles
@@ -65,7 +65,7 @@ class BatchOut(BaseModel):
     profile: str | None
     layer: str | None
     actor: str | None
-    started_at: Any
+    started_at: UtcTime
     counts: dict[str, Any] | None
     warnings: list[Any] | None
 

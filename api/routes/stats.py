@@ -6,14 +6,14 @@ number or phone; apology letters are given by their new return date, not their t
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from api.deps import UowDep
-from api.schemas import Problem
+from api.schemas import LocalTime, Problem
 from api.security import InternalDep
 from landreg.services.dossier_stats import dossier_stats
 from landreg.services.dossier_stats_types import (
@@ -108,7 +108,7 @@ class DueDateCheckOut(BaseModel):
 class DossierStatsOut(BaseModel):
     """Dossiers against their deadlines at ``as_of``."""
 
-    as_of: datetime = Field(description="local time (UTC+7)")
+    as_of: LocalTime = Field(description="local time (UTC+7)")
     office: str | None
     procedure: str | None
     filed_after_as_of: int
