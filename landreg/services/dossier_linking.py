@@ -36,7 +36,7 @@ LEVELS: dict[str, dict[str, tuple[float, float]]] = {
     "key": {
         "exact": (0.95, 0.0001),
         "old": (0.02, 0.0001),
-        "one_edit": (0.025, 0.002),
+        "near": (0.025, 0.003),
         "other": (0.005, 0.9977),
     },
     "commune": {"same": (0.999, 0.067), "other": (0.001, 0.933)},
@@ -162,8 +162,9 @@ def _keys(parcels: pd.DataFrame, sheet: str, number: str) -> pd.DataFrame:
 
 
 def near_keys(written: pd.DataFrame, parcels: pd.DataFrame) -> pd.DataFrame:
-    """Pairs whose parcel number is one keystroke from the written one (a digit changed, two
-    adjacent digits swapped) in the same commune and sheet: suggestions for a reviewer."""
+    """Pairs whose parcel number is near the written one (a digit changed, two adjacent
+    digits swapped, one or ten off) in the same commune and sheet: suggestions for a
+    reviewer."""
     keyed = written.dropna(subset=["commune_code", "sheet", "number"])
     if keyed.empty:
         return pd.DataFrame({"dossier_id": [], "parcel_id": []}, dtype="int64")
@@ -177,6 +178,10 @@ def near_keys(written: pd.DataFrame, parcels: pd.DataFrame) -> pd.DataFrame:
         swapped = text.str[:position] + text.str[position + 1 : position + 2]
         swapped = swapped + text.str[position : position + 1] + text.str[position + 2 :]
         variants.append(keyed.assign(variant=swapped.where(text.str.len() > position + 1)))
+    counted = keyed["number"].astype("int64")
+    for step in (-10, -1, 1, 10):
+        shifted = counted + step
+        variants.append(keyed.assign(variant=shifted.astype(str).where(shifted > 0)))
     spread = pd.concat(variants).dropna(subset=["variant"])
     spread = spread[spread["variant"] != text.reindex(spread.index)]
     spread = spread.assign(number=spread["variant"].astype("int64").astype("Int64"))
@@ -225,16 +230,16 @@ def _key_level(seen: pd.DataFrame) -> np.ndarray:
     exact = commune & (sheet == seen["map_sheet"]) & (number == seen["parcel_number"])
     old = commune & (sheet == seen["old_map_sheet"]) & (number == seen["old_parcel_number"])
     same_sheet = (commune & (sheet == seen["map_sheet"])).fillna(False).to_numpy()
-    one_edit = same_sheet & (
-        cpdist(
-            number.astype("string").fillna("").tolist(),
-            seen["parcel_number"].astype("Int64").astype("string").fillna("").tolist(),
-            scorer=OSA.distance,
-        )
-        == 1
+    keystroke = cpdist(
+        number.astype("string").fillna("").tolist(),
+        seen["parcel_number"].astype("Int64").astype("string").fillna("").tolist(),
+        scorer=OSA.distance,
     )
+    apart = (number - seen["parcel_number"]).abs().fillna(0).to_numpy()
+    # a digit changed or two swapped (one keystroke), or a count one or ten off ("469" for 470)
+    near = same_sheet & ((keystroke == 1) | np.isin(apart, (1, 10)))
     return np.select(
-        [exact.fillna(False), old.fillna(False), one_edit], ["exact", "old", "one_edit"], "other"
+        [exact.fillna(False), old.fillna(False), near], ["exact", "old", "near"], "other"
     )
 
 
@@ -305,9 +310,9 @@ def _decided(scored: pd.DataFrame, every: set[int], settings: LinkSettings) -> L
     ranked = scored.sort_values(["dossier_id", "score", "parcel_id"], ascending=[True, False, True])
     ranked["rank"] = ranked.groupby("dossier_id").cumcount()
     best = ranked.groupby("dossier_id")["score"].transform("first")
-    runner_up = ranked.groupby("dossier_id")["score"].transform(
-        lambda s: s.iloc[1] if len(s) > 1 else -np.inf
-    )
+    runner_up = (
+        ranked["score"].where(ranked["rank"] == 1).groupby(ranked["dossier_id"]).transform("max")
+    ).fillna(-np.inf)
     # probability the candidate is the one, given that one of them (or none) is
     odds = np.exp2(ranked["score"] - best)
     ranked["confidence"] = odds / (
@@ -336,7 +341,7 @@ def _method(pairs: pd.DataFrame) -> np.ndarray:
     """The strongest evidence of a link, by name."""
     return np.select(
         [pairs["serial"] == "agrees", pairs["key"] == "exact", pairs["key"] == "old",
-         pairs["key"] == "one_edit", pairs["holder"] == "identity"],
+         pairs["key"] == "near", pairs["holder"] == "identity"],
         ["serial", "key", "old_key", "near_key", "holder"],
         "other",
     )  # fmt: skip
@@ -345,7 +350,7 @@ def _method(pairs: pd.DataFrame) -> np.ndarray:
 _SAYS = {
     ("key", "exact"): "sheet and parcel number as written",
     ("key", "old"): "the numbers before the re-survey",
-    ("key", "one_edit"): "parcel number one keystroke off",
+    ("key", "near"): "parcel number one keystroke or one off",
     ("key", "other"): "another sheet and parcel number",
     ("commune", "other"): "in another commune than written",
     ("holder", "identity"): "the applicant's identity number is a holder's",

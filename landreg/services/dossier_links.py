@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+import pandas as pd
 from sqlalchemy import select, update
 
 from landreg.clock import utcnow
@@ -40,19 +41,15 @@ def link_all(
         dossiers, repository.parcels(), repository.holders(), settings or LinkSettings()
     )
     now = utcnow()
-    rows = [
-        {
-            "dossier_id": int(r.dossier_id),
-            "parcel_id": int(r.parcel_id),
-            "method": r.method,
-            "confidence": round(float(r.confidence), 4),
-            "explanation": r.explanation,
-            "status": r.status,
-            "decided_by": "landreg" if r.status == "linked" else None,
-            "decided_at": now if r.status == "linked" else None,
-        }
-        for r in outcome.links.itertuples(index=False)
-    ]
+    auto = outcome.links["status"] == "linked"
+    rows = outcome.links.assign(
+        confidence=outcome.links["confidence"].astype(float).round(4),
+        decided_by=pd.Series("landreg", index=auto.index).where(auto),
+        decided_at=pd.Series(now, index=auto.index).where(auto),
+    )[
+        ["dossier_id", "parcel_id", "method", "confidence", "explanation", "status",
+         "decided_by", "decided_at"]
+    ]  # fmt: skip
     repository.replace_links(dossiers["id"].astype(int).tolist(), rows)
     uow.commit()
     auto = outcome.links[outcome.links["status"] == "linked"]

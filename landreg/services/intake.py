@@ -61,7 +61,7 @@ def check_application(
     if linked.empty:
         candidates = tuple(_candidate(uow, row) for row in links.itertuples())
         # with nothing near the written key, the candidates are only the applicant's parcels
-        near = links["key"].isin(["exact", "old", "one_edit"]).any()
+        near = links["key"].isin(["exact", "old", "near"]).any()
         code = "PARCEL_AMBIGUOUS" if near else "PARCEL_NOT_FOUND"
         keys = [c["key"] for c in candidates]
         items.append(CheckItem(code, {"reference": reference_text, "candidates": keys}))

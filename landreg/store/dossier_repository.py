@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from landreg.store.bulk import insert_frame
 from landreg.store.tables import (
+    Base,
     DossierParcelLinkRow,
     DossierRow,
     ParcelRegisterLinkRow,
@@ -80,13 +82,16 @@ class DossierRepository:
             )
         )
 
-    def replace_links(self, dossier_ids: list[int], rows: list[dict[str, Any]]) -> None:
-        """The undecided links of these dossiers, as just computed; officers' decisions stay."""
+    def replace_links(self, dossier_ids: list[int], links: pd.DataFrame) -> None:
+        """The undecided links of these dossiers, as just computed (one row per link, columns
+        named as the table's); officers' decisions stay, and a rejected pair is not offered
+        again. Stored in bulk (``COPY`` on PostGIS)."""
         table = DossierParcelLinkRow
-        rejected = set(
+        rejected = pd.DataFrame(
             self.session.execute(
                 select(table.dossier_id, table.parcel_id).where(table.status == "rejected")
-            ).all()
+            ).all(),
+            columns=["dossier_id", "parcel_id"],
         )
         for start in range(0, len(dossier_ids), 5000):
             self.session.execute(
@@ -95,6 +100,6 @@ class DossierRepository:
                     table.status.not_in(DECIDED),
                 )
             )
-        fresh = [r for r in rows if (r["dossier_id"], r["parcel_id"]) not in rejected]
-        for start in range(0, len(fresh), 5000):
-            self.session.execute(insert(table), fresh[start : start + 5000])
+        fresh = links.merge(rejected, how="left", indicator=True)
+        fresh = fresh[fresh["_merge"] == "left_only"].drop(columns="_merge")
+        insert_frame(self.session, Base.metadata.tables["dossier_parcel_link"], fresh)
