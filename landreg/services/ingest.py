@@ -20,7 +20,12 @@ import pandas as pd
 from sqlalchemy import Table, delete, insert, select
 
 from landreg.clock import utcnow
-from landreg.services.dossier_children import delete_children, insert_children, without_children
+from landreg.services.dossier_children import (
+    bulk_dossiers,
+    delete_children,
+    insert_children,
+    without_children,
+)
 from landreg.store import versioning
 from landreg.store.bulk import insert_frame, plain_records
 from landreg.store.tables import (
@@ -349,6 +354,13 @@ def _insert(
     """Insert the new records, frame by frame (dossiers with their documents and events)."""
     if table.name != "dossier":
         insert_frame(uow.session, table, frames, stored, expected_rows=expected)
+        return
+    if uow.session.get_bind().dialect.name == "postgresql":
+        done = 0
+        for records in frames:
+            bulk_dossiers(uow.session, records)
+            done += len(records)
+            stored(done)
         return
     done = 0
     for records in frames:
