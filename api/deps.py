@@ -11,7 +11,7 @@ from landreg.store.database import RegisterDatabase
 from landreg.store.unit_of_work import UnitOfWork
 
 
-def get_database(request: Request) -> RegisterDatabase:
+async def get_database(request: Request) -> RegisterDatabase:
     """The register database the app was created with."""
     database: RegisterDatabase = request.app.state.database
     return database
@@ -23,5 +23,12 @@ def get_uow(database: Annotated[RegisterDatabase, Depends(get_database)]) -> Ite
         yield uow
 
 
+# How many requests work with the database at once (a little under the pool, so that the
+# sign-in look-ups always find a connection); the others wait without holding a thread.
+CONCURRENT_UNITS = 16
+
 DatabaseDep = Annotated[RegisterDatabase, Depends(get_database)]
-UowDep = Annotated[UnitOfWork, Depends(get_uow)]
+# The unit of work ends when the route returns (scope="function"): its connection is back in
+# the pool before the answer is serialised and sent, so requests waiting for a worker thread
+# never hold connections that requests in the threads wait for.
+UowDep = Annotated[UnitOfWork, Depends(get_uow, scope="function", max_concurrency=CONCURRENT_UNITS)]

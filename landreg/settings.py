@@ -29,6 +29,9 @@ class DatabaseSettings(BaseSettings):
 
     database_url: str = Field(default="", description="SQLAlchemy URL of the register database")
     echo_sql: bool = False
+    pool_size: int = Field(
+        default=20, gt=0, le=200, description="connections each process keeps to PostgreSQL"
+    )
 
     @property
     def url(self) -> str:

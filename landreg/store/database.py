@@ -32,7 +32,11 @@ class RegisterDatabase:
     @classmethod
     def from_settings(cls, settings: DatabaseSettings) -> RegisterDatabase:
         """Build (without connecting) from database settings."""
-        return cls(create_register_engine(settings.url, echo=settings.echo_sql))
+        return cls(
+            create_register_engine(
+                settings.url, echo=settings.echo_sql, pool_size=settings.pool_size
+            )
+        )
 
     @property
     def backend(self) -> str:

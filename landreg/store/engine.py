@@ -59,14 +59,23 @@ def _on_sqlite_begin(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN")
 
 
-def create_register_engine(url: str, *, echo: bool = False) -> Engine:
+def create_register_engine(url: str, *, echo: bool = False, pool_size: int = 20) -> Engine:
     """An engine for the register at ``url``, with SpatiaLite loaded on every SQLite connection.
 
-    Nothing connects until the engine is first used.
+    On PostgreSQL the pool keeps ``pool_size`` connections open (plus a few more under load),
+    so that a busy service does not open a new backend per request. Nothing connects until
+    the engine is first used.
     """
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, echo=echo, pool_pre_ping=True)
+        return create_engine(
+            url,
+            echo=echo,
+            pool_pre_ping=True,
+            pool_size=pool_size,
+            max_overflow=10,
+            pool_recycle=1800,
+        )
     os.environ.setdefault("SPATIALITE_LIBRARY_PATH", "mod_spatialite")
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)

@@ -7,12 +7,18 @@ import socket
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
 import pytest
 
 import pyogrio
+
+from landreg.services.database import upgrade_database
+from landreg.settings import DatabaseSettings, RegisterSettings
+from landreg.store.database import RegisterDatabase
+from tests.conftest import _create_database, _drop_database
 
 LANDREG = [sys.executable, "-m", "landreg"]
 
@@ -91,6 +97,64 @@ def test_serve_answers_over_http_on_postgis(postgis_database, postgis_url: str):
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_many_clients_at_once_are_all_answered_with_a_small_pool(postgis_database):
+    """Many more clients than connections (a pool of one): every client is answered — requests
+    queue for the database without holding a worker thread, and give their connection back
+    before the answer is serialised and sent."""
+    url, ids = _register_with_parcels(f"landreg_test_pool_{os.getpid()}")
+    port = _free_port()
+    env = {**os.environ, "LANDREG_DATABASE_URL": url, "LANDREG_POOL_SIZE": "1"}
+    server = subprocess.Popen(
+        [*LANDREG, "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                httpx.get(f"{base}/health", timeout=2)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("landreg serve did not start")
+
+        def ask(n: int) -> int:
+            return httpx.get(f"{base}/parcels/{ids[n % len(ids)]}", timeout=20).status_code
+
+        with ThreadPoolExecutor(96) as clients:
+            answers = list(clients.map(ask, range(480)))
+        assert answers == [200] * 480  # every client answered, none timed out
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        _drop_database(url)
+
+
+def _register_with_parcels(name: str) -> tuple[str, list[int]]:
+    """A database of its own holding a few parcels (committed, so a server process sees them)."""
+    import shapely
+
+    from landreg.services.register import ParcelInput, register_parcels
+    from landreg.store.unit_of_work import UnitOfWork
+
+    url = _create_database(name)
+    database = RegisterDatabase.from_settings(DatabaseSettings(database_url=url))
+    upgrade_database(database, RegisterSettings())
+    inputs = [
+        ParcelInput("25459", 1, n, shapely.box(565_000 + 30 * n, 1_249_000, 565_025 + 30 * n,
+                                               1_249_040), 9209, 1000.0, "ODT")
+        for n in range(1, 11)
+    ]  # fmt: skip
+    with UnitOfWork(database) as uow:
+        ids = register_parcels(uow, inputs, actor="test")
+    database.engine.dispose()
+    return url, ids
 
 
 def test_reconcile_and_findings_for_qgis_on_the_embedded_default(tmp_path: Path):
