@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
-import pytest
 
 import pyogrio
 
@@ -19,6 +16,7 @@ from landreg.services.database import upgrade_database
 from landreg.settings import DatabaseSettings, RegisterSettings
 from landreg.store.database import RegisterDatabase
 from tests.conftest import _create_database, _drop_database
+from tests.serving import landreg_serving
 
 LANDREG = [sys.executable, "-m", "landreg"]
 
@@ -31,12 +29,6 @@ def _run(*args: str, env: dict[str, str], timeout: float = 120) -> subprocess.Co
         text=True,
         timeout=timeout,
     )
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def test_db_upgrade_and_info_on_the_embedded_default(tmp_path: Path):
@@ -70,33 +62,13 @@ def test_info_on_a_database_without_schema_says_what_to_do(tmp_path: Path):
 
 
 def test_serve_answers_over_http_on_postgis(postgis_database, postgis_url: str):
-    port = _free_port()
-    env = {**os.environ, "LANDREG_DATABASE_URL": postgis_url}
-    server = subprocess.Popen(
-        [*LANDREG, "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        base = f"http://127.0.0.1:{port}"
-        for _ in range(100):
-            try:
-                health = httpx.get(f"{base}/health", timeout=2)
-                break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("landreg serve did not start")
+    with landreg_serving(postgis_url) as base:
+        health = httpx.get(f"{base}/health", timeout=2)
         assert health.status_code == 200 and health.json()["backend"] == "postgis"
         assert httpx.get(f"{base}/openapi.json").json()["info"]["title"] == "landreg"
         missing = httpx.get(f"{base}/parcels/424242")
         assert missing.status_code == 404
         assert missing.headers["content-type"] == "application/problem+json"
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 def test_many_clients_at_once_are_all_answered_with_a_small_pool(postgis_database):
@@ -104,35 +76,15 @@ def test_many_clients_at_once_are_all_answered_with_a_small_pool(postgis_databas
     queue for the database without holding a worker thread, and give their connection back
     before the answer is serialised and sent."""
     url, ids = _register_with_parcels(f"landreg_test_pool_{os.getpid()}")
-    port = _free_port()
-    env = {**os.environ, "LANDREG_DATABASE_URL": url, "LANDREG_POOL_SIZE": "1"}
-    server = subprocess.Popen(
-        [*LANDREG, "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+
+    def ask(base: str, n: int) -> int:
+        return httpx.get(f"{base}/parcels/{ids[n % len(ids)]}", timeout=20).status_code
+
     try:
-        base = f"http://127.0.0.1:{port}"
-        for _ in range(100):
-            try:
-                httpx.get(f"{base}/health", timeout=2)
-                break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("landreg serve did not start")
-
-        def ask(n: int) -> int:
-            return httpx.get(f"{base}/parcels/{ids[n % len(ids)]}", timeout=20).status_code
-
-        with ThreadPoolExecutor(96) as clients:
-            answers = list(clients.map(ask, range(480)))
+        with landreg_serving(url, LANDREG_POOL_SIZE="1") as base, ThreadPoolExecutor(96) as clients:
+            answers = list(clients.map(lambda n: ask(base, n), range(480)))
         assert answers == [200] * 480  # every client answered, none timed out
     finally:
-        server.terminate()
-        server.wait(timeout=10)
         _drop_database(url)
 
 

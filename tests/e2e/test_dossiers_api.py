@@ -11,13 +11,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from api.app import create_app
-from ingest.pipeline import IngestOptions, ingest_path
 from landreg.domain.access import Role
 from landreg.services.accounts import create_user
-from landreg.services.reconcile import reconcile
 from landreg.settings import Settings
 from landreg.store.tables import ParcelRegisterLinkRow, ParcelRow, RegisterEntryRow
 from landreg.store.unit_of_work import UnitOfWork
+from tests.serving import take_in_long_an
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_data" / "small"
 PASSWORD = "correct horse battery"
@@ -26,14 +25,7 @@ TRANSFER_DOCUMENTS = ["application_form_18", "notarised_contract", "original_cer
 
 @pytest.fixture
 def client(postgis):
-    for path in (
-        "admin/units.gpkg",
-        "maps/long_an_cu/27694_phuong_long_an.gpkg",
-        "register/so_dia_chinh_long_an_cu.xlsx",
-    ):
-        ingest_path(postgis, SAMPLE / path, IngestOptions())
-    with UnitOfWork(postgis) as uow:
-        reconcile(uow)
+    take_in_long_an(postgis)
     for name, role in (
         ("staff", Role.CADASTRAL_STAFF),
         ("lan", Role.REGISTRY_OFFICER),

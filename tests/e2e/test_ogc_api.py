@@ -4,14 +4,9 @@ a real server."""
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
@@ -31,6 +26,7 @@ from landreg.store.tables import FindingRow, ParcelRow, RegisterEntryRow
 from landreg.store.unit_of_work import UnitOfWork
 from spatial.crs import reproject
 from tests.conftest import _create_database, _drop_database, _isolated
+from tests.serving import landreg_serving
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_data" / "small"
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
@@ -292,37 +288,11 @@ def test_the_embedded_spatialite_register_answers_the_same(spatialite_database):
             assert 400_000 < _first_vertex(metres.json()["geometry"])[0] < 700_000
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def test_gdal_oapif_driver_reads_the_parcels(register):
     url, database, _ = register
-    port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "landreg", "serve", "--port", str(port)],
-        env={**os.environ, "LANDREG_DATABASE_URL": url},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        base = f"http://127.0.0.1:{port}"
-        for _ in range(100):
-            try:
-                httpx.get(f"{base}/health", timeout=2)
-                break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("landreg serve did not start")
+    with landreg_serving(url) as base:
         assert [name for name, _ in pyogrio.list_layers(f"OAPIF:{base}/ogc")] == ["parcels"]
         frame = pyogrio.read_dataframe(f"OAPIF:{base}/ogc", layer="parcels")
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
     with UnitOfWork(database) as uow:
         keys = set(
             uow.session.execute(

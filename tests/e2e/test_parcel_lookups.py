@@ -9,13 +9,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from api.app import create_app
-from ingest.pipeline import IngestOptions, ingest_path
 from landreg.domain.access import Role
 from landreg.services.accounts import create_user
-from landreg.services.reconcile import reconcile
 from landreg.settings import Settings
 from landreg.store.tables import AuditRow, ParcelRegisterLinkRow, ParcelRow, RegisterEntryRow
 from landreg.store.unit_of_work import UnitOfWork
+from tests.serving import take_in_long_an
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_data" / "small"
 PASSWORD = "correct horse battery"
@@ -23,14 +22,8 @@ PASSWORD = "correct horse battery"
 
 @pytest.fixture
 def client(postgis):
-    for path in (
-        "admin/units.gpkg",
-        "maps/long_an_cu/27694_phuong_long_an.gpkg",
-        "register/so_dia_chinh_long_an_cu.xlsx",
-    ):
-        ingest_path(postgis, SAMPLE / path, IngestOptions())
+    take_in_long_an(postgis)
     with UnitOfWork(postgis) as uow:
-        reconcile(uow)
         create_user(uow, "lan", PASSWORD, Role.REGISTRY_OFFICER, actor="test")
         create_user(uow, "staff", PASSWORD, Role.CADASTRAL_STAFF, actor="test")
         parcel, entry, bounds = uow.session.execute(

@@ -1,0 +1,71 @@
+"""Helpers the end-to-end tests share: a commune taken in and reconciled, a real server."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+from ingest.pipeline import IngestOptions, ingest_path
+from landreg.services.reconcile import reconcile
+from landreg.store.database import RegisterDatabase
+from landreg.store.unit_of_work import UnitOfWork
+
+SAMPLE = Path(__file__).resolve().parents[1] / "sample_data" / "small"
+LONG_AN = (
+    "admin/units.gpkg",
+    "maps/long_an_cu/27694_phuong_long_an.gpkg",
+    "register/so_dia_chinh_long_an_cu.xlsx",
+)
+
+
+def take_in_long_an(database: RegisterDatabase) -> None:
+    """Phường Long An's map and register (with the commune boundaries), reconciled."""
+    for path in LONG_AN:
+        ingest_path(database, SAMPLE / path, IngestOptions())
+    with UnitOfWork(database) as uow:
+        reconcile(uow)
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def landreg_serving(database_url: str, **settings: str) -> Iterator[str]:
+    """A real ``landreg serve`` process on ``database_url``; yields its base URL once it
+    answers, and stops it afterwards. ``settings`` are extra ``LANDREG_*`` variables."""
+    port = free_port()
+    env = {**os.environ, "LANDREG_DATABASE_URL": database_url, **settings}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "landreg", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                httpx.get(f"{base}/health", timeout=2)
+                break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("landreg serve did not start")
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
