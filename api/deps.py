@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 
 from landreg.store.database import RegisterDatabase
 from landreg.store.unit_of_work import UnitOfWork
@@ -17,10 +18,19 @@ async def get_database(request: Request) -> RegisterDatabase:
     return database
 
 
-def get_uow(database: Annotated[RegisterDatabase, Depends(get_database)]) -> Iterator[UnitOfWork]:
-    """A unit of work for one request, closed (and rolled back if not committed) afterwards."""
-    with UnitOfWork(database) as uow:
+async def get_uow(
+    database: Annotated[RegisterDatabase, Depends(get_database)],
+) -> AsyncIterator[UnitOfWork]:
+    """A unit of work for one request, closed (and rolled back if not committed) afterwards.
+
+    Opening it touches no connection (the session connects on its first query, in the
+    route's thread); closing it may talk to the database, so it runs in a worker thread.
+    """
+    uow = UnitOfWork(database).__enter__()
+    try:
         yield uow
+    finally:
+        await run_in_threadpool(uow.__exit__, None, None, None)
 
 
 # How many requests work with the database at once (a little under the pool, so that the

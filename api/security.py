@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 import jwt
 from fastapi import Depends, HTTPException, Request, status
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 
 from api.deps import DatabaseDep
 from landreg.domain.access import Principal, Role
 from landreg.services import accounts
+from landreg.store.database import RegisterDatabase
 from landreg.store.unit_of_work import UnitOfWork
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
@@ -29,7 +32,7 @@ def issue_token(request: Request, principal: Principal) -> tuple[str, int]:
     return token, int(lifetime.total_seconds())
 
 
-def current_principal(
+async def current_principal(
     request: Request,
     database: DatabaseDep,
     token: Annotated[str | None, Depends(oauth2_scheme)],
@@ -37,12 +40,11 @@ def current_principal(
 ) -> Principal | None:
     """Who is calling: a valid bearer token or API key; None for an anonymous call.
 
-    The look-up uses its own short unit of work, so that no transaction stays open for the
-    rest of the request.
+    An anonymous call costs nothing; a key or token is looked up in a worker thread with its
+    own short unit of work, so that no transaction stays open for the rest of the request.
     """
     if key:
-        with UnitOfWork(database) as uow:
-            principal = accounts.api_key_principal(uow, key)
+        principal = await run_in_threadpool(_lookup, database, accounts.api_key_principal, key)
         if principal is None:
             raise _unauthorised("the API key is not valid")
         return principal
@@ -53,11 +55,20 @@ def current_principal(
         claims = jwt.decode(token, secret, algorithms=[ALGORITHM])
     except jwt.PyJWTError:
         raise _unauthorised("the sign-in has expired or is not valid") from None
-    with UnitOfWork(database) as uow:
-        principal = accounts.user_principal(uow, str(claims.get("sub")))
+    name = str(claims.get("sub"))
+    principal = await run_in_threadpool(_lookup, database, accounts.user_principal, name)
     if principal is None:
         raise _unauthorised("the account is not active")
     return principal
+
+
+def _lookup(
+    database: RegisterDatabase,
+    find: Callable[[UnitOfWork, str], Principal | None],
+    value: str,
+) -> Principal | None:
+    with UnitOfWork(database) as uow:
+        return find(uow, value)
 
 
 def _unauthorised(detail: str) -> HTTPException:
@@ -69,7 +80,9 @@ def _unauthorised(detail: str) -> HTTPException:
 def require(*roles: Role):  # type: ignore[no-untyped-def]
     """A dependency admitting only principals with one of ``roles`` (and administrators)."""
 
-    def check(principal: Annotated[Principal | None, Depends(current_principal)]) -> Principal:
+    async def check(
+        principal: Annotated[Principal | None, Depends(current_principal)],
+    ) -> Principal:
         if principal is None:
             raise _unauthorised("sign in, or call with an API key")
         if not principal.may(*roles):
@@ -88,18 +101,24 @@ OfficerDep = Annotated[Principal, Depends(require(Role.REGISTRY_OFFICER))]
 AdminDep = Annotated[Principal, Depends(require(Role.ADMINISTRATOR))]
 
 
-def map_reader(
+def reads_map(request: Request, principal: Principal | None) -> bool:
+    """Whether ``principal`` may read the cadastral map (parcel keys, boundaries, areas, land
+    use — no holder): anyone when the province publishes it (``LANDREG_PUBLIC_MAP``), else
+    officers and staff."""
+    if request.app.state.settings.api.public_map:
+        return True
+    return principal is not None and principal.may(Role.REGISTRY_OFFICER, Role.CADASTRAL_STAFF)
+
+
+async def map_reader(
     request: Request, principal: Annotated[Principal | None, Depends(current_principal)]
 ) -> Principal | None:
-    """Who may read the cadastral map (parcel keys, boundaries, areas, land use — no holder):
-    anyone when the province publishes it (``LANDREG_PUBLIC_MAP``), else officers and staff."""
-    if request.app.state.settings.api.public_map:
+    """The caller, if :func:`reads_map` lets them read the map; 401 or 403 otherwise."""
+    if reads_map(request, principal):
         return principal
     if principal is None:
         raise _unauthorised("sign in, or call with an API key")
-    if not principal.may(Role.REGISTRY_OFFICER, Role.CADASTRAL_STAFF):
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "the map is open to officers and staff")
-    return principal
+    raise HTTPException(status.HTTP_403_FORBIDDEN, "the map is open to officers and staff")
 
 
 MapReaderDep = Annotated[Principal | None, Depends(map_reader)]

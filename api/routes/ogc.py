@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 
 import shapely
@@ -22,7 +22,7 @@ from shapely.geometry.base import BaseGeometry
 
 from api.deps import UowDep
 from api.schemas import Problem
-from api.security import InternalDep, MapReaderDep, current_principal, map_reader
+from api.security import InternalDep, MapReaderDep, current_principal, reads_map
 from landreg.domain.access import Principal, Role
 from landreg.errors import NotFoundError, ValidationError
 from landreg.store.map_queries import (
@@ -203,11 +203,7 @@ def collections(
 
 
 def _may_read_map(request: Request, principal: Principal | None) -> bool:
-    try:
-        map_reader(request, principal)
-    except HTTPException:
-        return False
-    return True
+    return reads_map(request, principal)
 
 
 @router.get("/collections/parcels", summary="The parcels collection", responses=ERRORS)
