@@ -82,6 +82,11 @@ class ApiSettings(BaseSettings):
     token_minutes: int = Field(default=480, gt=0, description="how long a sign-in lasts")
     ingest_dir: Path = Field(default=Path("var/ingest"), description="where uploads are kept")
     max_upload_mb: int = Field(default=512, gt=0)
+    public_lookups_per_minute: int = Field(
+        default=10,
+        ge=0,
+        description="citizens' dossier look-ups per client and minute (0: no limit)",
+    )
     public_map: bool = Field(
         default=True,
         description="anyone may read the cadastral map (keys, boundaries, areas, land use; "

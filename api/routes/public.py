@@ -62,15 +62,19 @@ class PublicRateLimit:
 
 
 def _rate_limited(request: Request) -> None:
-    """Refuse a client over its lookups with 429 and Retry-After (one limiter per app)."""
+    """Refuse a client over its lookups with 429 and Retry-After (one limiter per app;
+    ``LANDREG_PUBLIC_LOOKUPS_PER_MINUTE``, 0 for none)."""
+    per_minute = request.app.state.settings.api.public_lookups_per_minute
+    if per_minute == 0:
+        return
     limit: PublicRateLimit | None = getattr(request.app.state, "public_rate_limit", None)
     if limit is None:
-        limit = request.app.state.public_rate_limit = PublicRateLimit()
+        limit = request.app.state.public_rate_limit = PublicRateLimit(per_minute)
     wait = limit.hit(request.client.host if request.client else "unknown")
     if wait is not None:
         raise HTTPException(
             status.HTTP_429_TOO_MANY_REQUESTS,
-            f"at most {LOOKUPS_PER_MINUTE} lookups a minute; try again in {wait} s",
+            f"at most {per_minute} lookups a minute; try again in {wait} s",
             headers={"Retry-After": str(wait)},
         )
 
