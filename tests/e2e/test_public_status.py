@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.routes.public import LOOKUPS_PER_MINUTE
 from landreg.domain.dossier_deadline import LOCAL_TIME
-from landreg.settings import Settings
+from landreg.settings import ApiSettings, Settings
 from landreg.store.tables import DossierDocumentRow, DossierEventRow, DossierRow
 from landreg.store.unit_of_work import UnitOfWork
 
@@ -147,3 +147,11 @@ def test_lookups_are_rate_limited_per_client(client):
     assert refused.headers["content-type"] == "application/problem+json"
     assert 1 <= int(refused.headers["retry-after"]) <= 60
     assert refused.json()["status"] == 429 and refused.json()["title"] == "Too many requests"
+
+
+def test_a_province_can_lift_the_limit_for_a_trusted_portal(postgis):
+    """``LANDREG_PUBLIC_LOOKUPS_PER_MINUTE=0``: no limit (a portal behind one address)."""
+    settings = Settings(api=ApiSettings(public_lookups_per_minute=0))
+    with TestClient(create_app(settings, database=postgis), raise_server_exceptions=False) as c:
+        answers = {_look(c, NOBODY, "1234").status_code for _ in range(LOOKUPS_PER_MINUTE + 5)}
+    assert answers == {404}
