@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError, DBAPIError
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from landreg.errors import (
@@ -135,6 +135,18 @@ async def _data_refused(request: Request, error: DBAPIError) -> JSONResponse:
     )
 
 
+async def _database_down(request: Request, error: DBAPIError) -> JSONResponse:
+    """The database cannot be reached: the operator reads why in the log, the client is told
+    to try again later (no SQL, no driver message)."""
+    log.error("database unavailable on %s %s: %s", request.method, request.url.path, error.orig)
+    return problem(
+        503,
+        "Service unavailable",
+        "the register is unavailable at the moment; please try again later",
+        instance=request.url.path,
+    )
+
+
 async def _unexpected(request: Request, error: Exception) -> JSONResponse:
     log.exception("unexpected error on %s %s", request.method, request.url.path)
     return problem(
@@ -151,4 +163,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _request_invalid)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
     app.add_exception_handler(DataError, _data_refused)  # type: ignore[arg-type]
+    app.add_exception_handler(OperationalError, _database_down)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _unexpected)

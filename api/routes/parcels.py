@@ -5,16 +5,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query, Response
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
-from api.deps import UowDep
+from api.deps import DatabaseDep, UowDep
 from api.schemas import ParcelOut, ParcelRecordOut, Problem
 from api.security import InternalDep, MapReaderDep, OfficerDep
 from landreg.domain.identifiers import ParcelKey
 from landreg.errors import NotFoundError, ValidationError
 from landreg.services import register
 from landreg.services.parcel_record import parcel_record
+from landreg.store import parcel_json
+from landreg.store.database import RegisterDatabase
+from landreg.store.unit_of_work import UnitOfWork
 from spatial.crs import crs_for
 
 router = APIRouter(prefix="/parcels", tags=["parcels"])
@@ -42,19 +46,41 @@ def parcels_by_key(
 
 
 @router.get("/at", response_model=list[ParcelOut], responses=ERRORS, summary="Parcels at a point")
-def parcels_at(
-    uow: UowDep,
+async def parcels_at(
+    database: DatabaseDep,
     _: MapReaderDep,
     x: Annotated[float, Query(description="longitude, or easting in `point_crs`", ge=-1e7, le=1e7)],
     y: Annotated[float, Query(description="latitude, or northing in `point_crs`", ge=-1e7, le=1e7)],
     point_crs: Annotated[int, Query(description="EPSG code of x/y")] = 4326,
     out_srid: OutCrs = 4326,
-) -> list[ParcelOut]:
+) -> Response:
     """Parcels containing the point (longitude/latitude in WGS 84 unless ``point_crs`` says)."""
     crs_for(out_srid)
-    srid = uow.database.cadastral_srid
-    found = register.parcels_at_point(uow, x, y, point_crs)
-    return [ParcelOut.from_parcel(p, srid, out_srid) for p in found]
+    return _json(await run_in_threadpool(_parcels_at, database, x, y, point_crs, out_srid))
+
+
+def _parcels_at(
+    database: RegisterDatabase, x: float, y: float, point_crs: int, out_srid: int
+) -> str:
+    """One statement on PostGIS (the database writes the JSON); the ORM path elsewhere."""
+    if database.backend != "postgis":
+        with UnitOfWork(database) as uow:
+            found = register.parcels_at_point(uow, x, y, point_crs)
+            srid = database.cadastral_srid
+            return _listed([ParcelOut.from_parcel(p, srid, out_srid) for p in found])
+    cx, cy = register.point_in_cadastral_crs(x, y, point_crs, database.cadastral_srid)
+    with database.sessions() as session:
+        return parcel_json.parcels_at(
+            session.connection(), cx, cy, database.cadastral_srid, out_srid
+        )
+
+
+def _listed(parcels: list[ParcelOut]) -> str:
+    return "[" + ",".join(p.model_dump_json() for p in parcels) + "]"
+
+
+def _json(body: str) -> Response:
+    return Response(content=body, media_type="application/json")
 
 
 @router.get("/within", response_model=list[ParcelOut], responses=ERRORS, summary="Parcels in a box")
@@ -131,26 +157,41 @@ def parcels_by_holder(
 
 
 @router.get("/{parcel_id}", response_model=ParcelOut, responses=ERRORS, summary="One parcel")
-def parcel(
-    uow: UowDep,
+async def parcel(
+    database: DatabaseDep,
     _: MapReaderDep,
-    parcel_id: int,
+    parcel_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
     at: Annotated[datetime | None, Query(description="the parcel as it was at this time")] = None,
     out_srid: OutCrs = 4326,
-) -> ParcelOut:
+) -> Response:
     """The current version of a parcel, or the version in force at ``at``."""
     crs_for(out_srid)
-    srid = uow.database.cadastral_srid
-    if at is None:
-        return ParcelOut.from_parcel(uow.parcels.get(parcel_id), srid, out_srid)
-    found = register.parcel_as_of(uow, parcel_id, at)
-    if found is None:
+    return _json(await run_in_threadpool(_parcel, database, parcel_id, at, out_srid))
+
+
+def _parcel(database: RegisterDatabase, parcel_id: int, at: datetime | None, out_srid: int) -> str:
+    if at is None and database.backend == "postgis":
+        with database.sessions() as session:
+            found = parcel_json.parcel_by_id(session.connection(), parcel_id, out_srid)
+        if found is None:
+            raise NotFoundError(
+                f"no parcel with id {parcel_id}", field="parcel_id", value=parcel_id
+            )
+        return found
+    srid = database.cadastral_srid
+    with UnitOfWork(database) as uow:
+        if at is None:
+            return ParcelOut.from_parcel(
+                uow.parcels.get(parcel_id), srid, out_srid
+            ).model_dump_json()
+        then = register.parcel_as_of(uow, parcel_id, at)
+    if then is None:
         raise NotFoundError(
             f"parcel {parcel_id} did not exist at {at.isoformat()}",
             field="at",
             value=at.isoformat(),
         )
-    return ParcelOut.from_parcel(found, srid, out_srid)
+    return ParcelOut.from_parcel(then, srid, out_srid).model_dump_json()
 
 
 @router.get(

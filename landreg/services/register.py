@@ -164,6 +164,19 @@ def parcel_as_of(uow: UnitOfWork, parcel_id: int, when: datetime) -> Parcel | No
     return uow.parcels.as_of(parcel_id, as_utc(when))
 
 
+def point_in_cadastral_crs(
+    x: float, y: float, srid: int, cadastral_srid: int
+) -> tuple[float, float]:
+    """A point given in any known CRS, checked and reprojected into the cadastral CRS."""
+    crs_for(srid)
+    if srid == 4326 and not (-180 <= x <= 180 and -90 <= y <= 90):
+        raise ValidationError(f"longitude/latitude out of range: {x}, {y}", field="x", value=x)
+    if srid == cadastral_srid:
+        return x, y
+    moved = reproject(shapely.Point(x, y), srid, cadastral_srid)
+    return float(moved.x), float(moved.y)
+
+
 def parcels_at_point(uow: UnitOfWork, x: float, y: float, srid: int = 4326) -> list[Parcel]:
     """Parcels containing a point given in any known CRS (WGS 84 longitude/latitude by default)."""
     crs_for(srid)

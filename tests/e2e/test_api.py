@@ -133,3 +133,25 @@ def test_overview_page_in_vietnamese(client):
     page = client.get("/")
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert "Thửa đất" in page.text and "Đơn vị hành chính" in page.text
+
+
+def test_the_database_written_answer_is_the_model_answer(client):
+    """On PostGIS the parcel look-ups are written by the database; they must say exactly what
+    the API model says (the geometry to a micrometre)."""
+    from api.schemas import ParcelOut
+
+    for crs in (4326, 9209):
+        fast = client.get(f"/parcels/{client.parcel_id}", params={"crs": crs}).json()
+        with UnitOfWork(client.database) as uow:
+            parcel = uow.parcels.get(client.parcel_id)
+        model = ParcelOut.from_parcel(parcel, 9209, crs).model_dump(mode="json")
+        fast_ring = fast.pop("geometry")["coordinates"][0][0]
+        model_ring = model.pop("geometry")["coordinates"][0][0]
+        tolerance = 1e-9 if crs == 4326 else 1e-6  # 9 decimals: a tenth of a millimetre
+        assert len(fast_ring) == len(model_ring)
+        for got, want in zip(fast_ring, model_ring, strict=True):
+            assert got == pytest.approx(want, abs=tolerance)
+        fast_time, model_time = fast.pop("valid_from"), model.pop("valid_from")
+        assert fast_time.rstrip("Z")[:19] == model_time.rstrip("Z")[:19]
+        assert fast.pop("measured_area") == pytest.approx(model.pop("measured_area"))
+        assert fast == model
