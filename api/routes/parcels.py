@@ -84,21 +84,41 @@ def _json(body: str) -> Response:
 
 
 @router.get("/within", response_model=list[ParcelOut], responses=ERRORS, summary="Parcels in a box")
-def parcels_within(
-    uow: UowDep,
+async def parcels_within(
+    database: DatabaseDep,
     _: MapReaderDep,
     bbox: Annotated[str, Query(description="minx,miny,maxx,maxy in `bbox_crs`, at most 5 km")],
     bbox_crs: Annotated[int, Query(description="EPSG code of the box")] = 4326,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
     out_srid: OutCrs = 4326,
-) -> list[ParcelOut]:
+) -> Response:
     """Current parcels intersecting the box, in id order, a page at a time."""
     crs_for(out_srid)
     box = _box(bbox)
-    srid = uow.database.cadastral_srid
-    found = register.parcels_in_box(uow, box, bbox_crs, limit, offset)
-    return [ParcelOut.from_parcel(p, srid, out_srid) for p in found]
+    return _json(
+        await run_in_threadpool(_parcels_within, database, box, bbox_crs, limit, offset, out_srid)
+    )
+
+
+def _parcels_within(
+    database: RegisterDatabase,
+    box: tuple[float, float, float, float],
+    bbox_crs: int,
+    limit: int,
+    offset: int,
+    out_srid: int,
+) -> str:
+    srid = database.cadastral_srid
+    if database.backend != "postgis":
+        with UnitOfWork(database) as uow:
+            found = register.parcels_in_box(uow, box, bbox_crs, limit, offset)
+            return _listed([ParcelOut.from_parcel(p, srid, out_srid) for p in found])
+    bounds = register.box_in_cadastral_crs(box, bbox_crs, srid)
+    with database.sessions() as session:
+        return parcel_json.parcels_in_box(
+            session.connection(), bounds, srid, out_srid, limit, offset
+        )
 
 
 def _box(text: str) -> tuple[float, float, float, float]:

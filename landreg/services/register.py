@@ -189,20 +189,29 @@ MAX_BOX_M = 5_000
 MAX_PAGE = 500
 
 
+def box_in_cadastral_crs(
+    box: tuple[float, float, float, float], srid: int, cadastral_srid: int
+) -> tuple[float, float, float, float]:
+    """A box given in any known CRS, checked (min below max, at most 5 km across) and as
+    the bounds of its reprojection into the cadastral CRS."""
+    minx, miny, maxx, maxy = box
+    if minx >= maxx or miny >= maxy:
+        raise ValidationError("bbox minimum must be below its maximum", field="bbox", value=box)
+    frame = reproject(shapely.box(minx, miny, maxx, maxy), srid, cadastral_srid)
+    west, south, east, north = frame.bounds
+    if max(east - west, north - south) > MAX_BOX_M:
+        raise ValidationError(f"bbox may span at most {MAX_BOX_M} m", field="bbox", value=box)
+    return west, south, east, north
+
+
 def parcels_in_box(
     uow: UnitOfWork, box: tuple[float, float, float, float], srid: int, limit: int, offset: int
 ) -> list[Parcel]:
     """Current parcels in a box given in any known CRS; at most 5 km across."""
-    minx, miny, maxx, maxy = box
-    if minx >= maxx or miny >= maxy:
-        raise ValidationError("bbox minimum must be below its maximum", field="bbox", value=box)
     if not 1 <= limit <= MAX_PAGE or offset < 0:
         raise ValidationError(f"limit must be 1–{MAX_PAGE}", field="limit", value=limit)
-    frame = reproject(shapely.box(minx, miny, maxx, maxy), srid, uow.database.cadastral_srid)
-    west, south, east, north = frame.bounds
-    if max(east - west, north - south) > MAX_BOX_M:
-        raise ValidationError(f"bbox may span at most {MAX_BOX_M} m", field="bbox", value=box)
-    return uow.parcels.in_box(shapely.box(west, south, east, north).wkt, limit, offset)
+    bounds = box_in_cadastral_crs(box, srid, uow.database.cadastral_srid)
+    return uow.parcels.in_box(shapely.box(*bounds).wkt, limit, offset)
 
 
 def parcels_by_serial(uow: UnitOfWork, text: str) -> list[Parcel]:

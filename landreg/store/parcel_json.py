@@ -39,6 +39,34 @@ _AT_POINT = text(
 )
 
 
+_IN_BOX = text(
+    f"SELECT coalesce(json_agg(o ORDER BY i), '[]'::json)::text FROM ("
+    f"  SELECT p.id AS i, {_OBJECT} AS o FROM parcel AS p"
+    "   WHERE p.geom && ST_MakeEnvelope(:west, :south, :east, :north, CAST(:srid AS integer))"
+    "     AND ST_Intersects(p.geom,"
+    "                       ST_MakeEnvelope(:west, :south, :east, :north, CAST(:srid AS integer)))"
+    "   ORDER BY p.id LIMIT :limit OFFSET :offset) AS page"
+)
+
+
+def parcels_in_box(
+    connection: Connection,
+    bounds: tuple[float, float, float, float],
+    srid: int,
+    out_srid: int,
+    limit: int,
+    offset: int,
+) -> str:
+    """A JSON array of a page of the parcels intersecting the box (cadastral CRS), by id."""
+    west, south, east, north = bounds
+    found = connection.execute(
+        _IN_BOX,
+        {"west": west, "south": south, "east": east, "north": north, "srid": srid,
+         "out_srid": out_srid, "limit": limit, "offset": offset},
+    ).scalar_one()  # fmt: skip
+    return str(found)
+
+
 def parcel_by_id(connection: Connection, parcel_id: int, out_srid: int) -> str | None:
     """The parcel's JSON, or None when there is no such parcel."""
     found = connection.execute(_BY_ID, {"parcel_id": parcel_id, "out_srid": out_srid})
