@@ -219,44 +219,43 @@ def _restrictions(
     return items
 
 
+_CLOSING = tuple(status.value for status in DossierStatus if not status.is_open)
+
+
 def _other_dossiers(
     uow: UnitOfWork, parcel_id: int, at: datetime, dossier_id: int | None, key: str
 ) -> list[CheckItem]:
-    """Dossiers on the same parcel received before ``at`` and still open at ``at``."""
-    others = uow.session.execute(
-        select(DossierRow.id, DossierRow.code)
-        .join(DossierParcelLinkRow, DossierParcelLinkRow.dossier_id == DossierRow.id)
+    """Dossiers on the same parcel received before ``at`` and still open then: no event
+    before ``at`` ended, refused or completed them (a dossier never reopens once processed).
+    One query."""
+    closed = (
+        select(DossierEventRow.id)
         .where(
-            DossierParcelLinkRow.parcel_id == parcel_id,
-            DossierParcelLinkRow.status.in_(("linked", "confirmed")),
-            DossierRow.received_at <= at,
-            DossierRow.id != (dossier_id or -1),
+            DossierEventRow.dossier_id == DossierRow.id,
+            DossierEventRow.at <= at,
+            DossierEventRow.to_status.in_(_CLOSING),
         )
-    ).all()
-    open_codes = [code for other_id, code in others if _open_at(uow, other_id, at)]
+        .exists()
+    )
+    open_codes = list(
+        uow.session.scalars(
+            select(DossierRow.code)
+            .join(DossierParcelLinkRow, DossierParcelLinkRow.dossier_id == DossierRow.id)
+            .where(
+                DossierParcelLinkRow.parcel_id == parcel_id,
+                DossierParcelLinkRow.status.in_(("linked", "confirmed")),
+                DossierRow.received_at <= at,
+                DossierRow.id != (dossier_id or -1),
+                ~closed,
+            )
+            .order_by(DossierRow.received_at)
+        )
+    )
     return (
         [CheckItem("OTHER_OPEN_DOSSIER", {"parcel": key, "dossiers": open_codes})]
         if open_codes
         else []
     )
-
-
-_CLOSING = tuple(status.value for status in DossierStatus if not status.is_open)
-
-
-def _open_at(uow: UnitOfWork, dossier_id: int, at: datetime) -> bool:
-    """Whether a dossier received before ``at`` was still open then: no event before ``at``
-    ended, refused or completed it (a dossier never reopens once processed)."""
-    closed = uow.session.scalar(
-        select(DossierEventRow.id)
-        .where(
-            DossierEventRow.dossier_id == dossier_id,
-            DossierEventRow.at <= at,
-            DossierEventRow.to_status.in_(_CLOSING),
-        )
-        .limit(1)
-    )
-    return closed is None
 
 
 def _declared(application: Application, record: dict[str, Any]) -> list[CheckItem]:
