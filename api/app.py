@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 
 import landreg
@@ -23,6 +26,7 @@ from api.routes import (
 )
 from landreg.settings import Settings
 from landreg.store.database import RegisterDatabase
+from landreg.store.lookups import lookups_for
 
 DESCRIPTION = """
 landreg keeps one land register for the province from its cadastral maps, land registers
@@ -36,9 +40,12 @@ def create_app(
 ) -> FastAPI:
     """Build the web service; nothing connects to the database until a request needs it."""
     settings = settings or Settings()
-    app = FastAPI(title="landreg", version=landreg.__version__, description=DESCRIPTION)
+    app = FastAPI(
+        title="landreg", version=landreg.__version__, description=DESCRIPTION, lifespan=_lifespan
+    )
     app.state.settings = settings
     app.state.database = database or RegisterDatabase.from_settings(settings.database)
+    app.state.lookups = None
     app.state.ingest_jobs = IngestJobs()
     install_error_handlers(app)
     install_openapi(app)
@@ -54,3 +61,20 @@ def create_app(
     app.include_router(tiles.router)
     app.include_router(pages.router)
     return app
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """The look-ups' connection pool lives as long as the served app (on its event loop)."""
+    database: RegisterDatabase = app.state.database
+    pool = app.state.settings.database
+    lookups = lookups_for(database, size=pool.pool_size, timeout=pool.pool_timeout)
+    if lookups is not None:
+        await lookups.open()
+    app.state.lookups = lookups
+    try:
+        yield
+    finally:
+        app.state.lookups = None
+        if lookups is not None:
+            await lookups.close()

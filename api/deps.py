@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 
 from landreg.store.database import RegisterDatabase
+from landreg.store.lookups import Lookups
 from landreg.store.unit_of_work import UnitOfWork
 
 
@@ -16,6 +17,12 @@ async def get_database(request: Request) -> RegisterDatabase:
     """The register database the app was created with."""
     database: RegisterDatabase = request.app.state.database
     return database
+
+
+def looked_up(request: Request) -> Lookups | None:
+    """The served app's one-statement look-ups (PostGIS), None where the ORM answers."""
+    lookups: Lookups | None = request.app.state.lookups
+    return lookups
 
 
 async def get_uow(

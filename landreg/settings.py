@@ -32,6 +32,12 @@ class DatabaseSettings(BaseSettings):
     pool_size: int = Field(
         default=20, gt=0, le=200, description="connections each process keeps to PostgreSQL"
     )
+    pool_timeout: float = Field(
+        default=5.0,
+        gt=0,
+        le=120,
+        description="seconds a look-up waits for a free connection before answering 503",
+    )
 
     @property
     def url(self) -> str:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
-from api.deps import DatabaseDep, UowDep
+from api.deps import DatabaseDep, UowDep, looked_up
 from api.schemas import ParcelOut, ParcelRecordOut, Problem
 from api.security import InternalDep, MapReaderDep, OfficerDep
 from landreg.domain.identifiers import ParcelKey
@@ -47,6 +47,7 @@ def parcels_by_key(
 
 @router.get("/at", response_model=list[ParcelOut], responses=ERRORS, summary="Parcels at a point")
 async def parcels_at(
+    request: Request,
     database: DatabaseDep,
     _: MapReaderDep,
     x: Annotated[float, Query(description="longitude, or easting in `point_crs`", ge=-1e7, le=1e7)],
@@ -56,23 +57,22 @@ async def parcels_at(
 ) -> Response:
     """Parcels containing the point (longitude/latitude in WGS 84 unless ``point_crs`` says)."""
     crs_for(out_srid)
-    return _json(await run_in_threadpool(_parcels_at, database, x, y, point_crs, out_srid))
+    srid = database.cadastral_srid
+    lookups = looked_up(request)
+    if lookups is None:
+        return _json(await run_in_threadpool(_parcels_at, database, x, y, point_crs, out_srid))
+    cx, cy = register.point_in_cadastral_crs(x, y, point_crs, srid)
+    return _json(await parcel_json.parcels_at(lookups, cx, cy, srid, out_srid))
 
 
 def _parcels_at(
     database: RegisterDatabase, x: float, y: float, point_crs: int, out_srid: int
 ) -> str:
-    """One statement on PostGIS (the database writes the JSON); the ORM path elsewhere."""
-    if database.backend != "postgis":
-        with UnitOfWork(database) as uow:
-            found = register.parcels_at_point(uow, x, y, point_crs)
-            srid = database.cadastral_srid
-            return _listed([ParcelOut.from_parcel(p, srid, out_srid) for p in found])
-    cx, cy = register.point_in_cadastral_crs(x, y, point_crs, database.cadastral_srid)
-    with database.sessions() as session:
-        return parcel_json.parcels_at(
-            session.connection(), cx, cy, database.cadastral_srid, out_srid
-        )
+    """The ORM path (SpatiaLite)."""
+    with UnitOfWork(database) as uow:
+        found = register.parcels_at_point(uow, x, y, point_crs)
+        srid = database.cadastral_srid
+        return _listed([ParcelOut.from_parcel(p, srid, out_srid) for p in found])
 
 
 def _listed(parcels: list[ParcelOut]) -> str:
@@ -85,6 +85,7 @@ def _json(body: str) -> Response:
 
 @router.get("/within", response_model=list[ParcelOut], responses=ERRORS, summary="Parcels in a box")
 async def parcels_within(
+    request: Request,
     database: DatabaseDep,
     _: MapReaderDep,
     bbox: Annotated[str, Query(description="minx,miny,maxx,maxy in `bbox_crs`, at most 5 km")],
@@ -96,9 +97,16 @@ async def parcels_within(
     """Current parcels intersecting the box, in id order, a page at a time."""
     crs_for(out_srid)
     box = _box(bbox)
-    return _json(
-        await run_in_threadpool(_parcels_within, database, box, bbox_crs, limit, offset, out_srid)
-    )
+    srid = database.cadastral_srid
+    lookups = looked_up(request)
+    if lookups is None:
+        return _json(
+            await run_in_threadpool(
+                _parcels_within, database, box, bbox_crs, limit, offset, out_srid
+            )
+        )
+    bounds = register.box_in_cadastral_crs(box, bbox_crs, srid)
+    return _json(await parcel_json.parcels_in_box(lookups, bounds, srid, out_srid, limit, offset))
 
 
 def _parcels_within(
@@ -109,16 +117,11 @@ def _parcels_within(
     offset: int,
     out_srid: int,
 ) -> str:
-    srid = database.cadastral_srid
-    if database.backend != "postgis":
-        with UnitOfWork(database) as uow:
-            found = register.parcels_in_box(uow, box, bbox_crs, limit, offset)
-            return _listed([ParcelOut.from_parcel(p, srid, out_srid) for p in found])
-    bounds = register.box_in_cadastral_crs(box, bbox_crs, srid)
-    with database.sessions() as session:
-        return parcel_json.parcels_in_box(
-            session.connection(), bounds, srid, out_srid, limit, offset
-        )
+    """The ORM path (SpatiaLite)."""
+    with UnitOfWork(database) as uow:
+        found = register.parcels_in_box(uow, box, bbox_crs, limit, offset)
+        srid = database.cadastral_srid
+        return _listed([ParcelOut.from_parcel(p, srid, out_srid) for p in found])
 
 
 def _box(text: str) -> tuple[float, float, float, float]:
@@ -178,6 +181,7 @@ def parcels_by_holder(
 
 @router.get("/{parcel_id}", response_model=ParcelOut, responses=ERRORS, summary="One parcel")
 async def parcel(
+    request: Request,
     database: DatabaseDep,
     _: MapReaderDep,
     parcel_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
@@ -186,18 +190,17 @@ async def parcel(
 ) -> Response:
     """The current version of a parcel, or the version in force at ``at``."""
     crs_for(out_srid)
-    return _json(await run_in_threadpool(_parcel, database, parcel_id, at, out_srid))
+    lookups = looked_up(request)
+    if at is not None or lookups is None:
+        return _json(await run_in_threadpool(_parcel, database, parcel_id, at, out_srid))
+    found = await parcel_json.parcel_by_id(lookups, parcel_id, out_srid)
+    if found is None:
+        raise NotFoundError(f"no parcel with id {parcel_id}", field="parcel_id", value=parcel_id)
+    return _json(found)
 
 
 def _parcel(database: RegisterDatabase, parcel_id: int, at: datetime | None, out_srid: int) -> str:
-    if at is None and database.backend == "postgis":
-        with database.sessions() as session:
-            found = parcel_json.parcel_by_id(session.connection(), parcel_id, out_srid)
-        if found is None:
-            raise NotFoundError(
-                f"no parcel with id {parcel_id}", field="parcel_id", value=parcel_id
-            )
-        return found
+    """The ORM path (SpatiaLite, and the parcel as it was at a time)."""
     srid = database.cadastral_srid
     with UnitOfWork(database) as uow:
         if at is None:

@@ -14,15 +14,23 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
+from fastapi.concurrency import run_in_threadpool
 from limits import RateLimitItemPerMinute
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 from pydantic import BaseModel, Field
 
-from api.deps import UowDep
+from api.deps import DatabaseDep, looked_up
 from api.schemas import Problem
 from landreg.domain.dossier_deadline import LOCAL_TIME, to_local
-from landreg.services.public_status import VERIFY_DIGITS, PublicDossierStatus, public_dossier_status
+from landreg.services.public_status import (
+    VERIFY_DIGITS,
+    PublicDossierStatus,
+    looked_up_dossier_status,
+    public_dossier_status,
+)
+from landreg.store.database import RegisterDatabase
+from landreg.store.unit_of_work import UnitOfWork
 
 router = APIRouter(prefix="/public", tags=["citizens"])
 LOOKUPS_PER_MINUTE = 10
@@ -61,7 +69,7 @@ class PublicRateLimit:
         return max(1, math.ceil(reset - time.time()))
 
 
-def _rate_limited(request: Request) -> None:
+async def _rate_limited(request: Request) -> None:
     """Refuse a client over its lookups with 429 and Retry-After (one limiter per app;
     ``LANDREG_PUBLIC_LOOKUPS_PER_MINUTE``, 0 for none)."""
     per_minute = request.app.state.settings.api.public_lookups_per_minute
@@ -144,8 +152,9 @@ class PublicDossierOut(BaseModel):
     dependencies=[Depends(_rate_limited)],
     summary="A dossier's status, for the citizen who filed it",
 )
-def public_dossier(
-    uow: UowDep,
+async def public_dossier(
+    request: Request,
+    database: DatabaseDep,
     code: Annotated[str, Path(description="the receipt code", examples=["H55.703-240104-0001"])],
     verify: Annotated[
         str,
@@ -160,4 +169,12 @@ def public_dossier(
 ) -> PublicDossierOut:
     """Status, current step, due date, whether it is overdue and the documents still missing.
     A wrong verification is answered exactly as an unknown code."""
-    return PublicDossierOut.of(public_dossier_status(uow, code, verify))
+    lookups = looked_up(request)
+    if lookups is not None:
+        return PublicDossierOut.of(await looked_up_dossier_status(lookups, code, verify))
+    return PublicDossierOut.of(await run_in_threadpool(_by_orm, database, code, verify))
+
+
+def _by_orm(database: RegisterDatabase, code: str, verify: str) -> PublicDossierStatus:
+    with UnitOfWork(database) as uow:
+        return public_dossier_status(uow, code, verify)

@@ -35,7 +35,9 @@ from landreg.domain.dossier_workflow import DossierStatus
 from landreg.domain.reference import procedures_config
 from landreg.errors import LandRegError, NotFoundError, ValidationError
 from landreg.services.dossier_linking import commune_codes
+from landreg.store import status_lookup
 from landreg.store.dossier_stats_repository import HELD_LINKS
+from landreg.store.lookups import Lookups
 from landreg.store.tables import (
     AdminUnit,
     DossierDocumentRow,
@@ -94,7 +96,7 @@ def public_dossier_status(
     """The dossier ``code`` for whoever knows its verification; :class:`NotFoundError` (the
     same for an unknown code and a wrong verification) otherwise."""
     given = check_verification(verify)
-    cleaned = str(code).strip().upper()
+    cleaned = _cleaned(code)
     found = uow.session.execute(
         select(DossierRow.id, DossierRow.applicant_identity, DossierRow.applicant_phone).where(
             DossierRow.code == cleaned
@@ -106,8 +108,37 @@ def public_dossier_status(
     by_phone = hmac.compare_digest(given, _last_digits(phone))
     if found is None or not (by_identity | by_phone):
         raise NotFoundError(NOT_FOUND_DETAIL)
-    row = uow.session.get_one(DossierRow, found.id)
-    return _status_of(uow, row, as_of)
+    return _answer(_read(uow, uow.session.get_one(DossierRow, found.id)), as_of)
+
+
+async def looked_up_dossier_status(
+    lookups: Lookups, code: str, verify: str, *, as_of: datetime | None = None
+) -> PublicDossierStatus:
+    """:func:`public_dossier_status` in one statement on PostGIS, from the event loop.
+
+    The database compares the verification in the statement's condition, so a wrong
+    verification and an unknown code do the same work (an index probe on the code) and get
+    the same error; only a verified dossier's events, documents and parcel are read.
+    """
+    given = check_verification(verify).decode("ascii")
+    found = await status_lookup.verified_dossier(lookups, _cleaned(code), given, HELD_LINKS)
+    if found is None:
+        raise NotFoundError(NOT_FOUND_DETAIL)
+    remote = found.linked_remote
+    if remote is None:  # no parcel linked: the commune written on the dossier
+        commune = _written_commune(found.declared_commune)
+        remote = commune is not None and await status_lookup.commune_remote(lookups, commune)
+    dossier = _Dossier(
+        code=found.code, status=found.status, procedure=found.procedure, office=found.office,
+        received_at=found.received_at, due_on=found.due_on, processed_on=found.processed_on,
+        returned_on=found.returned_on, history=found.history, documents=found.documents,
+        remote=remote,
+    )  # fmt: skip
+    return _answer(dossier, as_of)
+
+
+def _cleaned(code: str) -> str:
+    return str(code).strip().upper()
 
 
 def _last_digits(value: str | None) -> bytes:
@@ -115,47 +146,74 @@ def _last_digits(value: str | None) -> bytes:
     return digits[-VERIFY_DIGITS:].encode("ascii") if len(digits) >= VERIFY_DIGITS else _NEVER
 
 
-def _status_of(uow: UnitOfWork, row: DossierRow, as_of: datetime | None) -> PublicDossierStatus:
+@dataclass(frozen=True, slots=True)
+class _Dossier:
+    """What a verified dossier's answer is made from, however it was read."""
+
+    code: str
+    status: str
+    procedure: str
+    office: str | None
+    received_at: datetime
+    due_on: date | None
+    processed_on: date | None
+    returned_on: date | None
+    history: list[tuple[datetime, str, str | None]]  # time, status reached, step; in order
+    documents: frozenset[str]
+    remote: bool  # the dossier's commune is remote (more working days)
+
+
+def _read(uow: UnitOfWork, row: DossierRow) -> _Dossier:
+    """A verified dossier through the ORM (SpatiaLite, and the tests' bound registers)."""
     events = uow.session.execute(
         select(DossierEventRow.at, DossierEventRow.to_status, DossierEventRow.step)
         .where(DossierEventRow.dossier_id == row.id)
         .order_by(DossierEventRow.at, DossierEventRow.id)
     ).all()
-    given = set(
+    given = frozenset(
         uow.session.scalars(
             select(DossierDocumentRow.document_code).where(DossierDocumentRow.dossier_id == row.id)
         )
     )
-    status = DossierStatus.parse(row.status)
-    procedure: dict[str, Any] = procedures_config()["procedures"].get(row.procedure, {})
-    clock = _clock(uow, row, [(e.at, e.to_status) for e in events], as_of)
-    kind = timeliness(clock) if clock is not None else None
-    # Only the workflow step ("Chuyển Chi nhánh Văn phòng đăng ký đất đai"): notes and actors
-    # may name people.
-    step = next((e.step for e in reversed(events) if e.step), None)
-    return PublicDossierStatus(
-        code=row.code, status=status, current_step=step or status.label_vi,
-        procedure=row.procedure, procedure_name_vi=procedure.get("name_vi", row.procedure),
-        procedure_name_en=procedure.get("name_en", row.procedure), office=row.office,
-        received_at=row.received_at,
-        due_on=clock.due_date if clock is not None and clock.due_date else row.due_on,
-        overdue=kind is Timeliness.OVERDUE, timeliness=kind, processed_on=row.processed_on,
-        returned_on=row.returned_on,
-        missing_documents=tuple(d for d in procedure.get("documents", []) if d not in given),
+    return _Dossier(
+        code=row.code, status=row.status, procedure=row.procedure, office=row.office,
+        received_at=row.received_at, due_on=row.due_on, processed_on=row.processed_on,
+        returned_on=row.returned_on, history=[(e.at, e.to_status, e.step) for e in events],
+        documents=given, remote=_remote(uow, row),
     )  # fmt: skip
 
 
-def _clock(
-    uow: UnitOfWork,
-    row: DossierRow,
-    history: list[tuple[datetime, str]],
-    as_of: datetime | None,
-) -> DossierClock | None:
+def _answer(dossier: _Dossier, as_of: datetime | None) -> PublicDossierStatus:
+    status = DossierStatus.parse(dossier.status)
+    procedure: dict[str, Any] = procedures_config()["procedures"].get(dossier.procedure, {})
+    clock = _clock(dossier, as_of)
+    kind = timeliness(clock) if clock is not None else None
+    # Only the workflow step ("Chuyển Chi nhánh Văn phòng đăng ký đất đai"): notes and actors
+    # may name people.
+    step = next((step for _, _, step in reversed(dossier.history) if step), None)
+    return PublicDossierStatus(
+        code=dossier.code, status=status, current_step=step or status.label_vi,
+        procedure=dossier.procedure,
+        procedure_name_vi=procedure.get("name_vi", dossier.procedure),
+        procedure_name_en=procedure.get("name_en", dossier.procedure), office=dossier.office,
+        received_at=dossier.received_at,
+        due_on=clock.due_date if clock is not None and clock.due_date else dossier.due_on,
+        overdue=kind is Timeliness.OVERDUE, timeliness=kind, processed_on=dossier.processed_on,
+        returned_on=dossier.returned_on,
+        missing_documents=tuple(
+            d for d in procedure.get("documents", []) if d not in dossier.documents
+        ),
+    )  # fmt: skip
+
+
+def _clock(dossier: _Dossier, as_of: datetime | None) -> DossierClock | None:
     """The dossier's clock as the statistics read it; None when its history is not readable
     (then the due date the source recorded is shown)."""
     try:
-        deadline = procedure_deadline(row.procedure, remote=_remote(uow, row))
-        events = [DossierEvent(at, DossierStatus.parse(status)) for at, status in history]
+        deadline = procedure_deadline(dossier.procedure, remote=dossier.remote)
+        events = [
+            DossierEvent(at, DossierStatus.parse(status)) for at, status, _ in dossier.history
+        ]
         return dossier_clock(deadline, events, as_of=as_of)
     except LandRegError:
         return None
@@ -172,9 +230,16 @@ def _remote(uow: UnitOfWork, row: DossierRow) -> bool:
         .order_by(ParcelRow.commune_code)
         .limit(1)
     )
-    if commune is None and row.declared_commune:
-        written = commune_codes(pd.Series([row.declared_commune])).iloc[0]
-        commune = None if pd.isna(written) else str(written)
+    if commune is None:
+        commune = _written_commune(row.declared_commune)
     if commune is None:
         return False
     return bool(uow.session.scalar(select(AdminUnit.remote).where(AdminUnit.code == commune)))
+
+
+def _written_commune(declared: str | None) -> str | None:
+    """The code of the commune written on the dossier, if it names one."""
+    if not declared:
+        return None
+    written = commune_codes(pd.Series([declared])).iloc[0]
+    return None if pd.isna(written) else str(written)

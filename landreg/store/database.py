@@ -20,6 +20,7 @@ class RegisterDatabase:
 
     def __init__(self, engine: Engine, bind: Connection | None = None) -> None:
         self.engine = engine
+        self.bound = bind is not None
         # Bound to an open connection (tests), sessions join its transaction with savepoints.
         self.sessions = sessionmaker(
             bind=bind or engine,

@@ -1,14 +1,15 @@
 """Parcels as JSON written by PostGIS itself: the read path of the busiest look-ups.
 
 One statement with bound parameters, the GeoJSON and the answer's fields built by the
-database (as tipg does), no ORM object, no shapely or pyproj per request. The fields are
-those of the API's ``ParcelOut``; the geometry is reprojected by PostGIS, which migration
-0003 makes use landreg's VN-2000 parameters.
+database (as tipg does), no ORM object, no shapely or pyproj per request; it runs on the
+event loop through :mod:`landreg.store.lookups`. The fields are those of the API's
+``ParcelOut``; the geometry is reprojected by PostGIS, which migration 0003 makes use
+landreg's VN-2000 parameters.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, text
+from landreg.store.lookups import Lookups
 
 _OBJECT = """
 json_build_object(
@@ -28,29 +29,29 @@ json_build_object(
     'version', p.version,
     'valid_from', to_char(p.valid_from, 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
     'valid_to', NULL,
-    'crs', 'EPSG:' || CAST(:out_srid AS integer),
-    'geometry', ST_AsGeoJSON(ST_Transform(p.geom, CAST(:out_srid AS integer)), 9)::json
+    'crs', 'EPSG:' || CAST(%(out_srid)s AS integer),
+    'geometry', ST_AsGeoJSON(ST_Transform(p.geom, CAST(%(out_srid)s AS integer)), 9)::json
 )"""
 
-_BY_ID = text(f"SELECT {_OBJECT}::text FROM parcel AS p WHERE p.id = :parcel_id")
-_AT_POINT = text(
+_BY_ID = f"SELECT {_OBJECT}::text FROM parcel AS p WHERE p.id = %(parcel_id)s"
+_AT_POINT = (
     f"SELECT coalesce(json_agg({_OBJECT} ORDER BY p.id), '[]'::json)::text FROM parcel AS p "
-    "WHERE ST_Intersects(p.geom, ST_SetSRID(ST_MakePoint(:x, :y), CAST(:srid AS integer)))"
+    "WHERE ST_Intersects(p.geom,"
+    "                    ST_SetSRID(ST_MakePoint(%(x)s, %(y)s), CAST(%(srid)s AS integer)))"
 )
 
 
-_IN_BOX = text(
+_BOX = "ST_MakeEnvelope(%(west)s, %(south)s, %(east)s, %(north)s, CAST(%(srid)s AS integer))"
+_IN_BOX = (
     f"SELECT coalesce(json_agg(o ORDER BY i), '[]'::json)::text FROM ("
     f"  SELECT p.id AS i, {_OBJECT} AS o FROM parcel AS p"
-    "   WHERE p.geom && ST_MakeEnvelope(:west, :south, :east, :north, CAST(:srid AS integer))"
-    "     AND ST_Intersects(p.geom,"
-    "                       ST_MakeEnvelope(:west, :south, :east, :north, CAST(:srid AS integer)))"
-    "   ORDER BY p.id LIMIT :limit OFFSET :offset) AS page"
+    f"   WHERE p.geom && {_BOX} AND ST_Intersects(p.geom, {_BOX})"
+    "   ORDER BY p.id LIMIT %(limit)s OFFSET %(offset)s) AS page"
 )
 
 
-def parcels_in_box(
-    connection: Connection,
+async def parcels_in_box(
+    lookups: Lookups,
     bounds: tuple[float, float, float, float],
     srid: int,
     out_srid: int,
@@ -59,24 +60,22 @@ def parcels_in_box(
 ) -> str:
     """A JSON array of a page of the parcels intersecting the box (cadastral CRS), by id."""
     west, south, east, north = bounds
-    found = connection.execute(
+    found = await lookups.first(
         _IN_BOX,
         {"west": west, "south": south, "east": east, "north": north, "srid": srid,
          "out_srid": out_srid, "limit": limit, "offset": offset},
-    ).scalar_one()  # fmt: skip
-    return str(found)
+    )  # fmt: skip
+    return str(found[0]) if found else "[]"
 
 
-def parcel_by_id(connection: Connection, parcel_id: int, out_srid: int) -> str | None:
+async def parcel_by_id(lookups: Lookups, parcel_id: int, out_srid: int) -> str | None:
     """The parcel's JSON, or None when there is no such parcel."""
-    found = connection.execute(_BY_ID, {"parcel_id": parcel_id, "out_srid": out_srid})
-    return found.scalar_one_or_none()
+    found = await lookups.first(_BY_ID, {"parcel_id": parcel_id, "out_srid": out_srid})
+    return None if found is None else str(found[0])
 
 
-def parcels_at(connection: Connection, x: float, y: float, srid: int, out_srid: int) -> str:
+async def parcels_at(lookups: Lookups, x: float, y: float, srid: int, out_srid: int) -> str:
     """A JSON array of the parcels containing the point (x, y), given in the cadastral CRS
     ``srid`` (the spatial index answers)."""
-    found = connection.execute(
-        _AT_POINT, {"x": x, "y": y, "srid": srid, "out_srid": out_srid}
-    ).scalar_one()
-    return str(found)
+    found = await lookups.first(_AT_POINT, {"x": x, "y": y, "srid": srid, "out_srid": out_srid})
+    return str(found[0]) if found else "[]"

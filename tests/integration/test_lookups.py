@@ -1,0 +1,145 @@
+"""The one-statement look-ups on their own connection pool (PostGIS, as served) say exactly
+what the ORM path says, for the sample's parcels and every kind of dossier."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import time
+
+import pytest
+from sqlalchemy import select
+
+from api.schemas import ParcelOut
+from landreg.errors import DatabaseUnavailableError, NotFoundError
+from landreg.services.dossier_links import link_all
+from landreg.services.public_status import looked_up_dossier_status, public_dossier_status
+from landreg.store import parcel_json
+from landreg.store.database import RegisterDatabase
+from landreg.store.lookups import PooledLookups, lookups_for
+from landreg.store.tables import DossierParcelLinkRow, DossierRow, ParcelRow
+from landreg.store.unit_of_work import UnitOfWork
+
+
+@pytest.fixture(scope="module")
+def linked(sample_register) -> RegisterDatabase:
+    database, _ = sample_register
+    with UnitOfWork(database) as uow:
+        link_all(uow)
+        uow.commit()
+    return database
+
+
+def _pooled(database: RegisterDatabase) -> PooledLookups:
+    lookups = lookups_for(database, size=4, timeout=10)
+    assert isinstance(lookups, PooledLookups)  # a served register, not one bound to a test
+    return lookups
+
+
+async def _on_pool(database: RegisterDatabase, work):
+    lookups = _pooled(database)
+    await lookups.open()
+    try:
+        return await work(lookups)
+    finally:
+        await lookups.close()
+
+
+def _verification(identity: str | None, phone: str | None) -> str | None:
+    for value in (identity, phone):
+        digits = re.sub(r"\D", "", value or "")
+        if len(digits) >= 4:
+            return digits[-4:]
+    return None
+
+
+def test_citizens_status_in_one_statement_is_the_orm_answer(linked):
+    with UnitOfWork(linked) as uow:
+        rows = uow.session.execute(
+            select(DossierRow.id, DossierRow.code, DossierRow.applicant_identity,
+                   DossierRow.applicant_phone).order_by(DossierRow.id)
+        ).all()  # fmt: skip
+        held = set(uow.session.scalars(select(DossierParcelLinkRow.dossier_id)))
+    asked, linked_too = [], set()
+    for row in rows[::4]:
+        verify = _verification(row.applicant_identity, row.applicant_phone)
+        if verify:
+            asked.append((row.code, verify))
+            linked_too.add(row.id in held)
+    assert linked_too == {True, False}  # dossiers with and without a parcel linked
+    with UnitOfWork(linked) as uow:
+        expected = [public_dossier_status(uow, code, verify) for code, verify in asked]
+
+    async def look(lookups):
+        return [await looked_up_dossier_status(lookups, c, v) for c, v in asked]
+
+    got = asyncio.run(_on_pool(linked, look))
+    assert got == expected
+    kinds = {answer.timeliness for answer in got}
+    assert len(kinds) >= 3  # early, on time, late, open… not one kind only
+    assert any(answer.missing_documents for answer in got)
+
+
+def test_a_wrong_verification_is_an_unknown_code_on_the_pool(linked):
+    with UnitOfWork(linked) as uow:
+        row = uow.session.execute(
+            select(DossierRow.code, DossierRow.applicant_identity, DossierRow.applicant_phone)
+            .where(DossierRow.applicant_identity.is_not(None))
+            .limit(1)
+        ).one()
+    right = _verification(row.applicant_identity, row.applicant_phone)
+    wrong = f"{(int(right) + 1) % 10_000:04d}"
+    phone = _verification(row.applicant_phone, None)
+
+    async def look(lookups):
+        answers = []
+        for code, verify in ((row.code, wrong), ("H55.000-000000-0000", right)):
+            with pytest.raises(NotFoundError) as refused:
+                await looked_up_dossier_status(lookups, code, verify)
+            answers.append(str(refused.value))
+        found = await looked_up_dossier_status(lookups, row.code.lower(), right)
+        return answers, found
+
+    if phone == wrong:
+        pytest.skip("the sample's phone ends in the digits chosen as wrong")
+    (for_wrong, for_unknown), found = asyncio.run(_on_pool(linked, look))
+    assert for_wrong == for_unknown
+    assert found.code == row.code
+
+
+def test_parcels_in_one_statement_on_the_pool_are_the_model_answer(linked):
+    with UnitOfWork(linked) as uow:
+        ids = uow.session.scalars(
+            select(ParcelRow.id).where(ParcelRow.geom.is_not(None)).order_by(ParcelRow.id).limit(20)
+        ).all()
+        models = [
+            ParcelOut.from_parcel(uow.parcels.get(i), 9209, 9209).model_dump(mode="json")
+            for i in ids
+        ]
+
+    async def look(lookups):
+        return [await parcel_json.parcel_by_id(lookups, p["id"], 9209) for p in models]
+
+    answers = [json.loads(text) for text in asyncio.run(_on_pool(linked, look))]
+    for got, want in zip(answers, models, strict=True):
+        assert got["key"] == want["key"] and got["version"] == want["version"]
+        assert got["measured_area"] == pytest.approx(want["measured_area"])
+        assert got["geometry"]["type"] == want["geometry"]["type"]
+
+
+def test_a_database_refusing_connections_is_unavailable_at_once():
+    """Not after the pool's wait: each look-up connects on its own until one succeeds."""
+    lookups = PooledLookups("postgresql://nobody@127.0.0.1:1/none", size=2, timeout=60)
+
+    async def look():
+        await lookups.open()
+        try:
+            started = time.monotonic()
+            with pytest.raises(DatabaseUnavailableError):
+                await parcel_json.parcel_by_id(lookups, 1, 4326)
+            return time.monotonic() - started
+        finally:
+            await lookups.close()
+
+    assert asyncio.run(look()) < 30  # far under the pool's 60 s wait
