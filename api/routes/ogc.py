@@ -15,20 +15,24 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from api.deps import UowDep
+from api.deps import DatabaseDep, UowDep, looked_up
 from api.schemas import Problem
 from api.security import InternalDep, MapReaderDep, current_principal, reads_map
 from landreg.domain.access import Principal, Role
 from landreg.errors import NotFoundError, ValidationError
+from landreg.store.database import RegisterDatabase
 from landreg.store.map_queries import (
     FINDINGS,
     PARCELS,
+    FeaturePage,
     FeatureRequest,
+    LookedUpMap,
     MapLayer,
     MapQueries,
 )
@@ -224,9 +228,11 @@ def findings_collection(request: Request, uow: UowDep, _: InternalDep) -> JSONRe
     response_class=Response,
     responses=FEATURES,
 )
-def parcel_items(request: Request, uow: UowDep, _: MapReaderDep, params: ItemsDep) -> Response:
+async def parcel_items(
+    request: Request, database: DatabaseDep, _: MapReaderDep, params: ItemsDep
+) -> Response:
     """Current parcels in id order, a page at a time, optionally in a bounding box."""
-    return _items(request, uow, PARCELS, params)
+    return await _items(request, database, PARCELS, params)
 
 
 @router.get(
@@ -235,9 +241,11 @@ def parcel_items(request: Request, uow: UowDep, _: MapReaderDep, params: ItemsDe
     response_class=Response,
     responses=FEATURES,
 )
-def finding_items(request: Request, uow: UowDep, _: InternalDep, params: ItemsDep) -> Response:
+async def finding_items(
+    request: Request, database: DatabaseDep, _: InternalDep, params: ItemsDep
+) -> Response:
     """Open findings in id order, a page at a time, optionally in a bounding box."""
-    return _items(request, uow, FINDINGS, params)
+    return await _items(request, database, FINDINGS, params)
 
 
 @router.get(
@@ -246,11 +254,11 @@ def finding_items(request: Request, uow: UowDep, _: InternalDep, params: ItemsDe
     response_class=Response,
     responses=FEATURES,
 )
-def parcel_item(
-    request: Request, uow: UowDep, _: MapReaderDep, feature_id: str, crs: CrsParam = None
+async def parcel_item(
+    request: Request, database: DatabaseDep, _: MapReaderDep, feature_id: str, crs: CrsParam = None
 ) -> Response:
     """A current parcel by id."""
-    return _item(request, uow, PARCELS, feature_id, crs)
+    return await _item(request, database, PARCELS, feature_id, crs)
 
 
 @router.get(
@@ -259,11 +267,11 @@ def parcel_item(
     response_class=Response,
     responses=FEATURES,
 )
-def finding_item(
-    request: Request, uow: UowDep, _: InternalDep, feature_id: str, crs: CrsParam = None
+async def finding_item(
+    request: Request, database: DatabaseDep, _: InternalDep, feature_id: str, crs: CrsParam = None
 ) -> Response:
     """An open finding by id."""
-    return _item(request, uow, FINDINGS, feature_id, crs)
+    return await _item(request, database, FINDINGS, feature_id, crs)
 
 
 @router.get("/collections/{collection_id}", include_in_schema=False)
@@ -304,14 +312,18 @@ def _collection(base: str, uow: UnitOfWork, layer: MapLayer) -> dict[str, Any]:
     return body
 
 
-def _items(request: Request, uow: UnitOfWork, layer: MapLayer, params: ItemsParams) -> Response:
-    srid = uow.database.cadastral_srid
+async def _items(
+    request: Request, database: RegisterDatabase, layer: MapLayer, params: ItemsParams
+) -> Response:
+    srid = database.cadastral_srid
     out = parse_crs(params.crs, srid, "crs") if params.crs else supported_crs(srid)[CRS84]
     frame = _bbox_frame(params.bbox, params.bbox_crs, srid) if params.bbox else None
-    page = MapQueries(uow.session, srid).feature_page(
-        layer,
-        FeatureRequest(out.srid, out.swap_axes, frame, params.limit, params.offset),
-    )
+    wanted = FeatureRequest(out.srid, out.swap_axes, frame, params.limit, params.offset)
+    lookups = looked_up(request)
+    if lookups is not None:
+        page = await LookedUpMap(lookups, srid).feature_page(layer, wanted)
+    else:
+        page = await run_in_threadpool(_page_by_session, database, layer, wanted)
     url = f"{_base(request)}/collections/{layer.name}"
     links = [
         _link(str(request.url), "self", GEOJSON, "this page"),
@@ -334,16 +346,28 @@ def _items(request: Request, uow: UnitOfWork, layer: MapLayer, params: ItemsPara
     return Response(body.encode(), media_type=GEOJSON, headers={"Content-Crs": f"<{out.uri}>"})
 
 
-def _item(
-    request: Request, uow: UnitOfWork, layer: MapLayer, feature_id: str, crs: str | None
+def _page_by_session(
+    database: RegisterDatabase, layer: MapLayer, wanted: FeatureRequest
+) -> FeaturePage:
+    with database.sessions() as session:
+        return MapQueries(session, database.cadastral_srid).feature_page(layer, wanted)
+
+
+async def _item(
+    request: Request, database: RegisterDatabase, layer: MapLayer, feature_id: str, crs: str | None
 ) -> Response:
-    srid = uow.database.cadastral_srid
+    srid = database.cadastral_srid
     out = parse_crs(crs, srid, "crs") if crs else supported_crs(srid)[CRS84]
     text = None
     if feature_id.isdigit() and len(feature_id) < 12:
-        text = MapQueries(uow.session, srid).feature(
-            layer, int(feature_id), FeatureRequest(out.srid, out.swap_axes)
-        )
+        wanted = FeatureRequest(out.srid, out.swap_axes)
+        lookups = looked_up(request)
+        if lookups is not None:
+            text = await LookedUpMap(lookups, srid).feature(layer, int(feature_id), wanted)
+        else:
+            text = await run_in_threadpool(
+                _feature_by_session, database, layer, int(feature_id), wanted
+            )
     if text is None:
         raise NotFoundError(
             f"no feature {feature_id} in {layer.name}", field="featureId", value=feature_id
@@ -355,6 +379,13 @@ def _item(
     ]
     body = text.rstrip()[:-1] + ',"links":' + json.dumps(links) + "}"
     return Response(body.encode(), media_type=GEOJSON, headers={"Content-Crs": f"<{out.uri}>"})
+
+
+def _feature_by_session(
+    database: RegisterDatabase, layer: MapLayer, feature_id: int, wanted: FeatureRequest
+) -> str | None:
+    with database.sessions() as session:
+        return MapQueries(session, database.cadastral_srid).feature(layer, feature_id, wanted)
 
 
 def _bbox_frame(text: str, bbox_crs: str | None, srid: int) -> BaseGeometry:

@@ -11,16 +11,32 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
-from sqlalchemy import JSON, ColumnElement, Select, Table, Text, cast, func, literal, select, true
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    Integer,
+    Select,
+    Table,
+    Text,
+    bindparam,
+    cast,
+    func,
+    literal,
+    select,
+    true,
+)
 from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
 from sqlalchemy.orm import Session
 
 import shapely
 from shapely.geometry.base import BaseGeometry
 
+from landreg.store.lookups import Lookups
 from landreg.store.repository import _SPATIAL_INDEX
 from landreg.store.tables import Base
 from spatial.crs import reproject
@@ -102,34 +118,45 @@ class MapQueries:
 
     def feature_page(self, layer: MapLayer, request: FeatureRequest) -> FeaturePage:
         """One page of features in id order, and the number matched: one query."""
+        statement = self.page_statement(layer, request.out_srid, request.swap_axes,
+                                        request.frame is not None)  # fmt: skip
+        count, text = self.session.execute(statement, page_values(request)).one()
+        return _page(request, count, text)
+
+    def page_statement(
+        self, layer: MapLayer, out_srid: int, swap_axes: bool, framed: bool
+    ) -> Select[Any]:
+        """The count and the page's features joined by commas; the frame (WKT), limit and
+        offset are the parameters ``frame``, ``page_limit`` and ``page_offset``."""
         table = layer.table
-        conditions = self._conditions(layer, request.frame)
+        conditions = self._conditions(layer, bindparam("frame", type_=Text) if framed else None)
         matched = select(func.count()).select_from(table).where(*conditions).scalar_subquery()
         page = (
-            select(table.c.id, self._feature(layer, request).label("feature"))
+            select(table.c.id, self._feature(layer, out_srid, swap_axes).label("feature"))
             .where(*conditions)
             .order_by(table.c.id)
-            .limit(request.limit)
-            .offset(request.offset)
+            .limit(bindparam("page_limit", type_=Integer))
+            .offset(bindparam("page_offset", type_=Integer))
             .subquery()
         )
         if self.postgis:
             joined = func.string_agg(page.c.feature, aggregate_order_by(literal(","), page.c.id))
         else:  # SQLite keeps the order of the (not flattened, limited) subquery
             joined = func.group_concat(page.c.feature, ",")
-        features = select(joined).scalar_subquery()
-        count, text = self.session.execute(select(matched, features)).one()
-        returned = max(0, min(request.limit, int(count) - request.offset))
-        return FeaturePage(matched=int(count), returned=returned, features=text or "")
+        return select(matched, select(joined).scalar_subquery())
 
     def feature(self, layer: MapLayer, feature_id: int, request: FeatureRequest) -> str | None:
         """One feature as GeoJSON text; None when the layer has no such feature."""
-        table = layer.table
-        statement = select(self._feature(layer, request)).where(
-            table.c.id == feature_id, layer.condition(table)
-        )
-        text: str | None = self.session.execute(statement).scalar()
+        statement = self.feature_statement(layer, request.out_srid, request.swap_axes)
+        text: str | None = self.session.execute(statement, {"feature_id": feature_id}).scalar()
         return text
+
+    def feature_statement(self, layer: MapLayer, out_srid: int, swap_axes: bool) -> Select[Any]:
+        """One feature's GeoJSON text; its id is the parameter ``feature_id``."""
+        table = layer.table
+        return select(self._feature(layer, out_srid, swap_axes)).where(
+            table.c.id == bindparam("feature_id", type_=Integer), layer.condition(table)
+        )
 
     def extent(self, layer: MapLayer) -> tuple[float, float, float, float] | None:
         """Bounds of the layer in the cadastral CRS; the communes' when their boundaries are
@@ -151,12 +178,12 @@ class MapQueries:
         west, south, east, north = (float(value) for value in row)
         return west, south, east, north
 
-    def _conditions(self, layer: MapLayer, frame: BaseGeometry | None) -> list[Any]:
+    def _conditions(self, layer: MapLayer, frame: Any) -> list[Any]:
         table = layer.table
         conditions: list[Any] = [layer.condition(table)]
         if frame is None:
             return conditions
-        shape = func.ST_GeomFromText(frame.wkt, self.srid)
+        shape = func.ST_GeomFromText(frame, self.srid)
         conditions.append(func.ST_Intersects(table.c.geom, shape))
         if not self.postgis:  # SpatiaLite only uses its R*Tree when the query names it
             conditions.append(table.c.id.in_(self._index_candidates(table, shape)))
@@ -169,19 +196,19 @@ class MapQueries:
             _SPATIAL_INDEX.c.search_frame == shape,
         )
 
-    def _feature(self, layer: MapLayer, request: FeatureRequest) -> Any:
+    def _feature(self, layer: MapLayer, out_srid: int, swap_axes: bool) -> Any:
         """The GeoJSON Feature text of a row, written by the database."""
         table = layer.table
         geometry: Any = table.c.geom
-        if request.out_srid != self.srid:
-            geometry = func.ST_Transform(geometry, request.out_srid)
-        if request.swap_axes:
+        if out_srid != self.srid:
+            geometry = func.ST_Transform(geometry, out_srid)
+        if swap_axes:
             geometry = (
                 func.ST_FlipCoordinates(geometry)
                 if self.postgis
                 else func.SwapCoordinates(geometry)
             )
-        precision = PROJECTED_PRECISION if request.out_srid != 4326 else GEOGRAPHIC_PRECISION
+        precision = PROJECTED_PRECISION if out_srid != 4326 else GEOGRAPHIC_PRECISION
         properties: list[Any] = []
         for name in layer.properties:
             value: Any = table.c[name]
@@ -284,6 +311,79 @@ class MapQueries:
             default_options={"extents": TILE_EXTENT},
         )
         return data
+
+
+def page_values(request: FeatureRequest) -> dict[str, Any]:
+    """The parameters of :meth:`MapQueries.page_statement` for a request."""
+    values: dict[str, Any] = {"page_limit": request.limit, "page_offset": request.offset}
+    if request.frame is not None:
+        values["frame"] = request.frame.wkt
+    return values
+
+
+def _page(request: FeatureRequest, count: int, text: str | None) -> FeaturePage:
+    returned = max(0, min(request.limit, int(count) - request.offset))
+    return FeaturePage(matched=int(count), returned=returned, features=text or "")
+
+
+class LookedUpMap:
+    """The OGC API features of a served PostGIS register, on the look-ups' pool (see
+    :mod:`landreg.store.lookups`): the same statements as :class:`MapQueries`, compiled once
+    for each shape of request and run from the event loop."""
+
+    def __init__(self, lookups: Lookups, cadastral_srid: int) -> None:
+        self.lookups = lookups
+        self.srid = cadastral_srid
+
+    async def feature_page(self, layer: MapLayer, request: FeatureRequest) -> FeaturePage:
+        """One page of features in id order, and the number matched."""
+        sql, defaults = _compiled_page(
+            layer.name, self.srid, request.out_srid, request.swap_axes, request.frame is not None
+        )
+        found = await self.lookups.first(sql, defaults | page_values(request))
+        count, text = found if found is not None else (0, None)
+        return _page(request, count, text)
+
+    async def feature(
+        self, layer: MapLayer, feature_id: int, request: FeatureRequest
+    ) -> str | None:
+        """One feature as GeoJSON text; None when the layer has no such feature."""
+        sql, defaults = _compiled_feature(
+            layer.name, self.srid, request.out_srid, request.swap_axes
+        )
+        found = await self.lookups.first(sql, defaults | {"feature_id": feature_id})
+        return None if found is None else str(found[0])
+
+
+class _PostgisStatements(MapQueries):
+    """:class:`MapQueries`' statement builders for PostGIS, without a session."""
+
+    def __init__(self, cadastral_srid: int) -> None:
+        self.srid = cadastral_srid
+        self.postgis = True
+
+
+@lru_cache(maxsize=64)
+def _compiled_page(
+    layer: str, srid: int, out_srid: int, swap_axes: bool, framed: bool
+) -> tuple[str, dict[str, Any]]:
+    statement = _PostgisStatements(srid).page_statement(
+        MAP_LAYERS[layer], out_srid, swap_axes, framed
+    )
+    return _sql(statement)
+
+
+@lru_cache(maxsize=64)
+def _compiled_feature(
+    layer: str, srid: int, out_srid: int, swap_axes: bool
+) -> tuple[str, dict[str, Any]]:
+    return _sql(_PostgisStatements(srid).feature_statement(MAP_LAYERS[layer], out_srid, swap_axes))
+
+
+def _sql(statement: Select[Any]) -> tuple[str, dict[str, Any]]:
+    """psycopg's SQL for a statement, and the values of its constant parameters."""
+    compiled = statement.compile(dialect=PGDialect_psycopg())
+    return str(compiled), dict(compiled.params)
 
 
 def _tile_features(rows: Sequence[Any], geometries: Any, names: tuple[str, ...]) -> list[Any]:

@@ -9,7 +9,9 @@ import re
 import time
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
+
+import shapely
 
 from api.schemas import ParcelOut
 from landreg.errors import DatabaseUnavailableError, NotFoundError
@@ -18,7 +20,8 @@ from landreg.services.public_status import looked_up_dossier_status, public_doss
 from landreg.store import parcel_json
 from landreg.store.database import RegisterDatabase
 from landreg.store.lookups import PooledLookups, lookups_for
-from landreg.store.tables import DossierParcelLinkRow, DossierRow, ParcelRow
+from landreg.store.map_queries import FINDINGS, PARCELS, FeatureRequest, LookedUpMap, MapQueries
+from landreg.store.tables import DossierParcelLinkRow, DossierRow, FindingRow, ParcelRow
 from landreg.store.unit_of_work import UnitOfWork
 
 
@@ -143,3 +146,36 @@ def test_a_database_refusing_connections_is_unavailable_at_once():
             await lookups.close()
 
     assert asyncio.run(look()) < 30  # far under the pool's 60 s wait
+
+
+def test_map_features_on_the_pool_are_the_session_answer(linked):
+    """OGC API pages and features: the compiled statements on the pool, with and without a
+    box, in each published CRS and axis order, say what the ORM session says."""
+    with UnitOfWork(linked) as uow:
+        first = uow.session.scalar(select(ParcelRow.id).order_by(ParcelRow.id))
+        spot = func.ST_PointOnSurface(FindingRow.geom)
+        x, y = uow.session.execute(
+            select(func.ST_X(spot), func.ST_Y(spot))
+            .where(FindingRow.status == "open", FindingRow.geom.is_not(None))
+            .order_by(FindingRow.id).limit(1)
+        ).one()  # fmt: skip
+    frame = shapely.Point(x, y).buffer(300, quad_segs=2)
+    asked = [
+        (layer, FeatureRequest(out, swap, box, 10, offset))
+        for layer in (PARCELS, FINDINGS)
+        for out, swap in ((4326, False), (4326, True), (9209, False))
+        for box, offset in ((None, 0), (frame, 0), (frame, 5))
+    ]
+    with UnitOfWork(linked) as uow:
+        queries = MapQueries(uow.session, 9209)
+        pages = [queries.feature_page(layer, wanted) for layer, wanted in asked]
+        one = queries.feature(PARCELS, first, FeatureRequest(4326))
+
+    async def look(lookups):
+        looked = LookedUpMap(lookups, 9209)
+        found = [await looked.feature_page(layer, wanted) for layer, wanted in asked]
+        return found, await looked.feature(PARCELS, first, FeatureRequest(4326))
+
+    got, got_one = asyncio.run(_on_pool(linked, look))
+    assert got == pages and got_one == one
+    assert all(page.returned for page in pages)  # every page had features to compare
