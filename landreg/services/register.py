@@ -15,7 +15,7 @@ from landreg.domain.identifiers import CertificateSerial, IdentityNumber, Parcel
 from landreg.domain.model import Parcel
 from landreg.errors import CRSError, ValidationError
 from landreg.store.unit_of_work import UnitOfWork
-from spatial.crs import crs_for, reproject
+from spatial.crs import crs_for, reproject, transformer
 from spatial.geometry import to_multipolygon
 
 
@@ -173,8 +173,8 @@ def point_in_cadastral_crs(
         raise ValidationError(f"longitude/latitude out of range: {x}, {y}", field="x", value=x)
     if srid == cadastral_srid:
         return x, y
-    moved = reproject(shapely.Point(x, y), srid, cadastral_srid)
-    return float(moved.x), float(moved.y)
+    moved_x, moved_y = transformer(srid, cadastral_srid).transform(x, y)
+    return float(moved_x), float(moved_y)
 
 
 def parcels_at_point(uow: UnitOfWork, x: float, y: float, srid: int = 4326) -> list[Parcel]:
