@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -72,6 +73,11 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     if lookups is not None:
         await lookups.open()
     app.state.lookups = lookups
+    # What start-up made (modules, tables, reference data) lives as long as the process: kept
+    # out of the collector's full passes, which would otherwise walk it every so often and
+    # stall every request in flight (the slowest 1 % of answers).
+    gc.collect()
+    gc.freeze()
     try:
         yield
     finally:

@@ -19,6 +19,13 @@ async def get_database(request: Request) -> RegisterDatabase:
     return database
 
 
+def database_of(request: Request) -> RegisterDatabase:
+    """The register database the app was created with (for routes that take ``request``
+    anyway: a plain call costs less than another dependency)."""
+    database: RegisterDatabase = request.app.state.database
+    return database
+
+
 def looked_up(request: Request) -> Lookups | None:
     """The served app's one-statement look-ups (PostGIS), None where the ORM answers."""
     lookups: Lookups | None = request.app.state.lookups

@@ -11,7 +11,6 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 
-from api.deps import DatabaseDep
 from landreg.domain.access import Principal, Role
 from landreg.services import accounts
 from landreg.store.database import RegisterDatabase
@@ -32,17 +31,38 @@ def issue_token(request: Request, principal: Principal) -> tuple[str, int]:
     return token, int(lifetime.total_seconds())
 
 
-async def current_principal(
-    request: Request,
-    database: DatabaseDep,
-    token: Annotated[str | None, Depends(oauth2_scheme)],
-    key: Annotated[str | None, Depends(api_key_scheme)],
-) -> Principal | None:
-    """Who is calling: a valid bearer token or API key; None for an anonymous call.
+Token = Annotated[str | None, Depends(oauth2_scheme)]
+ApiKey = Annotated[str | None, Depends(api_key_scheme)]
+
+
+async def current_principal(request: Request, token: Token, key: ApiKey) -> Principal | None:
+    """Who is calling: a valid bearer token or API key; None for an anonymous call."""
+    return await identify(request, token, key)
+
+
+_UNSET = object()
+
+
+async def identify(request: Request, token: str | None, key: str | None) -> Principal | None:
+    """The caller of ``request`` from its bearer token or API key (None when anonymous),
+    found once per request.
 
     An anonymous call costs nothing; a key or token is looked up in a worker thread with its
     own short unit of work, so that no transaction stays open for the rest of the request.
+    The role checks below take the two credentials straight from FastAPI's security schemes
+    (which also document them in OpenAPI) rather than through another dependency: each level
+    of dependencies costs every request, and the map look-ups are the busiest there are.
     """
+    known = getattr(request.state, "principal", _UNSET)
+    if known is not _UNSET:
+        return known  # type: ignore[return-value]
+    principal = await _identified(request, token, key)
+    request.state.principal = principal
+    return principal
+
+
+async def _identified(request: Request, token: str | None, key: str | None) -> Principal | None:
+    database: RegisterDatabase = request.app.state.database
     if key:
         principal = await run_in_threadpool(_lookup, database, accounts.api_key_principal, key)
         if principal is None:
@@ -80,9 +100,8 @@ def _unauthorised(detail: str) -> HTTPException:
 def require(*roles: Role):  # type: ignore[no-untyped-def]
     """A dependency admitting only principals with one of ``roles`` (and administrators)."""
 
-    async def check(
-        principal: Annotated[Principal | None, Depends(current_principal)],
-    ) -> Principal:
+    async def check(request: Request, token: Token, key: ApiKey) -> Principal:
+        principal = await identify(request, token, key)
         if principal is None:
             raise _unauthorised("sign in, or call with an API key")
         if not principal.may(*roles):
@@ -110,10 +129,9 @@ def reads_map(request: Request, principal: Principal | None) -> bool:
     return principal is not None and principal.may(Role.REGISTRY_OFFICER, Role.CADASTRAL_STAFF)
 
 
-async def map_reader(
-    request: Request, principal: Annotated[Principal | None, Depends(current_principal)]
-) -> Principal | None:
+async def map_reader(request: Request, token: Token, key: ApiKey) -> Principal | None:
     """The caller, if :func:`reads_map` lets them read the map; 401 or 403 otherwise."""
+    principal = await identify(request, token, key)
     if reads_map(request, principal):
         return principal
     if principal is None:

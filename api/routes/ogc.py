@@ -21,7 +21,7 @@ from fastapi.responses import JSONResponse, Response
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from api.deps import DatabaseDep, UowDep, looked_up
+from api.deps import UowDep, database_of, looked_up
 from api.schemas import Problem
 from api.security import InternalDep, MapReaderDep, current_principal, reads_map
 from landreg.domain.access import Principal, Role
@@ -228,11 +228,9 @@ def findings_collection(request: Request, uow: UowDep, _: InternalDep) -> JSONRe
     response_class=Response,
     responses=FEATURES,
 )
-async def parcel_items(
-    request: Request, database: DatabaseDep, _: MapReaderDep, params: ItemsDep
-) -> Response:
+async def parcel_items(request: Request, _: MapReaderDep, params: ItemsDep) -> Response:
     """Current parcels in id order, a page at a time, optionally in a bounding box."""
-    return await _items(request, database, PARCELS, params)
+    return await _items(request, database_of(request), PARCELS, params)
 
 
 @router.get(
@@ -241,11 +239,9 @@ async def parcel_items(
     response_class=Response,
     responses=FEATURES,
 )
-async def finding_items(
-    request: Request, database: DatabaseDep, _: InternalDep, params: ItemsDep
-) -> Response:
+async def finding_items(request: Request, _: InternalDep, params: ItemsDep) -> Response:
     """Open findings in id order, a page at a time, optionally in a bounding box."""
-    return await _items(request, database, FINDINGS, params)
+    return await _items(request, database_of(request), FINDINGS, params)
 
 
 @router.get(
@@ -255,10 +251,10 @@ async def finding_items(
     responses=FEATURES,
 )
 async def parcel_item(
-    request: Request, database: DatabaseDep, _: MapReaderDep, feature_id: str, crs: CrsParam = None
+    request: Request, _: MapReaderDep, feature_id: str, crs: CrsParam = None
 ) -> Response:
     """A current parcel by id."""
-    return await _item(request, database, PARCELS, feature_id, crs)
+    return await _item(request, database_of(request), PARCELS, feature_id, crs)
 
 
 @router.get(
@@ -268,10 +264,10 @@ async def parcel_item(
     responses=FEATURES,
 )
 async def finding_item(
-    request: Request, database: DatabaseDep, _: InternalDep, feature_id: str, crs: CrsParam = None
+    request: Request, _: InternalDep, feature_id: str, crs: CrsParam = None
 ) -> Response:
     """An open finding by id."""
-    return await _item(request, database, FINDINGS, feature_id, crs)
+    return await _item(request, database_of(request), FINDINGS, feature_id, crs)
 
 
 @router.get("/collections/{collection_id}", include_in_schema=False)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
-from api.deps import DatabaseDep, UowDep, looked_up
+from api.deps import UowDep, database_of, looked_up
 from api.schemas import ParcelOut, ParcelRecordOut, Problem
 from api.security import InternalDep, MapReaderDep, OfficerDep
 from landreg.domain.identifiers import ParcelKey
@@ -48,7 +48,6 @@ def parcels_by_key(
 @router.get("/at", response_model=list[ParcelOut], responses=ERRORS, summary="Parcels at a point")
 async def parcels_at(
     request: Request,
-    database: DatabaseDep,
     _: MapReaderDep,
     x: Annotated[float, Query(description="longitude, or easting in `point_crs`", ge=-1e7, le=1e7)],
     y: Annotated[float, Query(description="latitude, or northing in `point_crs`", ge=-1e7, le=1e7)],
@@ -56,6 +55,7 @@ async def parcels_at(
     out_srid: OutCrs = 4326,
 ) -> Response:
     """Parcels containing the point (longitude/latitude in WGS 84 unless ``point_crs`` says)."""
+    database = database_of(request)
     crs_for(out_srid)
     srid = database.cadastral_srid
     lookups = looked_up(request)
@@ -86,7 +86,6 @@ def _json(body: str) -> Response:
 @router.get("/within", response_model=list[ParcelOut], responses=ERRORS, summary="Parcels in a box")
 async def parcels_within(
     request: Request,
-    database: DatabaseDep,
     _: MapReaderDep,
     bbox: Annotated[str, Query(description="minx,miny,maxx,maxy in `bbox_crs`, at most 5 km")],
     bbox_crs: Annotated[int, Query(description="EPSG code of the box")] = 4326,
@@ -95,6 +94,7 @@ async def parcels_within(
     out_srid: OutCrs = 4326,
 ) -> Response:
     """Current parcels intersecting the box, in id order, a page at a time."""
+    database = database_of(request)
     crs_for(out_srid)
     box = _box(bbox)
     srid = database.cadastral_srid
@@ -182,13 +182,13 @@ def parcels_by_holder(
 @router.get("/{parcel_id}", response_model=ParcelOut, responses=ERRORS, summary="One parcel")
 async def parcel(
     request: Request,
-    database: DatabaseDep,
     _: MapReaderDep,
     parcel_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
     at: Annotated[datetime | None, Query(description="the parcel as it was at this time")] = None,
     out_srid: OutCrs = 4326,
 ) -> Response:
     """The current version of a parcel, or the version in force at ``at``."""
+    database = database_of(request)
     crs_for(out_srid)
     lookups = looked_up(request)
     if at is not None or lookups is None:

@@ -1,26 +1,22 @@
 """Public lookups, no sign-in: a citizen's dossier status by receipt code and verification.
 
-Each client (IP address) gets ``LOOKUPS_PER_MINUTE`` lookups in any moving minute, counted by
-the ``limits`` library in this process's memory: with several workers each counts on its own
+Each client (IP address) gets ``LOOKUPS_PER_MINUTE`` lookups in any moving minute, counted in
+this process's memory (:mod:`api.rate_limit`): with several workers each counts on its own
 (see the README). Behind a reverse proxy, run uvicorn with ``--proxy-headers`` and
 ``--forwarded-allow-ips`` so that the client's address, not the proxy's, is counted.
 """
 
 from __future__ import annotations
 
-import math
-import time
 from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
 from fastapi.concurrency import run_in_threadpool
-from limits import RateLimitItemPerMinute
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
 from pydantic import BaseModel, Field
 
-from api.deps import DatabaseDep, looked_up
+from api.deps import database_of, looked_up
+from api.rate_limit import MovingWindowLimit
 from api.schemas import Problem
 from landreg.domain.dossier_deadline import LOCAL_TIME, to_local
 from landreg.services.public_status import (
@@ -54,30 +50,15 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-class PublicRateLimit:
-    """Lookups per client in a moving minute, in this process's memory."""
-
-    def __init__(self, per_minute: int = LOOKUPS_PER_MINUTE) -> None:
-        self.item = RateLimitItemPerMinute(per_minute)
-        self.limiter = MovingWindowRateLimiter(MemoryStorage())
-
-    def hit(self, client: str) -> int | None:
-        """Count a lookup by ``client``: None when allowed, else the seconds to wait."""
-        if self.limiter.hit(self.item, "public", client):
-            return None
-        reset = self.limiter.get_window_stats(self.item, "public", client).reset_time
-        return max(1, math.ceil(reset - time.time()))
-
-
 async def _rate_limited(request: Request) -> None:
     """Refuse a client over its lookups with 429 and Retry-After (one limiter per app;
     ``LANDREG_PUBLIC_LOOKUPS_PER_MINUTE``, 0 for none)."""
     per_minute = request.app.state.settings.api.public_lookups_per_minute
     if per_minute == 0:
         return
-    limit: PublicRateLimit | None = getattr(request.app.state, "public_rate_limit", None)
+    limit: MovingWindowLimit | None = getattr(request.app.state, "public_rate_limit", None)
     if limit is None:
-        limit = request.app.state.public_rate_limit = PublicRateLimit(per_minute)
+        limit = request.app.state.public_rate_limit = MovingWindowLimit(per_minute)
     wait = limit.hit(request.client.host if request.client else "unknown")
     if wait is not None:
         raise HTTPException(
@@ -154,7 +135,6 @@ class PublicDossierOut(BaseModel):
 )
 async def public_dossier(
     request: Request,
-    database: DatabaseDep,
     code: Annotated[str, Path(description="the receipt code", examples=["H55.703-240104-0001"])],
     verify: Annotated[
         str,
@@ -169,6 +149,7 @@ async def public_dossier(
 ) -> PublicDossierOut:
     """Status, current step, due date, whether it is overdue and the documents still missing.
     A wrong verification is answered exactly as an unknown code."""
+    database = database_of(request)
     lookups = looked_up(request)
     if lookups is not None:
         return PublicDossierOut.of(await looked_up_dossier_status(lookups, code, verify))

@@ -53,11 +53,16 @@ def insert_frame(
         expected_rows, frames = len(frames), [frames]
     if session.get_bind().dialect.name != "postgresql":
         _insert_rows(session, table, frames, stored)
-    elif _rebuild_worthwhile(session, table, expected_rows or 0):
+        return
+    if _rebuild_worthwhile(session, table, expected_rows or 0):
         with _indexes_rebuilt(session, table):
-            _copy(session, table, frames, stored)
+            copied = _copy(session, table, frames, stored)
     else:
-        _copy(session, table, frames, stored)
+        copied = _copy(session, table, frames, stored)
+    if copied >= ANALYZE_ROWS:
+        # The planner's statistics, as PostgreSQL advises after a bulk load: until autovacuum
+        # comes by (if it runs at all), plans would be made for the table as it was.
+        session.execute(text(f'ANALYZE "{table.name}"'))
 
 
 def _insert_rows(
@@ -78,6 +83,8 @@ def _insert_rows(
 # index after loading). All of it is inside the load's transaction: if anything fails, the
 # indexes and constraints are back as they were. The table is locked while it loads.
 REBUILD_ROWS = 100_000
+# A load of at least this many rows is followed by ANALYZE of its table.
+ANALYZE_ROWS = 50_000
 INDEX_BUILD_MEMORY = "1GB"
 
 
@@ -145,12 +152,13 @@ def _plain(value: Any) -> Any:
 
 def _copy(
     session: Session, table: Table, frames: Iterable[pd.DataFrame], stored: Callable[[int], None]
-) -> None:
-    """One binary ``COPY`` of every frame; the server stores a slice while the next is made."""
+) -> int:
+    """One binary ``COPY`` of every frame; the server stores a slice while the next is made.
+    Returns the number of rows copied."""
     frames = iter(frames)
     first = next((frame for frame in frames if not frame.empty), None)
     if first is None:
-        return
+        return 0
     names = [c.name for c in table.columns if c.name in first.columns]
     dialect = session.get_bind().dialect
     kinds = [table.c[name].type.dialect_impl(dialect) for name in names]
@@ -168,6 +176,7 @@ def _copy(
                     done += len(part)
                     stored(done)
             copy.write(_TRAILER)
+    return done
 
 
 def _encode(frame: pd.DataFrame, names: list[str], kinds: list[Any]) -> memoryview:

@@ -2,8 +2,10 @@
 
 The statement finds the dossier by its code only when the verification matches the last
 four digits of the applicant's identity number or phone, and then reads what the answer is
-made from: the events in order, the documents handed in, and the commune of the first parcel
-it is linked to (is it remote?). See :mod:`landreg.services.public_status`.
+made from: the events in order, the documents handed in, and the first commune (by code) of
+the parcels it is linked to (is it remote?). Each part is an index probe by the dossier's id,
+whatever plan the server keeps for the prepared statement. See
+:mod:`landreg.services.public_status`.
 """
 
 from __future__ import annotations
@@ -29,11 +31,11 @@ LEFT JOIN LATERAL (
 ) AS ev ON true
 LEFT JOIN LATERAL (
     SELECT coalesce(a.remote, false) AS remote
-    FROM dossier_parcel_link AS l
-    JOIN parcel AS p ON p.id = l.parcel_id
-    LEFT JOIN admin_unit AS a ON a.code = p.commune_code
-    WHERE l.dossier_id = d.id AND l.status = ANY(%(held)s)
-    ORDER BY p.commune_code LIMIT 1
+    FROM (SELECT min(p.commune_code) AS commune_code
+          FROM dossier_parcel_link AS l JOIN parcel AS p ON p.id = l.parcel_id
+          WHERE l.dossier_id = d.id AND l.status = ANY(%(held)s)) AS first
+    LEFT JOIN admin_unit AS a ON a.code = first.commune_code
+    WHERE first.commune_code IS NOT NULL
 ) AS linked ON true
 WHERE d.code = %(code)s
   AND %(verify)s IN ({_LAST_DIGITS.format("d.applicant_identity")},
