@@ -50,16 +50,18 @@ def create_app(
     app.state.ingest_jobs = IngestJobs()
     install_error_handlers(app)
     install_openapi(app)
+    # Routes are matched in order and the prefixes do not overlap: the busiest look-ups
+    # (the map, the citizens') come first, so that they are found after the fewest tries.
+    app.include_router(parcels.router)
+    app.include_router(public.router)
+    app.include_router(ogc.router)
+    app.include_router(tiles.router)
     app.include_router(health.router)
     app.include_router(auth.router)
-    app.include_router(parcels.router)
     app.include_router(ingest.router)
     app.include_router(findings.router)
     app.include_router(stats.router)
     app.include_router(dossiers.router)
-    app.include_router(public.router)
-    app.include_router(ogc.router)
-    app.include_router(tiles.router)
     app.include_router(pages.router)
     return app
 

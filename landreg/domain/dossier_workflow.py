@@ -65,6 +65,8 @@ class DossierStatus(StrEnum):
         """The status named by its canonical name, its Vietnamese text or its portal code."""
         if isinstance(value, DossierStatus):
             return value
+        if isinstance(value, str) and value in _BY_NAME:  # the stored form: one look-up
+            return _BY_NAME[value]
         if isinstance(value, int) and 1 <= value <= len(cls):
             return list(cls)[value - 1]
         text = str(value).strip()
@@ -78,6 +80,7 @@ class DossierStatus(StrEnum):
         )
 
 
+_BY_NAME: Mapping[str, DossierStatus] = MappingProxyType({s.value: s for s in DossierStatus})
 _LABELS: Mapping[DossierStatus, tuple[str, str]] = MappingProxyType(
     {
         DossierStatus.NEW: ("Mới", "New"),

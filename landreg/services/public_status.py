@@ -18,6 +18,7 @@ import hmac
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
 import pandas as pd
@@ -237,8 +238,10 @@ def _remote(uow: UnitOfWork, row: DossierRow) -> bool:
     return bool(uow.session.scalar(select(AdminUnit.remote).where(AdminUnit.code == commune)))
 
 
+@lru_cache(maxsize=4096)
 def _written_commune(declared: str | None) -> str | None:
-    """The code of the commune written on the dossier, if it names one."""
+    """The code of the commune written on the dossier, if it names one (the same few hundred
+    spellings come back again and again)."""
     if not declared:
         return None
     written = commune_codes(pd.Series([declared])).iloc[0]
