@@ -5,7 +5,7 @@
 
 tipg runs from its own virtualenv (its FastAPI pin may differ from landreg's)::
 
-    python3 -m venv bench/.venv-tipg && bench/.venv-tipg/bin/pip install tipg
+    python3 -m venv bench/.venv-tipg && bench/.venv-tipg/bin/pip install tipg 'uvicorn[standard]'
 
 The register is the 1,000,000-parcel province, loaded, reconciled and with its dossiers
 linked: a copy (``CREATE DATABASE … TEMPLATE``) of the database ``bench/link_bench.py``
