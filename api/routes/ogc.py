@@ -118,7 +118,7 @@ class ItemsParams:
     offset: int
 
 
-def items_params(
+async def items_params(
     bbox: Annotated[
         str | None,
         Query(
