@@ -8,6 +8,8 @@ once with ``ogr2ogr -f PostgreSQL`` (the anchor: COPY, GiST index), once with
 ``landreg ingest`` (reads, validates, reprojects, hashes, records provenance, COPY into an
 indexed, versioned table). Wall time and peak memory of each are measured with
 ``/usr/bin/time``; the ratio is printed and saved to bench/results/ingest.json.
+
+ogr2ogr comes from Debian's ``gdal-bin`` (``apt-get install gdal-bin``).
 """
 
 from __future__ import annotations
