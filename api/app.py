@@ -71,7 +71,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     """The look-ups' connection pool lives as long as the served app (on its event loop)."""
     database: RegisterDatabase = app.state.database
     pool = app.state.settings.database
-    lookups = lookups_for(database, size=pool.pool_size, timeout=pool.pool_timeout)
+    # Half the ORM's pool: a look-up holds its connection for a fraction of a millisecond,
+    # and both pools of every worker must fit in the server's max_connections.
+    lookups = lookups_for(database, size=max(2, pool.pool_size // 2), timeout=pool.pool_timeout)
     if lookups is not None:
         await lookups.open()
     app.state.lookups = lookups
