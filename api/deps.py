@@ -13,17 +13,16 @@ from landreg.store.lookups import Lookups
 from landreg.store.unit_of_work import UnitOfWork
 
 
-async def get_database(request: Request) -> RegisterDatabase:
-    """The register database the app was created with."""
-    database: RegisterDatabase = request.app.state.database
-    return database
-
-
 def database_of(request: Request) -> RegisterDatabase:
-    """The register database the app was created with (for routes that take ``request``
-    anyway: a plain call costs less than another dependency)."""
+    """The register database the app was created with (a plain call, for routes that take
+    ``request`` anyway: it costs less than another dependency)."""
     database: RegisterDatabase = request.app.state.database
     return database
+
+
+async def get_database(request: Request) -> RegisterDatabase:
+    """The register database the app was created with, as a dependency."""
+    return database_of(request)
 
 
 def looked_up(request: Request) -> Lookups | None:
