@@ -23,7 +23,7 @@ from shapely.geometry.base import BaseGeometry
 
 from api.deps import UowDep, database_of, looked_up
 from api.schemas import Problem
-from api.security import InternalDep, MapReaderDep, current_principal, reads_map
+from api.security import MAP_SECURITY, InternalDep, MapReaderDep, current_principal, reads_map
 from landreg.domain.access import Principal, Role
 from landreg.errors import NotFoundError, ValidationError
 from landreg.store.database import RegisterDatabase
@@ -210,7 +210,12 @@ def _may_read_map(request: Request, principal: Principal | None) -> bool:
     return reads_map(request, principal)
 
 
-@router.get("/collections/parcels", summary="The parcels collection", responses=ERRORS)
+@router.get(
+    "/collections/parcels",
+    summary="The parcels collection",
+    responses=ERRORS,
+    openapi_extra=MAP_SECURITY,
+)
 def parcels_collection(request: Request, uow: UowDep, _: MapReaderDep) -> JSONResponse:
     """Extent, CRSs and links of the parcels."""
     return _json(_collection(_base(request), uow, PARCELS))
@@ -227,6 +232,7 @@ def findings_collection(request: Request, uow: UowDep, _: InternalDep) -> JSONRe
     summary="Parcels",
     response_class=Response,
     responses=FEATURES,
+    openapi_extra=MAP_SECURITY,
 )
 async def parcel_items(request: Request, _: MapReaderDep, params: ItemsDep) -> Response:
     """Current parcels in id order, a page at a time, optionally in a bounding box."""
@@ -249,6 +255,7 @@ async def finding_items(request: Request, _: InternalDep, params: ItemsDep) -> R
     summary="One parcel",
     response_class=Response,
     responses=FEATURES,
+    openapi_extra=MAP_SECURITY,
 )
 async def parcel_item(
     request: Request, _: MapReaderDep, feature_id: str, crs: CrsParam = None

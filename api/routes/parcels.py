@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from api.deps import UowDep, database_of, looked_up
 from api.schemas import ParcelOut, ParcelRecordOut, Problem
-from api.security import InternalDep, MapReaderDep, OfficerDep
+from api.security import MAP_SECURITY, InternalDep, MapReaderDep, OfficerDep
 from landreg.domain.identifiers import ParcelKey
 from landreg.errors import NotFoundError, ValidationError
 from landreg.services import register
@@ -29,7 +29,13 @@ OutCrs = Annotated[
 ]
 
 
-@router.get("", response_model=list[ParcelOut], responses=ERRORS, summary="Parcels by key")
+@router.get(
+    "",
+    response_model=list[ParcelOut],
+    responses=ERRORS,
+    summary="Parcels by key",
+    openapi_extra=MAP_SECURITY,
+)
 def parcels_by_key(
     uow: UowDep,
     _: MapReaderDep,
@@ -45,7 +51,13 @@ def parcels_by_key(
     return [ParcelOut.from_parcel(p, srid, out_srid) for p in uow.parcels.by_key(key)]
 
 
-@router.get("/at", response_model=list[ParcelOut], responses=ERRORS, summary="Parcels at a point")
+@router.get(
+    "/at",
+    response_model=list[ParcelOut],
+    responses=ERRORS,
+    summary="Parcels at a point",
+    openapi_extra=MAP_SECURITY,
+)
 async def parcels_at(
     request: Request,
     _: MapReaderDep,
@@ -83,7 +95,13 @@ def _json(body: str) -> Response:
     return Response(content=body, media_type="application/json")
 
 
-@router.get("/within", response_model=list[ParcelOut], responses=ERRORS, summary="Parcels in a box")
+@router.get(
+    "/within",
+    response_model=list[ParcelOut],
+    responses=ERRORS,
+    summary="Parcels in a box",
+    openapi_extra=MAP_SECURITY,
+)
 async def parcels_within(
     request: Request,
     _: MapReaderDep,
@@ -179,7 +197,13 @@ def parcels_by_holder(
     return [ParcelOut.from_parcel(p, srid, out_srid) for p in found]
 
 
-@router.get("/{parcel_id}", response_model=ParcelOut, responses=ERRORS, summary="One parcel")
+@router.get(
+    "/{parcel_id}",
+    response_model=ParcelOut,
+    responses=ERRORS,
+    summary="One parcel",
+    openapi_extra=MAP_SECURITY,
+)
 async def parcel(
     request: Request,
     _: MapReaderDep,

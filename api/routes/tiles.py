@@ -15,7 +15,7 @@ from fastapi.responses import Response
 
 from api.deps import UowDep
 from api.schemas import Problem
-from api.security import InternalDep, MapReaderDep
+from api.security import MAP_SECURITY, InternalDep, MapReaderDep
 from landreg.errors import ValidationError
 from landreg.store.map_queries import FINDINGS, PARCELS, MapLayer, MapQueries, tile_count
 from landreg.store.unit_of_work import UnitOfWork
@@ -41,6 +41,7 @@ Row = Annotated[int, Path(ge=0, description="tile row, 0 at the north")]
     response_class=Response,
     responses=RESPONSES,
     summary="A vector tile of the parcels",
+    openapi_extra=MAP_SECURITY,
 )
 def parcel_tile(uow: UowDep, principal: MapReaderDep, z: Zoom, x: Column, y: Row) -> Response:
     """Current parcels with key, areas, land use and address (layer ``parcels``)."""
