@@ -22,6 +22,8 @@ for ``--seconds`` at 16 and 64 connections:
   route exists; the point query again with two workers;
 * tipg on the same ``parcel`` table: item by id, items in the box (limit 10);
 * the HTTP ceiling of one Python worker: a FastAPI endpoint returning constant bytes;
+* the floor of the stack for a look-up: landreg's by-id statement on a pool of async psycopg
+  connections in a bare FastAPI route (what no FastAPI + psycopg look-up can beat here);
 * the database ceiling: pgbench running the point-in-polygon query on the same points.
 
 Results go to bench/results/api.json.
@@ -30,6 +32,7 @@ Results go to bench/results/api.json.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import re
@@ -40,13 +43,16 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
 
 import psycopg
-from fastapi import FastAPI, Response
+from fastapi import FastAPI, Request, Response
+from psycopg_pool import AsyncConnectionPool
+
+from landreg.store import parcel_json
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
@@ -69,6 +75,35 @@ constant_app = FastAPI()
 async def constant() -> Response:
     """The HTTP ceiling: the same bytes every time, nothing else."""
     return Response(CONSTANT, media_type="application/json")
+
+
+@asynccontextmanager
+async def _floor_pool(app: FastAPI) -> AsyncIterator[None]:
+    app.state.pool = AsyncConnectionPool(
+        os.environ["LANDREG_BENCH_URL"], min_size=4, max_size=10, kwargs={"autocommit": True}
+    )
+    await app.state.pool.open()
+    gc.collect()
+    gc.freeze()
+    yield
+    await app.state.pool.close()
+
+
+floor_app = FastAPI(lifespan=_floor_pool)
+
+
+@floor_app.get("/parcels/{parcel_id}")
+async def floor_parcel(request: Request, parcel_id: int) -> Response:
+    """The stack's floor: landreg's own by-id statement on a pool of async psycopg connections
+    in a bare FastAPI route (no access check, no other parameter, no other route)."""
+    async with request.app.state.pool.connection() as connection:
+        cursor = await connection.execute(
+            parcel_json._BY_ID, {"parcel_id": parcel_id, "out_srid": 4326}, prepare=True
+        )
+        found = await cursor.fetchone()
+    if found is None:
+        return Response(status_code=404)
+    return Response(found[0], media_type="application/json")
 
 
 def url_of(database: str, driver: str = "postgresql") -> str:
@@ -168,6 +203,7 @@ def targets(found: dict[str, list[Any]]) -> dict[str, tuple[str, list[str]]]:
     points = [f"/parcels/at?x={x!r}&y={y!r}" for x, y in found["points"]]
     return {
         "constant_bytes": ("constant", ["/"]),
+        "floor_by_id": ("floor", [f"/parcels/{i}" for i in found["ids"]]),
         "landreg_by_id": ("landreg", [f"/parcels/{i}" for i in found["ids"]]),
         "landreg_at_point": ("landreg", points),
         "landreg_dossier_status": (
@@ -206,8 +242,10 @@ def command_of(server: str) -> tuple[list[str], dict[str, str], Path | None]:
         }
         # a temporary directory: tipg's settings read a .env from the working directory
         return [str(TIPG), "tipg.main:app", "--port", port, "--no-access-log"], env, None
+    app = "api_bench:floor_app" if server == "floor" else "api_bench:constant_app"
+    env["LANDREG_BENCH_URL"] = url_of(DATABASE)
     return [
-        sys.executable, "-m", "uvicorn", "api_bench:constant_app", "--app-dir", str(ROOT / "bench"),
+        sys.executable, "-m", "uvicorn", app, "--app-dir", str(ROOT / "bench"),
         "--port", port, "--no-access-log",
     ], env, ROOT  # fmt: skip
 
@@ -343,7 +381,7 @@ def run_all(found: dict[str, list[Any]], args: argparse.Namespace) -> dict[str, 
     plan = targets(found)
     chosen = {k: v for k, v in plan.items() if not args.only or k in args.only}
     results: dict[str, Any] = {}
-    for server in ("constant", "landreg", "tipg", "landreg2"):
+    for server in ("constant", "floor", "landreg", "tipg", "landreg2"):
         mine = {k: p for k, (s, p) in chosen.items() if s == server}
         if not mine:
             continue
