@@ -69,6 +69,12 @@ def test_serve_answers_over_http_on_postgis(postgis_database, postgis_url: str):
         missing = httpx.get(f"{base}/parcels/424242")
         assert missing.status_code == 404
         assert missing.headers["content-type"] == "application/problem+json"
+        # A value the database cannot store, on the served look-ups' own connections: a 422
+        # problem, not a 500.
+        refused = httpx.get(f"{base}/public/dossiers/H55%00X", params={"verify": "1234"})
+        assert refused.status_code == 422
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert "psycopg" not in refused.text and "SELECT" not in refused.text
 
 
 def test_many_clients_at_once_are_all_answered_with_a_small_pool(postgis_database):
