@@ -85,6 +85,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        gc.unfreeze()  # an app started again in the same process (tests) freezes anew
         app.state.lookups = None
         if lookups is not None:
             await lookups.close()
