@@ -92,8 +92,11 @@ def test_a_wrong_verification_is_an_unknown_code_on_the_pool(linked):
             .limit(1)
         ).one()
     right = _verification(row.applicant_identity, row.applicant_phone)
-    wrong = f"{(int(right) + 1) % 10_000:04d}"
     phone = _verification(row.applicant_phone, None)
+    # the next four digits that are neither the identity number's nor the phone's
+    wrong = next(
+        candidate for n in range(1, 3) if (candidate := f"{(int(right) + n) % 10_000:04d}") != phone
+    )
 
     async def look(lookups):
         answers = []
@@ -104,8 +107,6 @@ def test_a_wrong_verification_is_an_unknown_code_on_the_pool(linked):
         found = await looked_up_dossier_status(lookups, row.code.lower(), right)
         return answers, found
 
-    if phone == wrong:
-        pytest.skip("the sample's phone ends in the digits chosen as wrong")
     (for_wrong, for_unknown), found = asyncio.run(_on_pool(linked, look))
     assert for_wrong == for_unknown
     assert found.code == row.code
