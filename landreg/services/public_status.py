@@ -22,7 +22,7 @@ from functools import lru_cache
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from landreg.domain.dossier_clock import (
     DossierClock,
@@ -39,6 +39,7 @@ from landreg.services.dossier_linking import commune_codes
 from landreg.store import status_lookup
 from landreg.store.dossier_stats_repository import HELD_LINKS
 from landreg.store.lookups import Lookups
+from landreg.store.status_lookup import VerifiedDossier
 from landreg.store.tables import (
     AdminUnit,
     DossierDocumentRow,
@@ -109,7 +110,14 @@ def public_dossier_status(
     by_phone = hmac.compare_digest(given, _last_digits(phone))
     if found is None or not (by_identity | by_phone):
         raise NotFoundError(NOT_FOUND_DETAIL)
-    return _answer(_read(uow, uow.session.get_one(DossierRow, found.id)), as_of)
+    dossier = _read(uow, uow.session.get_one(DossierRow, found.id))
+    remote = dossier.linked_remote
+    if remote is None:  # no parcel linked: the commune written on the dossier
+        commune = _written_commune(dossier.declared_commune)
+        remote = commune is not None and bool(
+            uow.session.scalar(select(AdminUnit.remote).where(AdminUnit.code == commune))
+        )
+    return _answer(dossier, remote, as_of)
 
 
 async def looked_up_dossier_status(
@@ -129,13 +137,7 @@ async def looked_up_dossier_status(
     if remote is None:  # no parcel linked: the commune written on the dossier
         commune = _written_commune(found.declared_commune)
         remote = commune is not None and await status_lookup.commune_remote(lookups, commune)
-    dossier = _Dossier(
-        code=found.code, status=found.status, procedure=found.procedure, office=found.office,
-        received_at=found.received_at, due_on=found.due_on, processed_on=found.processed_on,
-        returned_on=found.returned_on, history=found.history, documents=found.documents,
-        remote=remote,
-    )  # fmt: skip
-    return _answer(dossier, as_of)
+    return _answer(found, remote, as_of)
 
 
 def _cleaned(code: str) -> str:
@@ -147,24 +149,7 @@ def _last_digits(value: str | None) -> bytes:
     return digits[-VERIFY_DIGITS:].encode("ascii") if len(digits) >= VERIFY_DIGITS else _NEVER
 
 
-@dataclass(frozen=True, slots=True)
-class _Dossier:
-    """What a verified dossier's answer is made from, however it was read."""
-
-    code: str
-    status: str
-    procedure: str
-    office: str | None
-    received_at: datetime
-    due_on: date | None
-    processed_on: date | None
-    returned_on: date | None
-    history: list[tuple[datetime, str, str | None]]  # time, status reached, step; in order
-    documents: frozenset[str]
-    remote: bool  # the dossier's commune is remote (more working days)
-
-
-def _read(uow: UnitOfWork, row: DossierRow) -> _Dossier:
+def _read(uow: UnitOfWork, row: DossierRow) -> VerifiedDossier:
     """A verified dossier through the ORM (SpatiaLite, and the tests' bound registers)."""
     events = uow.session.execute(
         select(DossierEventRow.at, DossierEventRow.to_status, DossierEventRow.step)
@@ -176,18 +161,20 @@ def _read(uow: UnitOfWork, row: DossierRow) -> _Dossier:
             select(DossierDocumentRow.document_code).where(DossierDocumentRow.dossier_id == row.id)
         )
     )
-    return _Dossier(
+    return VerifiedDossier(
         code=row.code, status=row.status, procedure=row.procedure, office=row.office,
         received_at=row.received_at, due_on=row.due_on, processed_on=row.processed_on,
-        returned_on=row.returned_on, history=[(e.at, e.to_status, e.step) for e in events],
-        documents=given, remote=_remote(uow, row),
+        returned_on=row.returned_on, declared_commune=row.declared_commune,
+        history=[(e.at, e.to_status, e.step) for e in events], documents=given,
+        linked_remote=_linked_remote(uow, row),
     )  # fmt: skip
 
 
-def _answer(dossier: _Dossier, as_of: datetime | None) -> PublicDossierStatus:
+def _answer(dossier: VerifiedDossier, remote: bool, as_of: datetime | None) -> PublicDossierStatus:
+    """The citizen's answer; ``remote``: the dossier's commune is remote (more working days)."""
     status = DossierStatus.parse(dossier.status)
     procedure: dict[str, Any] = procedures_config()["procedures"].get(dossier.procedure, {})
-    clock = _clock(dossier, as_of)
+    clock = _clock(dossier, remote, as_of)
     kind = timeliness(clock) if clock is not None else None
     # Only the workflow step ("Chuyển Chi nhánh Văn phòng đăng ký đất đai"): notes and actors
     # may name people.
@@ -207,11 +194,11 @@ def _answer(dossier: _Dossier, as_of: datetime | None) -> PublicDossierStatus:
     )  # fmt: skip
 
 
-def _clock(dossier: _Dossier, as_of: datetime | None) -> DossierClock | None:
+def _clock(dossier: VerifiedDossier, remote: bool, as_of: datetime | None) -> DossierClock | None:
     """The dossier's clock as the statistics read it; None when its history is not readable
     (then the due date the source recorded is shown)."""
     try:
-        deadline = procedure_deadline(dossier.procedure, remote=dossier.remote)
+        deadline = procedure_deadline(dossier.procedure, remote=remote)
         events = [
             DossierEvent(at, DossierStatus.parse(status)) for at, status, _ in dossier.history
         ]
@@ -220,21 +207,18 @@ def _clock(dossier: _Dossier, as_of: datetime | None) -> DossierClock | None:
         return None
 
 
-def _remote(uow: UnitOfWork, row: DossierRow) -> bool:
-    """Whether the dossier's commune is remote: the linked parcel's, else the one written."""
+def _linked_remote(uow: UnitOfWork, row: DossierRow) -> bool | None:
+    """Whether the first commune (by code) of the parcels linked to the dossier is remote;
+    None when no parcel is linked."""
     commune = uow.session.scalar(
-        select(ParcelRow.commune_code)
+        select(func.min(ParcelRow.commune_code))
         .join(DossierParcelLinkRow, DossierParcelLinkRow.parcel_id == ParcelRow.id)
         .where(
             DossierParcelLinkRow.dossier_id == row.id, DossierParcelLinkRow.status.in_(HELD_LINKS)
         )
-        .order_by(ParcelRow.commune_code)
-        .limit(1)
     )
     if commune is None:
-        commune = _written_commune(row.declared_commune)
-    if commune is None:
-        return False
+        return None
     return bool(uow.session.scalar(select(AdminUnit.remote).where(AdminUnit.code == commune)))
 
 
