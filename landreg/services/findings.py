@@ -32,7 +32,7 @@ class Candidate:
         """Stable identity: the rule and the records (by source and key in it, not by row id),
         and the ``place`` where several findings of a rule can share their records (two gaps
         between the same parcels), so re-running reconciliation finds the same finding again."""
-        refs = sorted(f"{s['table']}|{s.get('source')}|{s.get('record')}" for s in self.subjects)
+        refs = sorted(_reference(subject) for subject in self.subjects)
         extra = [self.place] if self.place else []
         return hashlib.sha256("\n".join([self.rule, *refs, *extra]).encode("utf-8")).hexdigest()
 
@@ -50,15 +50,30 @@ class _SafeDict(dict[str, Any]):
         return "?"
 
 
+def _reference(subject: dict[str, Any]) -> str:
+    """A record as the fingerprint names it: by its source and key there, or by its id when
+    it came from no source (a parcel drawn in landreg), so that such records never share
+    one identity."""
+    source, record = subject.get("source"), subject.get("record")
+    if source is None and record is None:
+        return f"{subject['table']}|id|{subject.get('id')}"
+    return f"{subject['table']}|{source}|{record}"
+
+
+def _missing_as_none(value: Any) -> Any:
+    """A value read from a column, with pandas' missing values (NaN, NA) as None."""
+    return None if value is None or (not isinstance(value, str) and pd.isna(value)) else value
+
+
 def parcel_subject(row: Any) -> dict[str, Any]:
     """How a map parcel is named in a finding."""
     return {
         "table": "parcel",
         "id": int(row.id),
         "key": parcel_key_text(row),
-        "source": row.source_name,
-        "record": row.source_key,
-        "row": row.source_row,
+        "source": _missing_as_none(row.source_name),
+        "record": _missing_as_none(row.source_key),
+        "row": _missing_as_none(row.source_row),
     }
 
 
@@ -68,10 +83,10 @@ def entry_subject(row: Any) -> dict[str, Any]:
         "table": "register_entry",
         "id": int(row.id),
         "key": parcel_key_text(row),
-        "source": row.source_name,
-        "record": row.source_key,
-        "row": row.source_row,
-        "holder": row.holder_name,
+        "source": _missing_as_none(row.source_name),
+        "record": _missing_as_none(row.source_key),
+        "row": _missing_as_none(row.source_row),
+        "holder": _missing_as_none(row.holder_name),
     }
 
 
