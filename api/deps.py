@@ -31,15 +31,20 @@ def looked_up(request: Request) -> Lookups | None:
     return lookups
 
 
+_READING = frozenset({"GET", "HEAD"})
+
+
 async def get_uow(
-    database: Annotated[RegisterDatabase, Depends(get_database)],
+    request: Request, database: Annotated[RegisterDatabase, Depends(get_database)]
 ) -> AsyncIterator[UnitOfWork]:
     """A unit of work for one request, closed (and rolled back if not committed) afterwards.
 
     Opening it touches no connection (the session connects on its first query, in the
     route's thread); closing it may talk to the database, so it runs in a worker thread.
+    Requests other than GET and HEAD may write, so their unit begins as a writer (on
+    SpatiaLite: takes turns for the write lock instead of being refused half way).
     """
-    uow = UnitOfWork(database).__enter__()
+    uow = UnitOfWork(database, writes=request.method not in _READING).__enter__()
     try:
         yield uow
     finally:

@@ -28,7 +28,7 @@ def reconcile_command(
     from landreg.store.unit_of_work import UnitOfWork
 
     settings = Settings()
-    with UnitOfWork(database_of(settings)) as uow:
+    with UnitOfWork(database_of(settings), writes=True) as uow:
         summary = reconcile(
             uow,
             communes=commune or None,

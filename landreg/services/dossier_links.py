@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 import pandas as pd
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from landreg.clock import utcnow
 from landreg.errors import ConflictError, NotFoundError, ValidationError
@@ -33,6 +33,7 @@ def link_all(
 ) -> LinkSummary:
     """Link every dossier (or ``ids``) to its parcel; dossiers an officer has decided on keep
     their decision. Commits once."""
+    uow.begin_writing()
     repository = DossierRepository(uow.session)
     decided = repository.decided()
     dossiers = repository.dossiers(ids)
@@ -63,29 +64,51 @@ def link_all(
     )
 
 
-def _link(uow: UnitOfWork, link_id: int) -> DossierParcelLinkRow:
-    link = uow.session.get(DossierParcelLinkRow, link_id)
-    if link is None:
+def _dossier_links(
+    uow: UnitOfWork, link_id: int
+) -> tuple[DossierParcelLinkRow, list[DossierParcelLinkRow]]:
+    """The link and the other links of its dossier, all locked for this unit of work.
+
+    An officer's decision on one link changes its siblings too, so all of the dossier's
+    links are locked (in id order, so that two decisions never wait on each other) before
+    any status is checked: of two officers deciding on one dossier at once, the second sees
+    the first's decision.
+    """
+    uow.begin_writing()
+    dossier_id = uow.session.scalar(
+        select(DossierParcelLinkRow.dossier_id).where(DossierParcelLinkRow.id == link_id)
+    )
+    if dossier_id is None:
         raise NotFoundError(f"no dossier link {link_id}", field="link_id", value=str(link_id))
-    return link
+    links = uow.session.scalars(
+        select(DossierParcelLinkRow)
+        .where(DossierParcelLinkRow.dossier_id == dossier_id)
+        .order_by(DossierParcelLinkRow.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).all()
+    by_id = {one.id: one for one in links}
+    if link_id not in by_id:  # the dossier was linked again meanwhile, without this link
+        raise NotFoundError(f"no dossier link {link_id}", field="link_id", value=str(link_id))
+    link = by_id.pop(link_id)
+    return link, list(by_id.values())
 
 
 def confirm_link(uow: UnitOfWork, link_id: int, *, actor: str) -> DossierParcelLinkRow:
     """An officer confirms a candidate: it becomes the dossier's link, the other candidates
-    are rejected. Audited."""
-    link = _link(uow, link_id)
+    are rejected. Audited; a link already decided on is not decided again (409)."""
+    link, others = _dossier_links(uow, link_id)
     if link.status == "rejected":
         raise ConflictError(
             f"link {link_id} was rejected; link the dossier again to reconsider it",
             field="link_id",
             value=str(link_id),
         )
-    now = utcnow()
-    others = uow.session.scalars(
-        select(DossierParcelLinkRow).where(
-            DossierParcelLinkRow.dossier_id == link.dossier_id, DossierParcelLinkRow.id != link_id
+    if link.status == "confirmed":
+        raise ConflictError(
+            f"link {link_id} is already confirmed", field="link_id", value=str(link_id)
         )
-    ).all()
+    now = utcnow()
     for other in others:
         other.status, other.decided_by, other.decided_at = "rejected", actor, now
     before = {"status": link.status, "parcel_id": link.parcel_id}
@@ -106,13 +129,13 @@ def reject_link(uow: UnitOfWork, link_id: int, *, actor: str, reason: str) -> No
     """An officer rejects a link or candidate, saying why. Audited."""
     if not reason.strip():
         raise ValidationError("say why the link is rejected", field="reason", value=reason)
-    link = _link(uow, link_id)
+    link, _ = _dossier_links(uow, link_id)
+    if link.status == "rejected":
+        raise ConflictError(
+            f"link {link_id} is already rejected", field="link_id", value=str(link_id)
+        )
     before = {"status": link.status, "parcel_id": link.parcel_id}
-    uow.session.execute(
-        update(DossierParcelLinkRow)
-        .where(DossierParcelLinkRow.id == link_id)
-        .values(status="rejected", decided_by=actor, decided_at=utcnow())
-    )
+    link.status, link.decided_by, link.decided_at = "rejected", actor, utcnow()
     uow.audit.record(
         actor=actor,
         action="reject",

@@ -53,8 +53,14 @@ def receive_dossier(
     code: str | None = None,
     planning: Sequence[PlanningMap] = (),
 ) -> Received:
-    """Check and record a dossier handed in at ``office``; commits once."""
+    """Check and record a dossier handed in at ``office``; commits once.
+
+    Dossiers are numbered one at a time, so that two counters receiving at once never hand
+    out the same code.
+    """
+    uow.begin_writing()
     check = check_application(uow, application, planning=planning)
+    uow.take_turn("dossier numbering")
     code = (
         str(DossierCode.parse(code)) if code else _next_code(uow, office, application.received_at)
     )
@@ -147,10 +153,15 @@ def _children(
         )  # fmt: skip
 
 
-def dossier_by_code(uow: UnitOfWork, code: str) -> DossierRow:
-    """The dossier with this receipt code."""
+def dossier_by_code(uow: UnitOfWork, code: str, *, lock: bool = False) -> DossierRow:
+    """The dossier with this receipt code; with ``lock``, nobody else can change it until
+    this unit of work ends."""
     cleaned = str(code).strip().upper()
-    row = uow.session.scalar(select(DossierRow).where(DossierRow.code == cleaned))
+    statement = select(DossierRow).where(DossierRow.code == cleaned)
+    if lock:
+        uow.begin_writing()
+        statement = statement.with_for_update().execution_options(populate_existing=True)
+    row = uow.session.scalar(statement)
     if row is None:
         raise NotFoundError(f"no dossier {cleaned}", field="code", value=cleaned)
     return row
@@ -180,8 +191,12 @@ def change_status(
     note: str | None = None,
     at: datetime | None = None,
 ) -> DossierRow:
-    """Move a dossier to ``to`` if the lifecycle allows it and nobody changed it meanwhile."""
-    row = dossier_by_code(uow, code)
+    """Move a dossier to ``to`` if the lifecycle allows it and nobody changed it meanwhile.
+
+    The dossier is locked before its version is checked, so of officers moving it at once
+    exactly one succeeds and the others are refused (409), never a stale-data error.
+    """
+    row = dossier_by_code(uow, code, lock=True)
     if row.version != expected_version:
         raise ConflictError(
             f"dossier {row.code} changed meanwhile (version {row.version}, you had "

@@ -1,4 +1,8 @@
-"""Use cases on parties and their rights: record, change (keeping history), look up."""
+"""Use cases on parties and their rights: record, change (keeping history), look up.
+
+A change locks the record before reading it, so the values it merges are the current ones
+and two changes of one record take turns instead of one overwriting the other.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ def register_party(uow: UnitOfWork, party: Party, *, actor: str) -> int:
     party.identity()
     if not party.name.strip():
         raise ValidationError("party name is empty", field="name", value=party.name)
+    uow.begin_writing()
     party_id = uow.parties.add(party, actor=actor)
     uow.audit.record(
         actor=actor,
@@ -38,7 +43,8 @@ def change_party(
     expected_version: int | None = None,
 ) -> Party:
     """Change a party's name, identity number, address or phone; the old version stays."""
-    before = uow.parties.get(party_id)
+    uow.begin_writing()
+    before = uow.parties.get(party_id, lock=True)
     after = _changed(before, changes, {"name", "identity_number", "address", "phone", "birth_year"})
     after.identity()
     saved = uow.parties.change(
@@ -51,6 +57,7 @@ def change_party(
 
 def grant_right(uow: UnitOfWork, right: Right, *, actor: str) -> int:
     """Record a party's right on a parcel, checking both exist and the share is possible."""
+    uow.begin_writing()
     _check_right(uow, right)
     right_id = uow.rights.add(right, actor=actor)
     uow.audit.record(
@@ -73,7 +80,8 @@ def change_right(
     expected_version: int | None = None,
 ) -> Right:
     """Change a right's share, land use or term; the old version stays in history."""
-    before = uow.rights.get(right_id)
+    uow.begin_writing()
+    before = uow.rights.get(right_id, lock=True)
     after = _changed(before, changes, {"share_percent", "land_use_code", "term_until", "origin"})
     _check_right(uow, after)
     saved = uow.rights.change(

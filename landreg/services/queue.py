@@ -2,11 +2,19 @@
 
 Every action is audited (before and after) and versions the finding; a fix that changes a
 parcel makes a new version of it, so the previous boundary or value stays in history.
+
+Each action locks the finding before it checks its version and status (``SELECT … FOR
+UPDATE`` on PostGIS; the unit of work's write lock on SpatiaLite), and writes the finding,
+the parcel and the audit entry in that one transaction: of many staff acting on one finding
+at once exactly one succeeds, the others are told it changed meanwhile (409), whether they
+sent the version they read or not.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from sqlalchemy import select
 
 import shapely
 from geoalchemy2.shape import to_shape
@@ -23,7 +31,14 @@ OPEN = "open"
 
 
 def _finding(uow: UnitOfWork, finding_id: int, expected_version: int | None) -> FindingRow:
-    row = uow.session.get(FindingRow, finding_id)
+    """The open finding, locked for this unit of work, at the version the caller expects."""
+    uow.begin_writing()
+    row = uow.session.scalar(
+        select(FindingRow)
+        .where(FindingRow.id == finding_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
     if row is None:
         raise NotFoundError(f"no finding {finding_id}", field="finding_id", value=finding_id)
     if expected_version is not None and row.version != expected_version:
@@ -196,6 +211,7 @@ def _take_register_value(uow: UnitOfWork, row: FindingRow, actor: str) -> str:
 def _retire_copy(uow: UnitOfWork, row: FindingRow, actor: str) -> str:
     ids = _parcel_ids(row)
     copy = max(ids)
+    versioning.current_row(uow.session, "parcel", copy, lock=True)
     if versioning.is_referenced(uow.session, "parcel", copy):
         raise ConflictError(
             f"parcel {copy} still has rights or links; merge them first",

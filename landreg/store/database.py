@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from landreg.errors import ConfigurationError, DatabaseUnavailableError
 from landreg.settings import DatabaseSettings
 from landreg.store import migrate
-from landreg.store.engine import check_connection, create_register_engine
+from landreg.store.engine import WRITES, check_connection, create_register_engine
 from landreg.store.tables import Base, RegisterMeta
 
 
@@ -28,6 +28,17 @@ class RegisterDatabase:
             join_transaction_mode="create_savepoint"
             if bind is not None
             else "conditional_savepoint",
+        )
+        # Sessions of units of work that write: on SpatiaLite their transactions begin
+        # IMMEDIATE (see landreg.store.unit_of_work); they connect on first use, like the rest.
+        self.writer_sessions = (
+            self.sessions
+            if bind is not None or engine.dialect.name != "sqlite"
+            else sessionmaker(
+                bind=engine.execution_options(**{WRITES: True}),
+                expire_on_commit=False,
+                join_transaction_mode="conditional_savepoint",
+            )
         )
 
     @classmethod
@@ -68,8 +79,11 @@ class RegisterDatabase:
 
     def upgrade(self, cadastral_srid: int) -> str | None:
         """Apply pending migrations; refuse to change the cadastral SRID of an existing register."""
+        # Migrations write after reading the schema's revision: on SpatiaLite they begin
+        # IMMEDIATE, as every writing unit of work does (see landreg.store.unit_of_work).
+        writer = self.engine.execution_options(**{WRITES: True})
         try:
-            revision = migrate.upgrade(self.engine, cadastral_srid=cadastral_srid)
+            revision = migrate.upgrade(writer, cadastral_srid=cadastral_srid)
         except OperationalError as error:
             raise DatabaseUnavailableError(
                 f"cannot connect to the register database: {error.orig}"

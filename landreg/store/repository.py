@@ -56,11 +56,11 @@ class _VersionedRepository(Generic[Entity]):
         self.session.flush()
         return int(row.id)
 
-    def get(self, row_id: int) -> Entity:
-        """The current version; raises :class:`NotFoundError`."""
-        return self._from_row(
-            dict(versioning.current_row(self.session, self.table_name, row_id)) | {"valid_to": None}
-        )
+    def get(self, row_id: int, *, lock: bool = False) -> Entity:
+        """The current version; raises :class:`NotFoundError`. With ``lock``, nobody else can
+        change it until this unit of work ends (read it so before changing it)."""
+        row = versioning.current_row(self.session, self.table_name, row_id, lock=lock)
+        return self._from_row(dict(row) | {"valid_to": None})
 
     def _change(
         self,

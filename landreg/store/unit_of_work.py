@@ -1,12 +1,30 @@
-"""The unit of work: one use case, one transaction; only it commits."""
+"""The unit of work: one use case, one transaction; only it commits.
+
+Units that write say so, with ``UnitOfWork(database, writes=True)`` (nothing connects until
+the first statement) or by calling :meth:`UnitOfWork.begin_writing` before their first read.
+On SpatiaLite (WAL mode) this begins the transaction with ``BEGIN IMMEDIATE``: the unit
+takes the database's one write lock at once, waiting for it up to the busy timeout, and
+everything it then reads stays as read until it commits. A deferred transaction that has
+read and then writes cannot wait like that: in WAL mode, if another writer committed after
+its first read, SQLite refuses the write at once (SQLITE_BUSY_SNAPSHOT), whatever the busy
+timeout, because the unit's reads are stale. Plain reads stay deferred, so that in WAL they
+never wait for a writer.
+
+On PostGIS nothing changes at the start: services lock the rows they change
+(``SELECT … FOR UPDATE``) before checking them, which serialises only those who act on the
+same record.
+"""
 
 from __future__ import annotations
 
 from types import TracebackType
+from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from landreg.store.database import RegisterDatabase
+from landreg.store.engine import WRITES
 from landreg.store.repository import (
     AuditRepository,
     ParcelRepository,
@@ -24,11 +42,13 @@ class UnitOfWork:
     rights: RightRepository
     audit: AuditRepository
 
-    def __init__(self, database: RegisterDatabase) -> None:
+    def __init__(self, database: RegisterDatabase, *, writes: bool = False) -> None:
         self.database = database
+        self.writes = writes
 
     def __enter__(self) -> UnitOfWork:
-        self.session = self.database.sessions()
+        factory = self.database.writer_sessions if self.writes else self.database.sessions
+        self.session = factory()
         self.parcels = ParcelRepository(self.session, self.database.cadastral_srid)
         self.parties = PartyRepository(self.session)
         self.rights = RightRepository(self.session)
@@ -43,6 +63,30 @@ class UnitOfWork:
     ) -> None:
         self.session.rollback()
         self.session.close()
+
+    def begin_writing(self) -> None:
+        """Begin this unit's transaction as a writer; call it before the first read.
+
+        On SpatiaLite the transaction begins with ``BEGIN IMMEDIATE`` (see the module's
+        docstring); on PostGIS it does nothing. A unit whose transaction has already begun
+        (as a writer, or by reading first) keeps it as it is: a deferred one cannot be
+        upgraded safely, and ending it would drop what it did. Such a unit still cannot lose
+        an update (SQLite refuses a stale writer) but may be told the database is busy.
+        """
+        if self.database.backend != "spatialite" or self.database.bound:
+            return  # PostGIS locks rows; a test's one bound connection has no one to wait for
+        if self.session.in_transaction():
+            return
+        options: dict[str, Any] = {WRITES: True}
+        self.session.connection(execution_options=options)
+
+    def take_turn(self, topic: str) -> None:
+        """Wait until no other unit of work holds ``topic``, then hold it until this one ends:
+        for a change that no row lock can guard, such as handing out the next number of a
+        series (an advisory lock on PostGIS; on SpatiaLite the write lock already does it)."""
+        self.begin_writing()
+        if self.database.backend == "postgis":
+            self.session.execute(select(func.pg_advisory_xact_lock(func.hashtext(topic))))
 
     def commit(self) -> None:
         """Make every change of this use case permanent, atomically."""

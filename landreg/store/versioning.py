@@ -3,6 +3,13 @@
 The current version lives in the main table; each change first copies it to ``<table>_history``
 with ``valid_to`` set, then updates the main row with ``version + 1``. Rows are plain mappings
 here; repositories turn them into domain objects.
+
+A change locks the row before it checks the version (``SELECT … FOR UPDATE`` on PostGIS; on
+SpatiaLite the writing unit of work holds the database's write lock), and its ``UPDATE`` carries
+the version it checked, so of two people changing one record at once exactly one wins and the
+other is refused, never overwritten. A change without an expected version is checked against
+the version this session last read of the record, if it read one: values merged from that read
+must not overwrite a version it never saw.
 """
 
 from __future__ import annotations
@@ -17,16 +24,38 @@ from sqlalchemy.orm import Session
 from landreg.errors import ConflictError, NotFoundError
 from landreg.store.tables import HISTORY_TABLES, VERSIONED_TABLES, Base
 
+# Where a session keeps the version it last read of each record: {(table, id): version}.
+_READ_VERSIONS = "landreg_read_versions"
 
-def current_row(session: Session, table_name: str, row_id: int) -> RowMapping:
-    """The current version of a record; raises :class:`NotFoundError`."""
+
+def current_row(
+    session: Session, table_name: str, row_id: int, *, lock: bool = False
+) -> RowMapping:
+    """The current version of a record; raises :class:`NotFoundError`.
+
+    With ``lock`` the row stays locked until the transaction ends, so that what is read
+    cannot change before it is written.
+    """
     table = VERSIONED_TABLES[table_name]
-    row = session.execute(select(table).where(table.c.id == row_id)).mappings().first()
+    statement = select(table).where(table.c.id == row_id)
+    if lock:
+        statement = statement.with_for_update()
+    row = session.execute(statement).mappings().first()
     if row is None:
         raise NotFoundError(
             f"no {table_name} with id {row_id}", field=f"{table_name}_id", value=row_id
         )
+    _remember(session, table_name, row_id, row["version"])
     return row
+
+
+def _remember(session: Session, table_name: str, row_id: int, version: int) -> None:
+    session.info.setdefault(_READ_VERSIONS, {})[(table_name, row_id)] = version
+
+
+def _version_read(session: Session, table_name: str, row_id: int) -> int | None:
+    read: dict[tuple[str, int], int] = session.info.get(_READ_VERSIONS, {})
+    return read.get((table_name, row_id))
 
 
 # Tables whose rows point at a versioned record and would lose their target if it went.
@@ -54,7 +83,10 @@ def is_referenced(session: Session, table_name: str, row_id: int) -> bool:
 
 
 def archive_version(session: Session, table_name: str, row_id: int, until: datetime) -> None:
-    """Copy the current row of a versioned table into its history table, ending at ``until``."""
+    """Copy the current row of a versioned table into its history table, ending at ``until``.
+
+    The caller holds the row's lock (:func:`current_row` with ``lock``), so that the copy is
+    of the version it replaces."""
     current = VERSIONED_TABLES[table_name]
     history = HISTORY_TABLES[table_name]
     names = [column.name for column in current.columns]
@@ -81,16 +113,19 @@ def change_version(
     """Make ``values`` the new current version; the previous one goes to history.
 
     ``expected_version`` (optimistic locking) refuses a change based on a stale read, so two
-    people editing the same record at once cannot silently overwrite each other.
+    people editing the same record at once cannot silently overwrite each other; without it,
+    the version this session last read of the record is expected (see the module docstring).
     """
     table = VERSIONED_TABLES[table_name]
-    version = current_row(session, table_name, row_id)["version"]
-    if expected_version is not None and version != expected_version:
+    read = _version_read(session, table_name, row_id)
+    version = current_row(session, table_name, row_id, lock=True)["version"]
+    expected = expected_version if expected_version is not None else read
+    if expected is not None and version != expected:
         raise ConflictError(
-            f"{table_name} {row_id} is at version {version}, not {expected_version}: someone "
+            f"{table_name} {row_id} is at version {version}, not {expected}: someone "
             "changed it meanwhile; reload and try again",
             field="version",
-            value=expected_version,
+            value=expected,
         )
     archive_version(session, table_name, row_id, at)
     result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
@@ -102,6 +137,7 @@ def change_version(
         raise ConflictError(
             f"{table_name} {row_id} changed meanwhile", field="version", value=version
         )
+    _remember(session, table_name, row_id, version + 1)
     session.expire_all()
 
 
