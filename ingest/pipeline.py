@@ -110,7 +110,7 @@ def ingest_path(
         raise ValidationError(f"no such file: {path}", field="path", value=str(path))
     size, digest = fingerprint(path)
     kind = kind_of(path, options)
-    with UnitOfWork(database) as uow:
+    with UnitOfWork(database, writes=True) as uow:
         if kind == "admin":
             from ingest.units import ingest_units
 
@@ -290,7 +290,11 @@ def files_to_ingest(folder: Path) -> list[Path]:
 
     def order(path: Path) -> tuple[int, str]:
         if path.suffix.lower() in MAP_SUFFIXES:
-            return (0 if "communes" in maps.list_layers(path) else 1, str(path))
+            try:
+                layers = maps.list_layers(path)
+            except LandRegError:  # unreadable: stopped with its reason when its turn comes
+                layers = []
+            return (0 if "communes" in layers else 1, str(path))
         return (2, str(path))
 
     return sorted(found, key=order)

@@ -2,33 +2,92 @@
 
 from __future__ import annotations
 
-import shutil
-import zipfile
-from datetime import datetime
+from collections.abc import Callable, Coroutine
 from pathlib import Path, PurePosixPath
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, File, Form, Request, UploadFile, status
+from fastapi import (
+    APIRouter,
+    BackgroundTasks,
+    File,
+    Form,
+    Query,
+    Request,
+    Response,
+    UploadFile,
+    status,
+)
+from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from sqlalchemy import select
+from starlette.exceptions import HTTPException
+from starlette.types import Message, Receive
 
 from api.deps import UowDep
-from api.jobs import IngestJob, IngestJobs, run_job
+from api.jobs import IngestJob, IngestJobs, JobFolder, run_job
+from api.params import LARGEST_OFFSET, Moment
 from api.schemas import Problem, UtcTime
 from api.security import StaffDep
+from ingest.archive import ArchiveLimits, unpack_zip
 from ingest.pipeline import IngestOptions
-from ingest.profiles import load_profile, shipped_profiles
+from ingest.profiles import shipped_profiles
 from landreg.errors import NotFoundError, ValidationError
+from landreg.settings import ApiSettings
 from landreg.store.tables import SourceBatchRow
 
-router = APIRouter(prefix="/ingest", tags=["ingest"])
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": Problem},
     403: {"model": Problem},
     404: {"model": Problem},
     422: {"model": Problem},
 }
-MAX_UNPACKED = 4 << 30  # a zip may not unpack to more than 4 GiB
+FORM_ALLOWANCE = 1 << 20  # the form's other fields and the multipart framing, beside the file
+
+
+class _BodyCounter:
+    """Passes a request's body on, counting it; stops it past ``limit`` bytes."""
+
+    def __init__(self, receive: Receive, limit: int) -> None:
+        self._receive, self.limit = receive, limit
+        self.seen, self.exceeded = 0, False
+
+    async def receive(self) -> Message:
+        message = await self._receive()
+        if message["type"] == "http.request":
+            self.seen += len(message.get("body", b""))
+            if self.seen > self.limit:
+                self.exceeded = True
+                raise ValidationError("the request body is too large", field="file")
+        return message
+
+
+class BoundedUploadRoute(APIRoute):
+    """A route whose request body may not exceed ``LANDREG_MAX_UPLOAD_MB`` (and a little for
+    the form): refused by its Content-Length before a byte is read, else (a chunked body)
+    stopped as it arrives, so an oversized upload never reaches the disk whole."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def bounded(request: Request) -> Response:
+            if request.method != "POST":
+                return await handler(request)
+            max_mb: int = request.app.state.settings.api.max_upload_mb
+            counter = _BodyCounter(request.receive, (max_mb << 20) + FORM_ALLOWANCE)
+            declared = request.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > counter.limit:
+                raise _too_large(max_mb)
+            try:
+                return await handler(Request(request.scope, counter.receive))
+            except HTTPException:  # the form parser's answer to the counter stopping it
+                if counter.exceeded:
+                    raise _too_large(max_mb) from None
+                raise
+
+        return bounded
+
+
+router = APIRouter(prefix="/ingest", tags=["ingest"], route_class=BoundedUploadRoute)
 
 
 class JobAccepted(BaseModel):
@@ -99,15 +158,30 @@ def upload(
     crs: Annotated[str | None, Form(max_length=40)] = None,
     commune: Annotated[str | None, Form(pattern=r"^\d{5}$")] = None,
     source: Annotated[str | None, Form(max_length=120)] = None,
-    as_of: Annotated[datetime | None, Form(description="the date the file's data is as of")] = None,
+    as_of: Annotated[Moment | None, Form(description="the date the file's data is as of")] = None,
 ) -> JobAccepted:
-    """Accept the upload and take it in in the background; poll ``href`` for the outcome."""
+    """Accept the upload and take it in in the background; poll ``href`` for the outcome.
+
+    A zip is unpacked here, within the limits (``LANDREG_MAX_UNPACKED_MB``, ``…_ZIP_MEMBERS``,
+    ``…_ZIP_RATIO``): one that breaks them is refused with 422 and leaves nothing behind.
+    """
     if profile is not None and profile not in shipped_profiles():
-        load_profile(profile)  # raises, naming the shipped profiles
-    settings = request.app.state.settings.api
-    job = _jobs(request).new(_safe_name(file.filename), principal.name)
-    folder = Path(settings.ingest_dir) / job.id
-    path = _store_upload(file, folder, settings.max_upload_mb)
+        # only the shipped profiles: a path would read a file of the server
+        raise ValidationError(
+            f"no profile named {profile!r}; shipped: {sorted(shipped_profiles())}",
+            field="profile",
+            value=profile,
+        )
+    settings: ApiSettings = request.app.state.settings.api
+    name = _safe_name(file.filename)
+    folder = JobFolder(settings.ingest_dir)
+    try:
+        path, skipped = _store_upload(file, folder.path / name, settings)
+    except BaseException:
+        folder.remove()
+        raise
+    job = _jobs(request).new(name, principal.name, job_id=folder.id)
+    job.messages += [f"{member}: an archive inside the zip, not unpacked" for member in skipped]
     options = IngestOptions(
         kind=kind,
         layer=layer,
@@ -118,14 +192,19 @@ def upload(
         actor=principal.name,
         as_of=as_of,
     )
-    background.add_task(run_job, job, request.app.state.database, path, options)
+    background.add_task(run_job, job, request.app.state.database, folder, path, options)
     return JobAccepted(id=job.id, status=job.status, href=f"/ingest/{job.id}")
 
 
 @router.get(
     "/batches", response_model=list[BatchOut], responses=ERRORS, summary="Source batches taken in"
 )
-def batches(uow: UowDep, principal: StaffDep, limit: int = 50, offset: int = 0) -> list[BatchOut]:
+def batches(
+    uow: UowDep,
+    principal: StaffDep,
+    limit: int = 50,
+    offset: Annotated[int, Query(ge=0, le=LARGEST_OFFSET)] = 0,
+) -> list[BatchOut]:
     """The newest source batches first: file, hash, profile, who, when and what changed."""
     if not (1 <= limit <= 500 and offset >= 0):
         raise ValidationError(
@@ -148,46 +227,36 @@ def job(request: Request, job_id: str, principal: StaffDep) -> JobOut:
 
 def _safe_name(name: str | None) -> str:
     cleaned = PurePosixPath((name or "upload").replace("\\", "/")).name
-    if not cleaned or cleaned in {".", ".."}:
+    if (
+        cleaned in {"", ".", ".."}
+        or any(ord(c) < 32 for c in cleaned)
+        or len(cleaned.encode()) > 255
+    ):
         raise ValidationError("the upload has no usable file name", field="file", value=name)
     return cleaned
 
 
-def _store_upload(file: UploadFile, folder: Path, max_mb: int) -> Path:
-    """Save the upload (unpacking a zip safely) and return what to ingest."""
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / _safe_name(file.filename)
+def _too_large(max_mb: int, name: str | None = None) -> ValidationError:
+    return ValidationError(f"the upload is larger than {max_mb} MB", field="file", value=name)
+
+
+def _store_upload(file: UploadFile, target: Path, settings: ApiSettings) -> tuple[Path, list[str]]:
+    """Save the upload, unpacking a zip within the limits; returns what to ingest (the file,
+    or the folder the zip gave) and the members left out."""
     written = 0
     with target.open("wb") as out:
         while chunk := file.file.read(1 << 20):
             written += len(chunk)
-            if written > max_mb << 20:
-                out.close()
-                shutil.rmtree(folder, ignore_errors=True)
-                raise ValidationError(
-                    f"the upload is larger than {max_mb} MB", field="file", value=file.filename
-                )
+            if written > settings.max_upload_mb << 20:
+                raise _too_large(settings.max_upload_mb, file.filename)
             out.write(chunk)
     if target.suffix.lower() != ".zip":
-        return target
-    return _unzip(target, folder / "unpacked")
-
-
-def _unzip(archive: Path, into: Path) -> Path:
-    try:
-        with zipfile.ZipFile(archive) as bundle:
-            members = bundle.infolist()
-            if sum(m.file_size for m in members) > MAX_UNPACKED:
-                raise ValidationError(
-                    "the zip unpacks to more than 4 GiB", field="file", value=archive.name
-                )
-            for member in members:
-                name = PurePosixPath(member.filename)
-                if name.is_absolute() or ".." in name.parts:
-                    raise ValidationError(
-                        "the zip holds a path outside itself", field="file", value=member.filename
-                    )
-            bundle.extractall(into)
-    except zipfile.BadZipFile:
-        raise ValidationError("the zip cannot be read", field="file", value=archive.name) from None
-    return into
+        return target, []
+    limits = ArchiveLimits(
+        max_bytes=settings.max_unpacked_mb << 20,
+        max_members=settings.max_zip_members,
+        max_ratio=settings.max_zip_ratio,
+    )
+    unpacked = unpack_zip(target, target.with_name("unpacked"), limits)
+    target.unlink()  # its members are what is taken in
+    return unpacked.folder, unpacked.skipped

@@ -61,7 +61,7 @@ def test_staff_upload_is_ingested_in_the_background(client):
     assert batches[0]["file_name"] == GPKG.name and batches[0]["actor"] == "staff"
 
 
-def test_a_zip_of_shapefile_parts_is_unpacked_and_ingested(client):
+def test_a_zip_of_shapefile_parts_is_unpacked_and_ingested(client, tmp_path):
     folder = SAMPLE / "maps" / "tay_ninh_cu" / "25630_xa_tan_bien"
     bundle = io.BytesIO()
     with zipfile.ZipFile(bundle, "w") as archive:
@@ -73,6 +73,7 @@ def test_a_zip_of_shapefile_parts_is_unpacked_and_ingested(client):
     ).json()
     assert job["status"] == "done" and not job["stopped"]
     assert any("TCVN3" in note for r in job["results"] for note in r["warnings"])
+    assert list((tmp_path / "uploads").iterdir()) == [], "nothing of the upload is kept"
 
 
 def test_anonymous_and_officers_may_not_ingest(client):
@@ -128,4 +129,4 @@ def test_options_are_validated(client):
     bad_commune = _upload(client, headers, GPKG.name, b"x", commune="2545")
     assert bad_commune.status_code == 422 and bad_commune.json()["errors"][0]["field"] == "commune"
     bad_profile = _upload(client, headers, GPKG.name, b"x", profile="/etc/passwd.toml")
-    assert bad_profile.status_code == 422
+    assert bad_profile.status_code == 422 and "no profile named" in bad_profile.json()["detail"]

@@ -17,7 +17,7 @@ import shapely
 from geoalchemy2.shape import to_shape
 
 from ingest.encodings import encode_tcvn3
-from ingest.pipeline import IngestOptions, ingest_path
+from ingest.pipeline import IngestOptions, ingest_folder, ingest_path
 from landreg.errors import CRSError, ValidationError
 from landreg.store.tables import (
     DossierDocumentRow,
@@ -283,6 +283,15 @@ def test_a_file_that_cannot_be_read_changes_nothing(postgis, tmp_path, damage):
     with pytest.raises(ValidationError):
         _ingest(postgis, path)
     assert (_count(postgis, ParcelRow), _count(postgis, SourceBatchRow)) == before
+
+
+def test_an_unreadable_map_in_a_folder_is_stopped_and_the_rest_loads(units, tmp_path):
+    shutil.copy(TN / "25459_phuong_tan_ninh.gpkg", tmp_path / "good.gpkg")
+    (tmp_path / "broken.gpkg").write_bytes(b"hello" * 100)
+    loaded, stopped = ingest_folder(units, tmp_path, IngestOptions())
+    assert {path.name for path, _ in loaded} == {"good.gpkg"}
+    assert [(path.name, error.field) for path, error in stopped] == [("broken.gpkg", "path")]
+    assert _count(units, ParcelRow, ParcelRow.source_name.like("%good%")) > 100
 
 
 def test_every_record_traces_back_to_its_file_and_row(units):
