@@ -10,8 +10,9 @@ from fastapi import FastAPI
 
 import landreg
 from api import pages
+from api.bodies import install_finite_json
 from api.errors import install_error_handlers
-from api.jobs import IngestJobs
+from api.jobs import IngestJobs, sweep_job_folders
 from api.openapi import install_openapi
 from api.routes import (
     auth,
@@ -45,10 +46,14 @@ def create_app(
         title="landreg", version=landreg.__version__, description=DESCRIPTION, lifespan=_lifespan
     )
     app.state.settings = settings
+    # Resolved here, once per app (each worker): drawn and kept in the data folder when
+    # LANDREG_SECRET_KEY is unset, so that no secret known from the source is ever used.
+    app.state.signing_secret = settings.api.signing_secret()
     app.state.database = database or RegisterDatabase.from_settings(settings.database)
     app.state.lookups = None
     app.state.ingest_jobs = IngestJobs()
     install_error_handlers(app)
+    install_finite_json(app)
     install_openapi(app)
     # Routes are matched in order and the prefixes do not overlap: the busiest look-ups
     # (the map, the citizens') come first, so that they are found after the fewest tries.
@@ -71,6 +76,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     """The look-ups' connection pool lives as long as the served app (on its event loop)."""
     database: RegisterDatabase = app.state.database
     pool = app.state.settings.database
+    # Uploads of jobs a killed server never finished: removed, never left to fill the disk.
+    sweep_job_folders(app.state.settings.api.ingest_dir)
     # Half the ORM's pool: a look-up holds its connection for a fraction of a millisecond,
     # and both pools of every worker must fit in the server's max_connections.
     lookups = lookups_for(database, size=max(2, pool.pool_size // 2), timeout=pool.pool_timeout)

@@ -7,6 +7,8 @@ logs the error and answers with a generic message.
 from __future__ import annotations
 
 import logging
+import math
+import reprlib
 from typing import Any
 
 import psycopg
@@ -14,6 +16,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, DBAPIError, OperationalError
+from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from landreg.errors import (
@@ -52,12 +55,28 @@ def problem(
 
 
 def _shown_value(field: str | None, value: Any) -> Any:
-    if value is None or isinstance(value, bool | int | float):
+    """The value as a problem echoes it, always something JSON can write: numbers JSON has
+    as they are; NaN and ±Infinity (which it has not), bytes, objects and anything long as at
+    most 200 characters of text; personal numbers masked but for their last three digits."""
+    if value is None or isinstance(value, bool):
         return value
-    text = str(value)
+    if isinstance(value, int) and -(2**63) <= value < 2**63:
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else _NON_FINITE[str(value)]
+    if isinstance(value, bytes | bytearray):
+        text = bytes(value[:800]).decode("utf-8", errors="replace")
+    else:
+        text = value if isinstance(value, str) else _SHORT.repr(value)
     if field in PERSONAL_FIELDS and len(text) > 3:
         return "*" * (len(text) - 3) + text[-3:]
     return text[:200]
+
+
+# As JSON texts write them (Python's json reads these): the client sees what it sent.
+_NON_FINITE = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
+_SHORT = reprlib.Repr()  # an object is shown by its first few items, never whole
+_SHORT.maxstring = _SHORT.maxother = 200
 
 
 async def _landreg_error(request: Request, error: LandRegError) -> JSONResponse:
@@ -148,6 +167,19 @@ async def _database_down(request: Request, error: DBAPIError) -> JSONResponse:
     )
 
 
+async def _stale(request: Request, error: StaleDataError) -> JSONResponse:
+    """A versioned row changed between this request's read and its write (a service that
+    locks first never gets here): the client reloads and tries again, as for any conflict."""
+    log.info("stale data on %s %s: %s", request.method, request.url.path, error)
+    return problem(
+        409,
+        "Conflict",
+        "the record changed meanwhile; reload it and try again",
+        kind="/problems/conflict",
+        instance=request.url.path,
+    )
+
+
 async def _unexpected(request: Request, error: Exception) -> JSONResponse:
     log.exception("unexpected error on %s %s", request.method, request.url.path)
     return problem(
@@ -167,4 +199,5 @@ def install_error_handlers(app: FastAPI) -> None:
     # The look-ups' pool (landreg/store/lookups.py) talks to psycopg without SQLAlchemy.
     app.add_exception_handler(psycopg.DataError, _data_refused)  # type: ignore[arg-type]
     app.add_exception_handler(OperationalError, _database_down)  # type: ignore[arg-type]
+    app.add_exception_handler(StaleDataError, _stale)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _unexpected)

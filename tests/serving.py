@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -48,12 +49,14 @@ def landreg_serving(database_url: str, **settings: str) -> Iterator[str]:
     answers, and stops it afterwards. ``settings`` are extra ``LANDREG_*`` variables."""
     port = free_port()
     env = {**os.environ, "LANDREG_DATABASE_URL": database_url, **settings}
+    # Its output goes to a file: a pipe nobody reads fills up after a few logged errors, and
+    # the server then hangs on its next log line.
+    log = tempfile.TemporaryFile()
     server = subprocess.Popen(
         [sys.executable, "-m", "landreg", "serve", "--port", str(port)],
         env=env,
-        stdout=subprocess.PIPE,
+        stdout=log,
         stderr=subprocess.STDOUT,
-        text=True,
     )
     try:
         base = f"http://127.0.0.1:{port}"
@@ -69,3 +72,4 @@ def landreg_serving(database_url: str, **settings: str) -> Iterator[str]:
     finally:
         server.terminate()
         server.wait(timeout=10)
+        log.close()

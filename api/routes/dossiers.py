@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from api.deps import UowDep
+from api.params import Moment, RowId
 from api.schemas import LocalTime, Problem
 from api.security import InternalDep, OfficerDep
 from landreg.domain.intake import Application, IntakeCheck
@@ -45,7 +46,7 @@ class ApplicationIn(BaseModel):
     """A dossier as handed in: procedure, applicant, the parcel as written, documents."""
 
     procedure: str = Field(max_length=40, examples=["transfer"])
-    received_at: datetime = Field(description="local time (UTC+7) of receipt")
+    received_at: Moment = Field(description="local time (UTC+7) of receipt")
     applicant_name: str | None = Field(default=None, max_length=200)
     applicant_identity: str | None = Field(default=None, pattern=r"^\d{9}(\d{3})?$")
     applicant_phone: str | None = Field(default=None, pattern=r"^\+?\d{9,12}$")
@@ -247,7 +248,7 @@ def status(code: str, body: StatusIn, uow: UowDep, officer: OfficerDep) -> Dossi
 
 @router.post("/dossier-links/{link_id}/confirm", response_model=LinkOut, responses=ERRORS,
              summary="Confirm a candidate parcel")  # fmt: skip
-def confirm(link_id: int, uow: UowDep, officer: OfficerDep) -> LinkOut:
+def confirm(link_id: RowId, uow: UowDep, officer: OfficerDep) -> LinkOut:
     """The candidate becomes the dossier's parcel; the other candidates are rejected."""
     link = confirm_link(uow, link_id, actor=officer.name)
     return _link(uow, link)
@@ -255,7 +256,7 @@ def confirm(link_id: int, uow: UowDep, officer: OfficerDep) -> LinkOut:
 
 @router.post("/dossier-links/{link_id}/reject", status_code=204, responses=ERRORS,
              summary="Reject a link or candidate")  # fmt: skip
-def reject(link_id: int, body: RejectIn, uow: UowDep, officer: OfficerDep) -> None:
+def reject(link_id: RowId, body: RejectIn, uow: UowDep, officer: OfficerDep) -> None:
     """The link is wrong; the reason is kept in the audit log."""
     reject_link(uow, link_id, actor=officer.name, reason=body.reason)
 

@@ -9,7 +9,6 @@ the envelope and links.
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -22,6 +21,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from api.deps import UowDep, database_of, looked_up
+from api.params import LARGEST_ID, LARGEST_OFFSET, box_in_crs, parse_box
 from api.schemas import Problem
 from api.security import MAP_SECURITY, InternalDep, MapReaderDep, current_principal, reads_map
 from landreg.domain.access import Principal, Role
@@ -128,21 +128,26 @@ async def items_params(
         ),
     ] = None,
     bbox_crs: Annotated[
-        str | None, Query(alias="bbox-crs", description="CRS of bbox (default CRS84)")
+        str | None,
+        Query(alias="bbox-crs", description="CRS of bbox (default CRS84)", max_length=200),
     ] = None,
     crs: Annotated[
         str | None,
         Query(description="CRS of the returned coordinates (default CRS84)", max_length=200),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="features per page")] = 10,
-    offset: Annotated[int, Query(ge=0, description="features skipped (follow `next`)")] = 0,
+    offset: Annotated[
+        int, Query(ge=0, le=LARGEST_OFFSET, description="features skipped (follow `next`)")
+    ] = 0,
 ) -> ItemsParams:
     """Parameters of ``/items``; FastAPI checks ranges, the route checks CRSs and bbox."""
     return ItemsParams(bbox, bbox_crs, crs, limit, offset)
 
 
 ItemsDep = Annotated[ItemsParams, Depends(items_params)]
-CrsParam = Annotated[str | None, Query(description="CRS of the returned coordinates")]
+CrsParam = Annotated[
+    str | None, Query(description="CRS of the returned coordinates", max_length=200)
+]
 
 
 def _base(request: Request) -> str:
@@ -362,7 +367,7 @@ async def _item(
     srid = database.cadastral_srid
     out = parse_crs(crs, srid, "crs") if crs else supported_crs(srid)[CRS84]
     text = None
-    if feature_id.isdigit() and len(feature_id) < 12:
+    if _is_row_id(feature_id):
         wanted = FeatureRequest(out.srid, out.swap_axes)
         lookups = looked_up(request)
         if lookups is not None:
@@ -384,6 +389,11 @@ async def _item(
     return Response(body.encode(), media_type=GEOJSON, headers={"Content-Crs": f"<{out.uri}>"})
 
 
+def _is_row_id(text: str) -> bool:
+    """Digits of an id the database can hold (anything else names no feature: 404)."""
+    return text.isascii() and text.isdigit() and len(text) <= 10 and int(text) <= LARGEST_ID
+
+
 def _feature_by_session(
     database: RegisterDatabase, layer: MapLayer, feature_id: int, wanted: FeatureRequest
 ) -> str | None:
@@ -392,41 +402,13 @@ def _feature_by_session(
 
 
 def _bbox_frame(text: str, bbox_crs: str | None, srid: int) -> BaseGeometry:
-    """The bounding box as a polygon in the cadastral CRS; checks order, range and size."""
+    """The bounding box as a polygon in the cadastral CRS (heights dropped, EPSG:4326's
+    latitude-first order read as such); :mod:`api.params` checks order, range and size."""
     crs = parse_crs(bbox_crs, srid, "bbox-crs") if bbox_crs else supported_crs(srid)[CRS84]
-    try:
-        numbers = [float(part) for part in text.split(",")]
-    except ValueError:
-        numbers = []
-    if len(numbers) == 6:  # with heights: minx,miny,minz,maxx,maxy,maxz
-        numbers = [numbers[0], numbers[1], numbers[3], numbers[4]]
-    if len(numbers) != 4 or not all(math.isfinite(n) for n in numbers):
-        raise ValidationError(
-            "bbox must be four numbers: minx,miny,maxx,maxy", field="bbox", value=text
-        )
-    minx, miny, maxx, maxy = numbers
+    minx, miny, maxx, maxy = parse_box(text, heights=True)
     if crs.swap_axes:  # EPSG:4326 order is latitude, longitude
         minx, miny, maxx, maxy = miny, minx, maxy, maxx
-    if minx >= maxx or miny >= maxy:
-        raise ValidationError(
-            "bbox is lower corner then upper corner: minx,miny,maxx,maxy", field="bbox", value=text
-        )
-    if crs.srid == 4326 and not (-180 <= minx and maxx <= 180 and -90 <= miny and maxy <= 90):
-        raise ValidationError(
-            "bbox longitudes must lie in -180..180 and latitudes in -90..90",
-            field="bbox",
-            value=text,
-        )
-    box = shapely.segmentize(shapely.box(minx, miny, maxx, maxy), max(maxx - minx, maxy - miny) / 8)
-    frame = reproject(box, crs.srid, srid)
-    west, south, east, north = frame.bounds
-    if not all(math.isfinite(v) for v in (west, south, east, north)) or (
-        max(east - west, north - south) > MAX_BBOX_M
-    ):
-        raise ValidationError(
-            f"bbox may span at most {MAX_BBOX_M // 1000} km", field="bbox", value=text
-        )
-    return frame
+    return box_in_crs((minx, miny, maxx, maxy), crs.srid, srid, max_span_m=MAX_BBOX_M, shown=text)
 
 
 def _link(href: str, rel: str, media_type: str, title: str) -> dict[str, str]:

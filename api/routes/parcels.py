@@ -3,29 +3,43 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from api.deps import UowDep, database_of, looked_up
+from api.params import (
+    CRS_HELP,
+    LARGEST_OFFSET,
+    Moment,
+    RowId,
+    box_in_crs,
+    checked_srid,
+    parse_box,
+    point_in_crs,
+)
 from api.schemas import ParcelOut, ParcelRecordOut, Problem
 from api.security import MAP_SECURITY, InternalDep, MapReaderDep, OfficerDep
 from landreg.domain.identifiers import ParcelKey
-from landreg.errors import NotFoundError, ValidationError
+from landreg.errors import NotFoundError
 from landreg.services import register
 from landreg.services.parcel_record import parcel_record
 from landreg.store import parcel_json
 from landreg.store.database import RegisterDatabase
 from landreg.store.unit_of_work import UnitOfWork
-from spatial.crs import crs_for
 
 router = APIRouter(prefix="/parcels", tags=["parcels"])
-ERRORS = {404: {"model": Problem}, 422: {"model": Problem}}
+ERRORS: dict[int | str, dict[str, Any]] = {404: {"model": Problem}, 422: {"model": Problem}}
 
 OutCrs = Annotated[
-    int, Query(alias="crs", description="EPSG code of the returned geometry", examples=[4326, 9209])
+    int,
+    Query(
+        alias="crs",
+        description=f"CRS of the returned geometry, {CRS_HELP} or the register's own",
+        examples=[4326, 9209],
+    ),
 ]
 
 
@@ -39,15 +53,21 @@ OutCrs = Annotated[
 def parcels_by_key(
     uow: UowDep,
     _: MapReaderDep,
-    commune_code: Annotated[str, Query(description="5-digit commune code", examples=["25459"])],
-    map_sheet: Annotated[str, Query(description="map sheet number", examples=["12"])],
-    parcel_number: Annotated[str, Query(description="parcel number", examples=["345"])],
+    commune_code: Annotated[
+        str, Query(description="5-digit commune code", examples=["25459"], max_length=20)
+    ],
+    map_sheet: Annotated[
+        str, Query(description="map sheet number", examples=["12"], max_length=20)
+    ],
+    parcel_number: Annotated[
+        str, Query(description="parcel number", examples=["345"], max_length=20)
+    ],
     out_srid: OutCrs = 4326,
 ) -> list[ParcelOut]:
     """Current parcels with this key; more than one means the register holds a duplicate key."""
-    crs_for(out_srid)
-    key = ParcelKey.parse(commune_code, map_sheet, parcel_number)
     srid = uow.database.cadastral_srid
+    checked_srid(out_srid, "crs", srid)
+    key = ParcelKey.parse(commune_code, map_sheet, parcel_number)
     return [ParcelOut.from_parcel(p, srid, out_srid) for p in uow.parcels.by_key(key)]
 
 
@@ -61,29 +81,38 @@ def parcels_by_key(
 async def parcels_at(
     request: Request,
     _: MapReaderDep,
-    x: Annotated[float, Query(description="longitude, or easting in `point_crs`", ge=-1e7, le=1e7)],
-    y: Annotated[float, Query(description="latitude, or northing in `point_crs`", ge=-1e7, le=1e7)],
-    point_crs: Annotated[int, Query(description="EPSG code of x/y")] = 4326,
+    x: Annotated[
+        float,
+        Query(
+            description="longitude, or easting in `point_crs`", allow_inf_nan=False, ge=-1e7, le=1e7
+        ),
+    ],
+    y: Annotated[
+        float,
+        Query(
+            description="latitude, or northing in `point_crs`", allow_inf_nan=False, ge=-1e7, le=1e7
+        ),
+    ],
+    point_crs: Annotated[int, Query(description=f"CRS of x/y, {CRS_HELP}")] = 4326,
     out_srid: OutCrs = 4326,
 ) -> Response:
     """Parcels containing the point (longitude/latitude in WGS 84 unless ``point_crs`` says)."""
     database = database_of(request)
-    crs_for(out_srid)
     srid = database.cadastral_srid
+    checked_srid(out_srid, "crs", srid)
+    checked_srid(point_crs, "point_crs", srid)
+    cx, cy = point_in_crs(x, y, point_crs, srid)
     lookups = looked_up(request)
     if lookups is None:
-        return _json(await run_in_threadpool(_parcels_at, database, x, y, point_crs, out_srid))
-    cx, cy = register.point_in_cadastral_crs(x, y, point_crs, srid)
+        return _json(await run_in_threadpool(_parcels_at, database, cx, cy, out_srid))
     return _json(await parcel_json.parcels_at(lookups, cx, cy, srid, out_srid))
 
 
-def _parcels_at(
-    database: RegisterDatabase, x: float, y: float, point_crs: int, out_srid: int
-) -> str:
-    """The ORM path (SpatiaLite)."""
+def _parcels_at(database: RegisterDatabase, x: float, y: float, out_srid: int) -> str:
+    """The ORM path (SpatiaLite); x, y already in the cadastral CRS."""
+    srid = database.cadastral_srid
     with UnitOfWork(database) as uow:
-        found = register.parcels_at_point(uow, x, y, point_crs)
-        srid = database.cadastral_srid
+        found = register.parcels_at_point(uow, x, y, srid)
         return _listed([ParcelOut.from_parcel(p, srid, out_srid) for p in found])
 
 
@@ -105,51 +134,42 @@ def _json(body: str) -> Response:
 async def parcels_within(
     request: Request,
     _: MapReaderDep,
-    bbox: Annotated[str, Query(description="minx,miny,maxx,maxy in `bbox_crs`, at most 5 km")],
-    bbox_crs: Annotated[int, Query(description="EPSG code of the box")] = 4326,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0, le=2**31 - 1)] = 0,
+    bbox: Annotated[
+        str,
+        Query(description="minx,miny,maxx,maxy in `bbox_crs`, at most 5 km", max_length=200),
+    ],
+    bbox_crs: Annotated[int, Query(description=f"CRS of the box, {CRS_HELP}")] = 4326,
+    limit: Annotated[int, Query(ge=1, le=register.MAX_PAGE)] = 100,
+    offset: Annotated[int, Query(ge=0, le=LARGEST_OFFSET)] = 0,
     out_srid: OutCrs = 4326,
 ) -> Response:
     """Current parcels intersecting the box, in id order, a page at a time."""
     database = database_of(request)
-    crs_for(out_srid)
-    box = _box(bbox)
     srid = database.cadastral_srid
+    checked_srid(out_srid, "crs", srid)
+    checked_srid(bbox_crs, "bbox_crs", srid)
+    frame = box_in_crs(parse_box(bbox), bbox_crs, srid, max_span_m=register.MAX_BOX_M, shown=bbox)
+    bounds = frame.bounds
     lookups = looked_up(request)
     if lookups is None:
         return _json(
-            await run_in_threadpool(
-                _parcels_within, database, box, bbox_crs, limit, offset, out_srid
-            )
+            await run_in_threadpool(_parcels_within, database, bounds, limit, offset, out_srid)
         )
-    bounds = register.box_in_cadastral_crs(box, bbox_crs, srid)
     return _json(await parcel_json.parcels_in_box(lookups, bounds, srid, out_srid, limit, offset))
 
 
 def _parcels_within(
     database: RegisterDatabase,
-    box: tuple[float, float, float, float],
-    bbox_crs: int,
+    bounds: tuple[float, float, float, float],
     limit: int,
     offset: int,
     out_srid: int,
 ) -> str:
-    """The ORM path (SpatiaLite)."""
+    """The ORM path (SpatiaLite); the box's bounds already in the cadastral CRS."""
+    srid = database.cadastral_srid
     with UnitOfWork(database) as uow:
-        found = register.parcels_in_box(uow, box, bbox_crs, limit, offset)
-        srid = database.cadastral_srid
+        found = register.parcels_in_box(uow, bounds, srid, limit, offset)
         return _listed([ParcelOut.from_parcel(p, srid, out_srid) for p in found])
-
-
-def _box(text: str) -> tuple[float, float, float, float]:
-    try:
-        minx, miny, maxx, maxy = (float(v) for v in text.split(","))
-    except ValueError:
-        raise ValidationError(
-            "bbox must be four numbers: minx,miny,maxx,maxy", field="bbox", value=text
-        ) from None
-    return minx, miny, maxx, maxy
 
 
 @router.get(
@@ -162,8 +182,8 @@ def parcels_by_serial(
     uow: UowDep, _: InternalDep, serial: str, out_srid: OutCrs = 4326
 ) -> list[ParcelOut]:
     """Parcels whose register entries carry this certificate serial ("AB 01234567")."""
-    crs_for(out_srid)
     srid = uow.database.cadastral_srid
+    checked_srid(out_srid, "crs", srid)
     return [
         ParcelOut.from_parcel(p, srid, out_srid) for p in register.parcels_by_serial(uow, serial)
     ]
@@ -186,8 +206,8 @@ def parcels_by_holder(
     uow: UowDep, officer: OfficerDep, body: HolderQuery, out_srid: OutCrs = 4326
 ) -> list[ParcelOut]:
     """Parcels the register lists this person as a holder of; the look-up is audited."""
-    crs_for(out_srid)
     srid = uow.database.cadastral_srid
+    checked_srid(out_srid, "crs", srid)
     found = register.parcels_of_holder(uow, body.identity_number)
     uow.audit.record(
         actor=officer.name, action="lookup", entity_type="holder", entity_id=None,
@@ -207,13 +227,13 @@ def parcels_by_holder(
 async def parcel(
     request: Request,
     _: MapReaderDep,
-    parcel_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
-    at: Annotated[datetime | None, Query(description="the parcel as it was at this time")] = None,
+    parcel_id: RowId,
+    at: Annotated[Moment | None, Query(description="the parcel as it was at this time")] = None,
     out_srid: OutCrs = 4326,
 ) -> Response:
     """The current version of a parcel, or the version in force at ``at``."""
     database = database_of(request)
-    crs_for(out_srid)
+    checked_srid(out_srid, "crs", database.cadastral_srid)
     lookups = looked_up(request)
     if at is not None or lookups is None:
         return _json(await run_in_threadpool(_parcel, database, parcel_id, at, out_srid))
@@ -249,14 +269,14 @@ def _parcel(database: RegisterDatabase, parcel_id: int, at: datetime | None, out
     summary="The parcel's current record, every field with its source",
 )
 def parcel_full_record(
-    uow: UowDep, principal: InternalDep, parcel_id: int, out_srid: OutCrs = 4326
+    uow: UowDep, principal: InternalDep, parcel_id: RowId, out_srid: OutCrs = 4326
 ) -> ParcelRecordOut:
     """Boundary and measured area from the map; legal area, land use, holders and shares,
     certificates, mortgages and seizures from the land register; open findings. Holders'
     identity numbers are shown to officers and staff only."""
-    crs_for(out_srid)
-    record = parcel_record(uow, parcel_id)
     srid = uow.database.cadastral_srid
+    checked_srid(out_srid, "crs", srid)
+    record = parcel_record(uow, parcel_id)
     return ParcelRecordOut.model_validate(
         record | {"parcel": ParcelOut.from_parcel(record["parcel"], srid, out_srid)}
     )
@@ -269,9 +289,9 @@ def parcel_full_record(
     summary="Every version of a parcel",
 )
 def parcel_history(
-    uow: UowDep, _: InternalDep, parcel_id: int, out_srid: OutCrs = 4326
+    uow: UowDep, _: InternalDep, parcel_id: RowId, out_srid: OutCrs = 4326
 ) -> list[ParcelOut]:
     """All versions, oldest first; each shows when it was in force."""
-    crs_for(out_srid)
     srid = uow.database.cadastral_srid
+    checked_srid(out_srid, "crs", srid)
     return [ParcelOut.from_parcel(p, srid, out_srid) for p in uow.parcels.versions(parcel_id)]

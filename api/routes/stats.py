@@ -6,7 +6,7 @@ number or phone; apology letters are given by their new return date, not their t
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -15,7 +15,8 @@ from pydantic import BaseModel, Field
 from api.deps import UowDep
 from api.schemas import LocalTime, Problem
 from api.security import InternalDep
-from landreg.services.dossier_stats import dossier_stats
+from landreg.errors import ValidationError
+from landreg.services.dossier_stats import as_of_moment, dossier_stats
 from landreg.services.dossier_stats_types import (
     DossierStats,
     GroupCounts,
@@ -190,4 +191,16 @@ def dossier_statistics(
     office and month of processing; overdue and at-risk dossiers, most late first; late
     dossiers and their apology letters; histories not readable; due dates that disagree
     with the source."""
-    return _out(dossier_stats(uow, as_of=as_of, office=office, procedure=procedure))
+    moment = _as_of(as_of)
+    return _out(dossier_stats(uow, as_of=moment, office=office, procedure=procedure))
+
+
+def _as_of(text: str | None) -> datetime:
+    """``as_of`` read at the edge: ISO 8601, a moment Python's dates can hold once taken to
+    local time (the service refuses a day outside the holiday calendar)."""
+    try:
+        return as_of_moment(text)
+    except OverflowError:  # an offset carrying 9999-12-31 past the last day there is
+        raise ValidationError(
+            "as_of is out of range once taken to local time (UTC+7)", field="as_of", value=text
+        ) from None

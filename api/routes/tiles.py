@@ -32,8 +32,9 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
     422: {"model": Problem},
 }
 Zoom = Annotated[int, Path(ge=0, le=MAX_ZOOM, description="zoom level")]
-Column = Annotated[int, Path(ge=0, description="tile column, 0 at the west")]
-Row = Annotated[int, Path(ge=0, description="tile row, 0 at the north")]
+# Below 2^z at zoom z (checked in the route); 2^22 - 1 at the deepest zoom.
+Column = Annotated[int, Path(ge=0, le=2**MAX_ZOOM - 1, description="tile column, 0 at the west")]
+Row = Annotated[int, Path(ge=0, le=2**MAX_ZOOM - 1, description="tile row, 0 at the north")]
 
 
 @router.get(

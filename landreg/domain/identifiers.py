@@ -16,6 +16,10 @@ from landreg.errors import ValidationError
 _DIGITS = re.compile(r"^\d+$")
 
 
+# No sheet or parcel number comes near a billion; longer digit strings are typing or hostile.
+_MOST_DIGITS = 9
+
+
 def parse_whole_number(text: str | int, *, field: str) -> int:
     """Read a sheet or parcel number as written on maps and forms.
 
@@ -45,6 +49,10 @@ def parse_whole_number(text: str | int, *, field: str) -> int:
         if not _DIGITS.match(cleaned):
             raise ValidationError(
                 f"{field} must be a whole number, got {text!r}", field=field, value=text
+            )
+        if len(cleaned.lstrip("0")) > _MOST_DIGITS:
+            raise ValidationError(
+                f"{field} has more than {_MOST_DIGITS} digits", field=field, value=text[:40]
             )
         number = int(cleaned)
     if number < 1:

@@ -187,7 +187,8 @@ def test_known_mismatches_are_still_there(fuzzed_register):
 def test_errors_once_found_by_the_fuzz_run_stay_fixed(fuzzed_register):
     """Problems the run found and that were fixed: every error documented as problem+json,
     ids beyond the database's integer and NUL characters refused with 422, a receipt time
-    with an offset read as local time."""
+    with an offset read as local time; and what it cannot draw (a bare NaN in a JSON body,
+    which tests/e2e/test_hostile_input.py sends everywhere on a real server) refused too."""
     document = APP.openapi()
     error_types = {
         media
@@ -207,7 +208,14 @@ def test_errors_once_found_by_the_fuzz_run_stay_fixed(fuzzed_register):
             headers=headers,
             json={"procedure": "transfer", "received_at": "2024-01-04T02:30:00Z"},
         )
+        nan = client.post(
+            "/dossiers/check",
+            headers=headers | {"content-type": "application/json"},
+            content=b'{"procedure": "transfer", "received_at": "2024-01-04T09:30:00", '
+            b'"declared_area": NaN}',
+        )
     assert big.status_code == 422 and "SELECT" not in big.text
+    assert nan.status_code == 422 and nan.json()["errors"][0]["field"] == "declared_area"
     assert nul.status_code in (401, 422) and "NUL" not in nul.text
     assert offset.status_code == 200, offset.text
     with TestClient(APP, raise_server_exceptions=False) as client:
