@@ -11,13 +11,21 @@ legacy bytes.
 * **VNI** (VNI-Windows) writes a base ASCII letter followed by one or two bytes for the
   vowel mark and the tone, reusing Windows-1252 glyphs ("Xin chào" is ``Xin chaøo``); a few
   letters (đ, ơ, ư and the i forms) are single bytes.
+
+A text file that is not in one encoding throughout (a row pasted in from another program,
+a NUL byte) is read line by line (:func:`decode_text`): the lines that differ from the rest
+are set aside, with what they say, for ingest to quarantine.
 """
 
 from __future__ import annotations
 
+import math
+import re
 import unicodedata
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import cache
+from itertools import islice
 
 # TCVN3 lower-case letters in byte order, with their bytes (checked against glibc TCVN5712-1).
 _TCVN3_LETTERS = (
@@ -152,6 +160,18 @@ def decode_vni(data: bytes) -> str:
     return "".join(chars)
 
 
+def encode_cp1258(text: str) -> bytes:
+    """Encode Unicode text as Windows-1258: base letters precomposed (â, ơ, đ…), tones as
+    combining marks after them, which is how that code page writes Vietnamese."""
+    out = []
+    for char in unicodedata.normalize("NFC", text):
+        parts = unicodedata.normalize("NFD", char)
+        tones = "".join(mark for mark in parts if mark in _TONES)
+        base = unicodedata.normalize("NFC", "".join(m for m in parts if m not in _TONES))
+        out.append(base + tones)
+    return "".join(out).encode("cp1258")
+
+
 def tcvn3_round_trip(text: str) -> str:
     """What ``text`` reads as after a trip through TCVN3 (toned capitals become lower case)."""
     return decode_tcvn3(encode_tcvn3(text))
@@ -177,7 +197,8 @@ def decoder(name: str) -> Callable[[bytes], str]:
 
         return lenient
     codec = {"UTF-8": "utf-8", "CP1258": "cp1258"}.get(name, name)
-    return lambda data: data.decode(codec, errors="replace")
+    # Windows-1258 writes tones as combining marks: composed, they compare as letters do
+    return lambda data: _nfc(data.decode(codec, errors="replace"))
 
 
 def detect(samples: list[bytes]) -> str:
@@ -205,10 +226,153 @@ def _score(name: str, samples: list[bytes]) -> float:
     total = 0.0
     for sample in samples:
         try:
-            text = decode(sample) if decode else sample.decode("cp1258")
+            text = decode(sample) if decode else _nfc(sample.decode("cp1258"))
         except (ValueError, UnicodeDecodeError):
-            return -1.0
+            return -math.inf  # below any score, however much punctuation a sample has
         total += sum(char in letters for char in text) - sum(
             not char.isalnum() and not char.isspace() and char not in ",.-/()" for char in text
         )
     return total
+
+
+def _nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+# Text files: what a file that is not one encoding throughout is read as, line by line.
+_UTF8_BOM = b"\xef\xbb\xbf"
+_UTF16_BOMS = {b"\xff\xfe": "UTF-16-LE", b"\xfe\xff": "UTF-16-BE"}
+# Characters outside the scripts a Vietnamese register is written in (Latin with its marks,
+# punctuation): bytes read in the wrong encoding land there (UTF-8 read as UTF-16 is CJK).
+_ODD = re.compile("[^\t\n\r\x20-\x7e\xa0-\u024f\u0300-\u036f\u1e00-\u1eff\u2000-\u20cf]")
+
+
+@dataclass(frozen=True, slots=True)
+class BadLine:
+    """A line of a text file that cannot be read with the rest, to be quarantined.
+
+    ``number`` counts from 1; ``raw`` holds what the line says, safe to store (a NUL byte
+    is written ``\\x00``: PostgreSQL keeps no NUL in text).
+    """
+
+    number: int
+    reason: str
+    value: str
+    raw: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class DecodedText:
+    """A text file as Unicode, the encoding it is in, and the lines left out of ``text``
+    (each left there as an empty line, so that lines keep their numbers)."""
+
+    text: str
+    encoding: str
+    bad: list[BadLine] = field(default_factory=list)
+
+
+def decode_text(data: bytes) -> DecodedText:
+    """A text file (a CSV) as Unicode, each line read alone where the file is not in one
+    encoding throughout.
+
+    A file in UTF-8 (with or without a byte-order mark), in UTF-16, or in one legacy
+    encoding (:func:`detect`) is read whole. Otherwise the encoding most lines are in is the
+    file's; a line with a NUL byte, a line in UTF-16 (pasted from another program) and a
+    line in another encoding than the file's are set aside in ``bad``, and the rest is read.
+    """
+    if data.startswith(_UTF8_BOM):
+        data = data[len(_UTF8_BOM) :]
+    if b"\x00" in data:
+        utf16 = _as_utf16(data)
+        if utf16 is not None:
+            return DecodedText(utf16[1], "UTF-16")
+        return _by_line(data.split(b"\n"))
+    try:
+        return DecodedText(data.decode("utf-8"), "UTF-8")
+    except UnicodeDecodeError:
+        return _by_line(data.split(b"\n"))
+
+
+def _as_utf16(data: bytes) -> tuple[str, str] | None:
+    """``data`` read as UTF-16 (with a byte-order mark, else whichever byte order reads as
+    text): the byte order and the text; None when it is not UTF-16 text."""
+    body, orders = data, ["UTF-16-LE", "UTF-16-BE"]
+    if data[:2] in _UTF16_BOMS:  # the order it says, and no other
+        body, orders = data[2:], [_UTF16_BOMS[data[:2]]]
+    if len(body) % 2:  # half of a line end split off with the line
+        body = body[:-1] if body.endswith(b"\x00") else body[1:]
+    for order in orders:
+        try:
+            text = body.decode(order).rstrip("\r")
+        except UnicodeDecodeError:
+            continue
+        if "\x00" not in text and _plain(text):
+            return order, text
+    return None
+
+
+def _plain(text: str) -> bool:
+    """True when at most 1 % of ``text`` lies outside the scripts a register is written in
+    (counted only as far as needed: a long file read wrongly stops the count early)."""
+    allowed = len(text) // 100
+    return sum(1 for _ in islice(_ODD.finditer(text), allowed + 1)) <= allowed
+
+
+def _by_line(lines: list[bytes]) -> DecodedText:
+    """Each line read alone: see :func:`decode_text`."""
+    texts = [""] * len(lines)
+    nul, utf8, legacy = [], [], []
+    for index, line in enumerate(lines):
+        if b"\x00" in line:
+            nul.append(index)
+            utf16 = _as_utf16(line)
+            following = index + 1 < len(lines) and lines[index + 1].startswith(b"\x00")
+            if utf16 and utf16[0] == "UTF-16-LE" and following:  # the rest of its line end
+                lines[index + 1] = lines[index + 1][1:]
+        elif line.isascii():
+            texts[index] = line.decode("ascii")
+        else:
+            try:
+                texts[index] = line.decode("utf-8")
+                utf8.append(index)
+            except UnicodeDecodeError:
+                legacy.append(index)
+    found = detect([lines[i] for i in legacy]) if len(legacy) > len(utf8) else "UTF-8"
+    bad = [_nul_line(i + 1, lines[i], found) for i in nul]
+    if found == "UTF-8":
+        bad += [_legacy_line(i + 1, lines[i]) for i in legacy]
+    else:
+        decode = decoder(found)
+        for index in legacy:
+            texts[index] = decode(lines[index])
+        reason = f"row in UTF-8, not {found} like the rest of the file"
+        for index in utf8:
+            bad.append(BadLine(index + 1, reason, "UTF-8", {"line": texts[index]}))
+            texts[index] = ""
+    return DecodedText("\n".join(texts), found, sorted(bad, key=lambda line: line.number))
+
+
+def _nul_line(number: int, line: bytes, found: str) -> BadLine:
+    """A line with a NUL byte: a line in UTF-16, or a line with a NUL in its text."""
+    utf16 = _as_utf16(line)
+    if utf16 is not None:
+        reason = f"row in UTF-16, not {found} like the rest of the file"
+        return BadLine(number, reason, utf16[0], {"line": utf16[1]})
+    text = line.decode("utf-8", "backslashreplace") if found == "UTF-8" else decoder(found)(line)
+    shown = text.rstrip("\r").replace("\x00", "\\x00")
+    return BadLine(number, "NUL byte in the row", f"byte {line.index(0) + 1}", {"line": shown})
+
+
+def _legacy_line(number: int, line: bytes) -> BadLine:
+    """A line that is not UTF-8 in a UTF-8 file, with what it reads as in the legacy encoding
+    it fits best (one line is too little to be sure: it is kept, not converted)."""
+    guess = detect([line])
+    return BadLine(
+        number,
+        "row not in UTF-8 like the rest of the file",
+        f"reads as {guess}",
+        {
+            "line": line.decode("utf-8", "backslashreplace").rstrip("\r"),
+            "reads_as": decoder(guess)(line).rstrip("\r"),
+        },
+    )

@@ -177,10 +177,13 @@ def _sample(layer: MapLayer) -> np.ndarray:
     sample = present[:: max(1, len(present) // 500)]
     if layer.encoded:  # only the sample is decoded here; the rest is, slice by slice, later
         sample = shapely.from_wkb(sample, on_invalid="fix")
-    sample = sample[~shapely.is_missing(sample)]
+    # empty geometries have no place (they are quarantined with the features they belong to)
+    sample = sample[~shapely.is_missing(sample) & ~shapely.is_empty(sample)]
     if len(sample) == 0:
         raise ValidationError(
-            f"layer {layer.layer!r} has no geometry", field="layer", value=layer.layer
+            f"layer {layer.layer!r} has no geometry: every feature's is missing or empty",
+            field="layer",
+            value=layer.layer,
         )
     return shapely.point_on_surface(sample)
 

@@ -157,10 +157,7 @@ def parcel_records(
     data = apply_profile(raw, profile)
     out = LayerRecords(pd.DataFrame(), [])
     geometry, no_polygon = _oriented(layer, transform)
-    kinds = pd.Series(shapely.get_type_id(geometry), index=raw.index)
-    out.rejected += reject_rows(
-        no_polygon, layer.rows, "no polygon geometry", "geometry", kinds, raw
-    )
+    out.rejected += refuse_shapes(geometry, no_polygon, layer)
     commune = _communes(data["commune_code"], default_commune)
     refused = _refuse_communes(commune, no_polygon, layer, out)
     numbers, refused = _parcel_numbers(data, refused, layer, out)
@@ -176,6 +173,32 @@ def parcel_records(
     frame["source_srid"] = source_srid
     out.records = _provenance(frame, layer, keep, keys, source_name)
     return out
+
+
+def refuse_shapes(geometry: np.ndarray, no_polygon: pd.Series, layer: MapLayer) -> list[Rejected]:
+    """Quarantine entries for the features without a polygon, each saying what it has
+    instead: no geometry at all, an empty one (its WKT shown), or another type (its name)."""
+    reasons = pd.Series(None, index=no_polygon.index, dtype=object)
+    shown = pd.Series(None, index=no_polygon.index, dtype=object)
+    for position in np.flatnonzero(no_polygon.to_numpy()):  # the few refused, not them all
+        reasons.iat[position], shown.iat[position] = _instead_of_a_polygon(geometry[position])
+    raw = layer.attributes
+    return [
+        entry
+        for reason in _NO_POLYGON
+        for entry in reject_rows(reasons == reason, layer.rows, reason, "geometry", shown, raw)
+    ]
+
+
+_NO_POLYGON = ("no geometry", "empty geometry", "no polygon geometry")
+
+
+def _instead_of_a_polygon(shape: shapely.Geometry | None) -> tuple[str, str | None]:
+    if shape is None:
+        return "no geometry", None
+    if shape.is_empty:
+        return "empty geometry", shape.wkt
+    return "no polygon geometry", shape.geom_type
 
 
 def _refuse_communes(
@@ -257,8 +280,7 @@ def strip_records(
     data = apply_profile(raw, profile)
     keys, _ = source_keys(raw, profile)
     geometry, no_polygon = _oriented(layer, transform)
-    nothing = pd.Series(None, index=raw.index)
-    rejected = reject_rows(no_polygon, layer.rows, "no polygon geometry", "geometry", nothing, raw)
+    rejected = refuse_shapes(geometry, no_polygon, layer)
     keep = ~no_polygon.to_numpy()
     frame = pd.DataFrame({
         "commune_code": _communes(data["commune_code"], default_commune),

@@ -23,9 +23,12 @@ from landreg.services.ingest import BatchInfo, BatchPart, Rejected, already_load
 from landreg.store.unit_of_work import UnitOfWork
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
 
     from ingest.pipeline import IngestOptions
+
+
+_DELIMITERS = ",;\t|"
 
 
 class Table:
@@ -38,19 +41,47 @@ class Table:
 
 
 def read_csv(path: Path) -> Table:
-    """A CSV with its delimiter and encoding found; malformed rows set aside."""
-    data = path.read_bytes()
-    text, note = _decode(data, path)
-    sample = "\n".join(text.splitlines()[:20])
-    try:
-        delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
-    except csv.Error:
-        delimiter = ","
+    """A CSV with its delimiter and encoding found; malformed rows set aside.
+
+    A row that cannot be read with the rest (a NUL byte, UTF-16 or another encoding than
+    the file's, the wrong number of fields) is quarantined with its raw text and the reason.
+    """
+    decoded = encodings.decode_text(path.read_bytes())
+    if decoded.bad and decoded.bad[0].number == 1:
+        raise ValidationError(
+            f"{path.name}: its header line cannot be read ({decoded.bad[0].reason})",
+            field="path",
+            value=path.name,
+        )
+    text = decoded.text.removeprefix("\ufeff")
+    delimiter = _delimiter(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     header = next(reader, None)
     if not header:
         raise ValidationError(f"{path.name} is empty", field="path", value=str(path))
-    header = [name.strip() for name in header]
+    table = _rows(reader, [name.strip() for name in header], delimiter)
+    table.rejected[:0] = [
+        Rejected(row=f"line {line.number}", reason=line.reason, value=line.value, raw=line.raw)
+        for line in decoded.bad
+    ]
+    if decoded.encoding != "UTF-8":
+        table.notes.append(f"{path.name}: text converted from {decoded.encoding} to Unicode")
+    return table
+
+
+def _delimiter(text: str) -> str:
+    """The delimiter of a CSV: as Python's sniffer finds it in the first lines, else the one
+    the header line has most of (a row with a field too many can puzzle the sniffer)."""
+    lines = [line for line in text.splitlines()[:40] if line.strip()]
+    try:
+        return csv.Sniffer().sniff("\n".join(lines[:20]), delimiters=_DELIMITERS).delimiter
+    except csv.Error:
+        header = lines[0] if lines else ""
+        return max(_DELIMITERS, key=header.count) if header else ","
+
+
+def _rows(reader: Iterator[list[str]], header: list[str], delimiter: str) -> Table:
+    """The rows after the header; those with the wrong number of fields set aside."""
     good, rows, rejected = [], [], []
     for number, values in enumerate(reader, start=2):
         if not any(value.strip() for value in values):
@@ -69,23 +100,7 @@ def read_csv(path: Path) -> Table:
         good.append(values)
         rows.append(f"line {number}")
     frame = pd.DataFrame(good, columns=header, dtype=object)
-    notes = [note] if note else []
-    return Table(frame, pd.Series(rows, index=frame.index, dtype=object), rejected, notes)
-
-
-def _decode(data: bytes, path: Path) -> tuple[str, str | None]:
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="replace"), None
-    try:
-        return data.decode("utf-8"), None
-    except UnicodeDecodeError:
-        pass
-    lines = [line for line in data.splitlines()[:500] if line]
-    found = encodings.detect(lines)
-    decode = encodings.decoder(found)
-    return "\n".join(decode(line) for line in data.splitlines()), (
-        f"{path.name}: text converted from {found} to Unicode"
-    )
+    return Table(frame, pd.Series(rows, index=frame.index, dtype=object), rejected, [])
 
 
 def read_xlsx(path: Path) -> Table:
@@ -145,9 +160,26 @@ def read_json(path: Path) -> tuple[Table, list[Any]]:
         raise ValidationError(
             f"{path.name} holds no list of records", field="path", value=str(path)
         )
-    frame = pd.json_normalize(records, max_level=1)
-    rows = pd.Series([f"record {i}" for i in range(1, len(frame) + 1)], dtype=object)
-    return Table(frame, rows, [], []), records
+    kept, rows, rejected = [], [], []
+    for number, record in enumerate(records, start=1):
+        problem = _unreadable_record(record)
+        if problem is None:
+            kept.append(record)
+            rows.append(f"record {number}")
+        else:
+            shown = json.dumps(record, ensure_ascii=False, default=str)[:2000]  # NUL escaped
+            rejected.append(Rejected(f"record {number}", problem, raw={"record": shown}))
+    frame = pd.json_normalize(kept, max_level=1)
+    return Table(frame, pd.Series(rows, index=frame.index, dtype=object), rejected, []), kept
+
+
+def _unreadable_record(record: object) -> str | None:
+    """Why a JSON record cannot be taken in (not an object, a NUL character), or None."""
+    if not isinstance(record, dict):
+        return "not a JSON object"
+    if "\\u0000" in json.dumps(record, default=str):
+        return "NUL character in the record"
+    return None
 
 
 def read_table(path: Path) -> Table:

@@ -345,7 +345,9 @@ def candidate_srids(
 def landing_share(
     points: np.ndarray, srid: int, expected: BaseGeometry, expected_srid: int, tolerance: float
 ) -> float:
-    """The share of ``points`` (in ``srid``) that land within ``tolerance`` of ``expected``."""
+    """The share of ``points`` (in ``srid``) that land within ``tolerance`` of ``expected``;
+    missing and empty points have no place and are not counted."""
+    points = points[~shapely.is_missing(points) & ~shapely.is_empty(points)]
     if len(points) == 0:
         return 0.0
     xy = shapely.get_coordinates(points)

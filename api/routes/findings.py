@@ -2,25 +2,81 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 from sqlalchemy import func, select
+from starlette.exceptions import HTTPException
+from starlette.types import Message
 
 import shapely
 from geoalchemy2.shape import to_shape
-from shapely.errors import GEOSException
 
 from api.deps import UowDep
+from api.params import (
+    CRS_HELP,
+    LARGEST_OFFSET,
+    RowId,
+    box_in_crs,
+    checked_srid,
+    parse_box,
+)
 from api.schemas import Problem, UtcTime
 from api.security import InternalDep, StaffDep
 from landreg.errors import NotFoundError, ValidationError
-from landreg.services import queue
+from landreg.services import drawn_boundaries, queue
 from landreg.store.tables import FindingRow
-from spatial.crs import crs_for, reproject
+from spatial.crs import reproject
+from spatial.edits import body_limit, boundary_from_geojson
 
-router = APIRouter(prefix="/findings", tags=["findings"])
+
+class BoundedBodyRoute(APIRoute):
+    """A findings route whose request body may not exceed what an edit with a boundary of
+    ``LANDREG_MAX_EDIT_VERTICES`` vertices takes: refused by its Content-Length before a byte
+    is read, else (a chunked body) stopped as it arrives, never parsed whole."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def bounded(request: Request) -> Response:
+            if request.method != "POST":
+                return await handler(request)
+            limit = body_limit(request.app.state.settings.cadastre.max_edit_vertices)
+            declared = request.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > limit:
+                raise _too_large(limit)
+            seen = 0
+
+            async def counted() -> Message:
+                nonlocal seen
+                message = await request.receive()
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    raise _too_large(limit)
+                return message
+
+            try:
+                return await handler(Request(request.scope, counted))
+            except HTTPException:  # FastAPI's answer to the body read being stopped
+                if seen > limit:
+                    raise _too_large(limit) from None
+                raise
+
+        return bounded
+
+
+def _too_large(limit: int) -> ValidationError:
+    return ValidationError(
+        f"the request body is larger than {limit // 1024} KiB, more than a parcel boundary "
+        "of LANDREG_MAX_EDIT_VERTICES vertices takes",
+        field="body",
+    )
+
+
+router = APIRouter(prefix="/findings", tags=["findings"], route_class=BoundedBodyRoute)
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": Problem},
     403: {"model": Problem},
@@ -29,6 +85,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     422: {"model": Problem},
 }
 MAX_BBOX_M = 50_000
+OutCrs = Annotated[int, Query(alias="crs", description=f"CRS of the geometry, {CRS_HELP}")]
 
 
 class FindingOut(BaseModel):
@@ -74,31 +131,45 @@ class Edit(BaseModel):
 
     parcel_id: int
     note: str = Field(min_length=5, max_length=2000, description="what was changed and why")
-    geometry: dict[str, Any] | None = Field(default=None, description="GeoJSON (Multi)Polygon")
+    geometry: dict[str, Any] | None = Field(
+        default=None,
+        description="GeoJSON (Multi)Polygon, 2D, valid, in its commune; at most "
+        "LANDREG_MAX_EDIT_VERTICES vertices",
+    )
     crs: int = Field(default=4326, description="EPSG code of the geometry")
+    store_as_drawn: bool = Field(
+        default=False,
+        description="keep an invalid geometry as drawn (a GEOM_INVALID finding is opened for "
+        "the parcel) instead of having it refused with GEOS's reason",
+    )
     legal_area: float | None = Field(default=None, gt=0, lt=1e8)
     land_use_code: str | None = Field(default=None, max_length=10)
     address: str | None = Field(default=None, max_length=500)
     expected_version: int | None = Field(default=None, description="optimistic locking")
 
-    def changes(self) -> dict[str, Any]:
-        """The parcel fields to change."""
+    def changes(self, max_vertices: int) -> dict[str, Any]:
+        """The parcel fields to change, and how a drawn boundary is to be taken."""
         changes: dict[str, Any] = {
             name: getattr(self, name)
             for name in ("legal_area", "land_use_code", "address")
             if getattr(self, name) is not None
         }
         if self.geometry is not None:
-            try:
-                changes["geometry"] = shapely.geometry.shape(self.geometry)
-            except (GEOSException, ValueError, KeyError, TypeError, AttributeError):
-                raise ValidationError(
-                    "geometry must be a GeoJSON Polygon or MultiPolygon", field="geometry"
-                ) from None
+            changes["geometry"] = boundary_from_geojson(self.geometry)
             changes["srid"] = self.crs
+            changes["store_as_drawn"] = self.store_as_drawn
+            changes["max_vertices"] = max_vertices
         if not changes:
             raise ValidationError("nothing to change", field="geometry")
         return changes
+
+
+class EditOut(FindingOut):
+    """The finding the edit resolved, and the finding a boundary stored as drawn opened."""
+
+    opened: FindingOut | None = Field(
+        default=None, description="the GEOM_INVALID finding of a boundary stored as drawn"
+    )
 
 
 class Fix(BaseModel):
@@ -123,14 +194,19 @@ def list_findings(
     severity: Annotated[str | None, Query(pattern="^(error|warning)$")] = None,
     commune: Annotated[str | None, Query(pattern=r"^\d{5}$")] = None,
     status: Annotated[str, Query(pattern="^(open|closed|fixed|dismissed|all)$")] = "open",
-    bbox: Annotated[str | None, Query(description="minx,miny,maxx,maxy in `bbox_crs`")] = None,
-    bbox_crs: int = 4326,
+    bbox: Annotated[
+        str | None,
+        Query(description="minx,miny,maxx,maxy in `bbox_crs`, at most 50 km", max_length=200),
+    ] = None,
+    bbox_crs: Annotated[int, Query(description=f"CRS of the box, {CRS_HELP}")] = 4326,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
-    out_srid: Annotated[int, Query(alias="crs")] = 4326,
+    offset: Annotated[int, Query(ge=0, le=LARGEST_OFFSET)] = 0,
+    out_srid: OutCrs = 4326,
 ) -> FindingPage:
     """Open findings by default; filter by rule, severity, commune, status or a bounding box."""
-    crs_for(out_srid)
+    srid = uow.database.cadastral_srid
+    checked_srid(out_srid, "crs", srid)
+    checked_srid(bbox_crs, "bbox_crs", srid)
     statement = select(FindingRow)
     for column, value in (
         (FindingRow.rule, rule),
@@ -141,7 +217,6 @@ def list_findings(
             statement = statement.where(column == value)
     if status != "all":
         statement = statement.where(FindingRow.status == status)
-    srid = uow.database.cadastral_srid
     if bbox:
         statement = statement.where(FindingRow.geom.ST_Intersects(_bbox(bbox, bbox_crs, srid)))
     total = uow.session.scalar(select(func.count()).select_from(statement.subquery())) or 0
@@ -152,32 +227,20 @@ def list_findings(
 
 
 def _bbox(text: str, bbox_srid: int, srid: int) -> Any:
-    try:
-        minx, miny, maxx, maxy = (float(v) for v in text.split(","))
-    except ValueError:
-        raise ValidationError(
-            "bbox must be four numbers: minx,miny,maxx,maxy", field="bbox", value=text
-        ) from None
-    if minx >= maxx or miny >= maxy:
-        raise ValidationError("bbox minimum must be below its maximum", field="bbox", value=text)
-    box = reproject(shapely.box(minx, miny, maxx, maxy), bbox_srid, srid)
-    west, south, east, north = box.bounds
-    if max(east - west, north - south) > MAX_BBOX_M:
-        raise ValidationError(
-            f"bbox may span at most {MAX_BBOX_M // 1000} km", field="bbox", value=text
-        )
-    return func.ST_GeomFromText(box.wkt, srid)
+    """The box as a polygon the database compares in the cadastral CRS (checked at the edge)."""
+    frame = box_in_crs(parse_box(text), bbox_srid, srid, max_span_m=MAX_BBOX_M, shown=text)
+    return func.ST_GeomFromText(frame.wkt, srid)
 
 
 @router.get("/{finding_id}", response_model=FindingOut, responses=ERRORS, summary="A finding")
 def one_finding(
     uow: UowDep,
     principal: InternalDep,
-    finding_id: int,
-    out_srid: Annotated[int, Query(alias="crs")] = 4326,
+    finding_id: RowId,
+    out_srid: OutCrs = 4326,
 ) -> FindingOut:
     """One finding with its location."""
-    crs_for(out_srid)
+    checked_srid(out_srid, "crs", uow.database.cadastral_srid)
     row = uow.session.get(FindingRow, finding_id)
     if row is None:
         raise NotFoundError(f"no finding {finding_id}", field="finding_id", value=finding_id)
@@ -190,7 +253,7 @@ def one_finding(
     responses=ERRORS,
     summary="Apply the suggested fix",
 )
-def fix_finding(uow: UowDep, principal: StaffDep, finding_id: int, body: Fix) -> FindingOut:
+def fix_finding(uow: UowDep, principal: StaffDep, finding_id: RowId, body: Fix) -> FindingOut:
     """Apply the fix the finding suggests; the parcel it changes keeps its old version."""
     row = queue.apply_fix(
         uow, finding_id, actor=principal.name, expected_version=body.expected_version
@@ -200,18 +263,33 @@ def fix_finding(uow: UowDep, principal: StaffDep, finding_id: int, body: Fix) ->
 
 @router.post(
     "/{finding_id}/edit",
-    response_model=FindingOut,
+    response_model=EditOut,
     responses=ERRORS,
     summary="Edit one of its parcels by hand",
 )
-def edit_finding(uow: UowDep, principal: StaffDep, finding_id: int, body: Edit) -> FindingOut:
+def edit_finding(
+    uow: UowDep, principal: StaffDep, request: Request, finding_id: RowId, body: Edit
+) -> EditOut:
     """Change a parcel of the finding (boundary, legal area, land use, address) and close the
-    finding as fixed; the parcel keeps its old version, both are audited."""
+    finding as fixed; the parcel keeps its old version, both are audited.
+
+    A boundary is checked as ingest checks one: a 2D (Multi)Polygon of finite coordinates,
+    at most ``LANDREG_MAX_EDIT_VERTICES`` vertices, in its commune, and valid: an invalid one
+    is refused with GEOS's reason and place, unless ``store_as_drawn`` keeps it as drawn with
+    a GEOM_INVALID finding, given back as ``opened``.
+    """
+    max_vertices: int = request.app.state.settings.cadastre.max_edit_vertices
     row = queue.apply_edit(
-        uow, finding_id, body.parcel_id, body.changes(), body.note,
+        uow, finding_id, body.parcel_id, body.changes(max_vertices), body.note,
         actor=principal.name, expected_version=body.expected_version,
     )  # fmt: skip
-    return _out(row, uow.database.cadastral_srid, 4326)
+    srid = uow.database.cadastral_srid
+    edited = _out(row, srid, 4326)
+    opened = None
+    if body.geometry is not None and body.store_as_drawn:
+        found = drawn_boundaries.invalid_finding_of(uow, body.parcel_id)
+        opened = None if found is None else _out(found, srid, 4326)
+    return EditOut(**edited.model_dump(), opened=opened)
 
 
 @router.post(
@@ -221,7 +299,7 @@ def edit_finding(uow: UowDep, principal: StaffDep, finding_id: int, body: Edit) 
     summary="Dismiss with a reason",
 )
 def dismiss_finding(
-    uow: UowDep, principal: StaffDep, finding_id: int, body: Dismissal
+    uow: UowDep, principal: StaffDep, finding_id: RowId, body: Dismissal
 ) -> FindingOut:
     """Dismiss a finding; it stays dismissed when reconciliation finds it again."""
     row = queue.dismiss(

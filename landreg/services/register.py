@@ -13,9 +13,17 @@ from landreg.clock import as_utc, utcnow
 from landreg.domain import reference
 from landreg.domain.identifiers import CertificateSerial, IdentityNumber, ParcelKey
 from landreg.domain.model import Parcel
-from landreg.errors import CRSError, ValidationError
+from landreg.errors import ValidationError
+from landreg.services.drawn_boundaries import (
+    checked_boundary,
+    declared_srid,
+    invalid_refused,
+    refuse_if_reported,
+    report_invalid,
+)
 from landreg.store.unit_of_work import UnitOfWork
 from spatial.crs import crs_for, reproject, transformer
+from spatial.edits import MAX_VERTICES, DrawnBoundary
 from spatial.geometry import to_multipolygon
 
 
@@ -54,15 +62,8 @@ def build_parcel(data: ParcelInput, cadastral_srid: int) -> Parcel:
         )
     geometry = None
     if data.geometry is not None:
-        if not data.srid:
-            raise CRSError(
-                "geometry has no declared CRS: give its EPSG code (e.g. 9209 for VN-2000 / "
-                "TM-3 105-30)",
-                field="srid",
-                value=data.srid,
-            )
-        crs_for(data.srid)
-        geometry = to_multipolygon(reproject(data.geometry, data.srid, cadastral_srid))
+        srid = declared_srid(data.srid)
+        geometry = to_multipolygon(reproject(data.geometry, srid, cadastral_srid))
     return Parcel(
         commune_code=key.commune_code,
         map_sheet=key.map_sheet,
@@ -78,9 +79,16 @@ def build_parcel(data: ParcelInput, cadastral_srid: int) -> Parcel:
 
 
 def register_parcels(uow: UnitOfWork, inputs: list[ParcelInput], *, actor: str) -> list[int]:
-    """Add parcels, all or none: every input is checked before anything is written."""
+    """Add parcels, all or none: every input is checked before anything is written, a
+    boundary as an edited one is (an invalid one is refused with GEOS's reason)."""
     srid = uow.database.cadastral_srid
-    parcels = [build_parcel(data, srid) for data in inputs]
+    parcels = []
+    for data in inputs:
+        parcels.append(build_parcel(data, srid))
+        if data.geometry is not None:
+            drawn = checked_boundary(uow, data.commune_code, data.geometry, data.srid)
+            if drawn.invalid_reason is not None:
+                raise invalid_refused(drawn, declared_srid(data.srid), srid)
     ids = []
     for parcel in parcels:
         parcel_id = uow.parcels.add(parcel, actor=actor)
@@ -107,7 +115,11 @@ def change_parcel(
     """Change a parcel's attributes or boundary; the previous version stays in history.
 
     ``changes`` may hold ``legal_area``, ``land_use_code``, ``address`` and ``geometry`` with
-    ``srid``; the geometry is checked and reprojected as for a new parcel.
+    ``srid``; the geometry is checked (:mod:`spatial.edits`: a valid 2D (multi)polygon of
+    finite coordinates in its commune) and reprojected as for a new parcel. Two more keys
+    say how a boundary is taken: ``max_vertices`` (20,000 unless given) and
+    ``store_as_drawn``: with it an invalid boundary is stored as drawn and a GEOM_INVALID
+    finding opened for the parcel, instead of being refused.
     """
     after = changed_parcel(uow, parcel_id, changes, actor=actor, expected_version=expected_version)
     uow.commit()
@@ -123,26 +135,26 @@ def changed_parcel(
     expected_version: int | None = None,
 ) -> Parcel:
     """:func:`change_parcel` inside the caller's unit of work, which commits."""
-    before = uow.parcels.get(parcel_id)
-    merged = {
-        "commune_code": before.commune_code,
-        "map_sheet": before.map_sheet,
-        "parcel_number": before.parcel_number,
-        "geometry": before.geometry,
-        "srid": uow.database.cadastral_srid,
-        "legal_area": before.legal_area,
-        "land_use_code": before.land_use_code,
-        "address": before.address,
-        "old_map_sheet": before.old_map_sheet,
-        "old_parcel_number": before.old_parcel_number,
-    }
-    unknown = set(changes) - set(merged)
+    fields = {name: value for name, value in changes.items() if name not in _HOW_DRAWN}
+    uow.begin_writing()
+    # locked before it is read: changes without a version take turns instead of refusing
+    before = uow.parcels.get(parcel_id, lock=True)
+    cadastral = uow.database.cadastral_srid
+    merged = _fields(before, cadastral)
+    unknown = set(fields) - set(merged)
     if unknown:
         name = sorted(unknown)[0]
         raise ValidationError(f"{name} cannot be changed here", field=name, value=changes[name])
-    if "geometry" in changes and "srid" not in changes:
+    drawn = _taken_boundary(uow, before, fields, changes)
+    if drawn is not None:
+        fields |= {"geometry": drawn.geometry, "srid": cadastral}
+    elif "geometry" in fields and "srid" not in fields:
         merged["srid"] = None
-    checked = build_parcel(ParcelInput(**{**merged, **changes}), uow.database.cadastral_srid)
+    checked = build_parcel(ParcelInput(**{**merged, **fields}), cadastral)
+    # what the change does not touch stays: where the record came from (so that the next
+    # delivery of its source finds it) and the source's own values beside the parsed ones
+    checked.source, checked.map_area = before.source, before.map_area
+    checked.land_use_text, checked.parent_ref = before.land_use_text, before.parent_ref
     checked.source_srid = changes.get("srid", before.source_srid)
     after = uow.parcels.change(
         parcel_id, checked, actor=actor, expected_version=expected_version, at=utcnow()
@@ -155,7 +167,48 @@ def changed_parcel(
         before=_summary(before),
         after=_summary(after),
     )
+    if drawn is not None and drawn.invalid_reason is not None:
+        report_invalid(uow, after, drawn, actor)
     return after
+
+
+def _taken_boundary(
+    uow: UnitOfWork, before: Parcel, fields: dict[str, Any], changes: dict[str, Any]
+) -> DrawnBoundary | None:
+    """The new boundary, checked; an invalid one is refused with GEOS's reason unless it is
+    to be stored as drawn (and no open finding reports the parcel invalid already)."""
+    if fields.get("geometry") is None:
+        return None
+    srid = fields.get("srid")
+    max_vertices = int(changes.get("max_vertices", MAX_VERTICES))
+    drawn = checked_boundary(
+        uow, before.commune_code, fields["geometry"], srid, max_vertices=max_vertices
+    )
+    if drawn.invalid_reason is not None:
+        if not changes.get("store_as_drawn"):
+            raise invalid_refused(drawn, declared_srid(srid), uow.database.cadastral_srid)
+        refuse_if_reported(uow, before)
+    return drawn
+
+
+# Keys of ``changes`` that say how a drawn boundary is taken rather than what changes.
+_HOW_DRAWN = ("store_as_drawn", "max_vertices")
+
+
+def _fields(parcel: Parcel, cadastral_srid: int) -> dict[str, Any]:
+    """The fields a change may set, as the parcel has them now."""
+    return {
+        "commune_code": parcel.commune_code,
+        "map_sheet": parcel.map_sheet,
+        "parcel_number": parcel.parcel_number,
+        "geometry": parcel.geometry,
+        "srid": cadastral_srid,
+        "legal_area": parcel.legal_area,
+        "land_use_code": parcel.land_use_code,
+        "address": parcel.address,
+        "old_map_sheet": parcel.old_map_sheet,
+        "old_parcel_number": parcel.old_parcel_number,
+    }
 
 
 def parcel_as_of(uow: UnitOfWork, parcel_id: int, when: datetime) -> Parcel | None:

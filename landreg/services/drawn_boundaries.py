@@ -1,0 +1,191 @@
+"""Boundaries people draw: checked as ingest checks delivered ones, and an invalid one stored
+only when asked to, with the finding reconciliation would open for it.
+
+Every path that takes a parcel boundary from a person (a new parcel, a change, an edit from
+the findings queue) goes through :func:`checked_boundary`.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+from sqlalchemy import select
+
+from geoalchemy2.shape import from_shape
+from shapely.geometry.base import BaseGeometry
+
+from landreg.clock import utcnow
+from landreg.domain import reference
+from landreg.domain.model import Parcel
+from landreg.domain.rules import rule
+from landreg.errors import CRSError, UnknownReferenceError, ValidationError
+from landreg.services.boundaries import expected_area
+from landreg.services.findings import Candidate, parcel_subject, plain
+from landreg.services.reconcile import suggestion
+from landreg.store.tables import FindingRow
+from landreg.store.unit_of_work import UnitOfWork
+from spatial.crs import is_projected_metres, reproject
+from spatial.edits import MAX_VERTICES, DrawnBoundary, check_drawn_boundary
+
+INVALID = "GEOM_INVALID"
+
+
+def declared_srid(srid: int | None) -> int:
+    """The CRS a submitted geometry is in; a geometry without one is refused."""
+    if not srid:
+        raise CRSError(
+            "geometry has no declared CRS: give its EPSG code (e.g. 9209 for VN-2000 / "
+            "TM-3 105-30)",
+            field="srid",
+            value=srid,
+        )
+    return srid
+
+
+def checked_boundary(
+    uow: UnitOfWork,
+    commune_code: str,
+    geometry: BaseGeometry,
+    srid: int | None,
+    *,
+    max_vertices: int = MAX_VERTICES,
+) -> DrawnBoundary:
+    """A boundary drawn for a parcel of ``commune_code``, checked (see
+    :func:`spatial.edits.check_drawn_boundary`) against the commune's boundary, or the
+    province's where the commune has none loaded, as ingest checks a map layer."""
+    cadastral = uow.database.cadastral_srid
+    try:
+        name = reference.commune(commune_code).name
+    except UnknownReferenceError:
+        name = commune_code
+    return check_drawn_boundary(
+        geometry,
+        declared_srid(srid),
+        cadastral,
+        commune=expected_area(uow, [commune_code]),
+        where=f"{name} ({commune_code})",
+        max_vertices=max_vertices,
+    )
+
+
+def invalid_refused(drawn: DrawnBoundary, srid: int, cadastral_srid: int) -> ValidationError:
+    """The refusal of an invalid boundary: GEOS's reason and where, in the CRS it was sent."""
+    reason = str(drawn.invalid_reason).split("[", 1)[0]
+    place = ""
+    if drawn.location is not None:
+        point = reproject(drawn.location, cadastral_srid, srid)
+        digits = 2 if is_projected_metres(srid) else 7
+        place = f" at ({point.x:.{digits}f}, {point.y:.{digits}f}) in EPSG:{srid}"
+    return ValidationError(
+        f"geometry is not valid: {reason}{place}; redraw it, or send store_as_drawn: true "
+        "to keep it as drawn with a GEOM_INVALID finding",
+        field="geometry",
+        value=reason,
+    )
+
+
+def refuse_if_reported(uow: UnitOfWork, parcel: Parcel) -> None:
+    """An invalid boundary is not stored as drawn over one an open finding already reports
+    invalid: that finding is resolved by a valid boundary, or dismissed with a reason."""
+    found = open_invalid_finding(uow, parcel)
+    if found is not None:
+        raise ValidationError(
+            f"finding {found.id} already reports parcel {parcel.id}'s boundary invalid: "
+            "redraw it valid, or dismiss that finding with the reason",
+            field="store_as_drawn",
+            value=True,
+        )
+
+
+def invalid_finding_of(uow: UnitOfWork, parcel_id: int) -> FindingRow | None:
+    """The open GEOM_INVALID finding of a parcel whose boundary is invalid (after a boundary
+    was stored as drawn: the one :func:`report_invalid` opened); None for a valid one."""
+    parcel = uow.parcels.get(parcel_id)
+    if parcel.geometry is None or parcel.geometry.is_valid:
+        return None
+    return open_invalid_finding(uow, parcel)
+
+
+def open_invalid_finding(uow: UnitOfWork, parcel: Parcel) -> FindingRow | None:
+    """The open GEOM_INVALID finding about ``parcel``, if there is one."""
+    rows = uow.session.scalars(
+        select(FindingRow).where(
+            FindingRow.rule == INVALID,
+            FindingRow.status == "open",
+            FindingRow.commune_code == parcel.commune_code,
+        )
+    )
+    for row in rows:
+        if any(s.get("table") == "parcel" and s.get("id") == parcel.id for s in row.subjects):
+            return row
+    return None
+
+
+def report_invalid(uow: UnitOfWork, parcel: Parcel, drawn: DrawnBoundary, actor: str) -> int:
+    """Open the GEOM_INVALID finding of a boundary stored as drawn, as reconciliation opens
+    it (same rule, records, fingerprint, message and fix), so that the next run finds it
+    again instead of a second one; one closed before with the same records is reopened.
+    Returns the finding's id."""
+    candidate = Candidate(
+        INVALID,
+        [parcel_subject(_as_row(parcel))],
+        parcel.commune_code,
+        drawn.location,
+        {"reason": str(drawn.invalid_reason)},
+    )
+    values = _finding_values(candidate, uow.database.cadastral_srid)
+    row = uow.session.scalar(
+        select(FindingRow).where(FindingRow.fingerprint == candidate.fingerprint)
+    )
+    before = None
+    if row is None:
+        row = FindingRow(fingerprint=candidate.fingerprint, version=0, created_at=utcnow())
+        uow.session.add(row)
+    else:
+        before = {"status": row.status, "version": row.version}
+    for name, value in values.items():
+        setattr(row, name, value)
+    row.status, row.version = "open", row.version + 1
+    row.closed_at = row.closed_batch_id = row.resolution = row.resolved_by = None
+    uow.session.flush()
+    uow.audit.record(
+        actor=actor,
+        action="open" if before is None else "reopen",
+        entity_type="finding",
+        entity_id=row.id,
+        before=before,
+        after={"status": "open", "why": "boundary stored as drawn", "version": row.version},
+    )
+    return row.id
+
+
+def _as_row(parcel: Parcel) -> SimpleNamespace:
+    """The parcel as reconciliation reads it, for the finding to name it as it does."""
+    source = parcel.source
+    return SimpleNamespace(
+        id=parcel.id,
+        commune_code=parcel.commune_code,
+        map_sheet=parcel.map_sheet,
+        parcel_number=parcel.parcel_number,
+        source_name=source.name if source else None,
+        source_key=source.key if source else None,
+        source_row=source.row if source else None,
+    )
+
+
+def _finding_values(candidate: Candidate, srid: int) -> dict[str, Any]:
+    """The stored columns of a finding, as reconciliation stores them."""
+    message_vi, message_en = candidate.messages()
+    location = candidate.location
+    return {
+        "rule": candidate.rule,
+        "severity": str(rule(candidate.rule).severity),
+        "commune_code": candidate.commune,
+        "subjects": plain(candidate.subjects),
+        "measured": plain(candidate.measured),
+        "suggestion": suggestion(candidate),
+        "message_vi": message_vi,
+        "message_en": message_en,
+        "geom": None if location is None else from_shape(location, srid=srid),
+    }

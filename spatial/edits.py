@@ -1,0 +1,245 @@
+"""A parcel boundary a person drew, checked as ingest checks a delivered one.
+
+A cadastral officer who corrects a boundary by hand sends it as GeoJSON in a CRS of their
+choice. Before it replaces the stored boundary it must be what ingest and reconciliation
+would accept: a polygon or multipolygon of finite 2D coordinates (a Z or M value is refused,
+never silently dropped), of a size a parcel can have, lying where its commune is (the same
+landing test as ingest's CRS check), and valid for GEOS. Validity is reported rather than
+raised: the caller refuses an invalid boundary, or stores it as drawn with a finding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+import shapely
+from shapely.errors import GEOSException
+from shapely.geometry.base import BaseGeometry
+
+from landreg.errors import ValidationError
+from spatial.coverage import invalid_geometries
+from spatial.crs import candidate_srids, crs_for, landing_share, reproject
+from spatial.geometry import to_multipolygon
+
+# A cadastral parcel has tens to hundreds of vertices; a forest lot a few thousand.
+MAX_VERTICES = 20_000
+# No parcel is wider than a commune.
+MAX_SPAN_M = 20_000.0
+# How far a vertex may lie outside its commune: ingest's CRS check allows as much.
+LANDING_TOLERANCE_M = 2_000.0
+# What one vertex takes in a GeoJSON body at most (about 42 bytes written compactly,
+# "[106.12345678901234,10.123456789012345],", twice that pretty-printed), and the rest of an
+# edit request (note, attributes): the body limit of an edit.
+BYTES_PER_VERTEX = 128
+BODY_ALLOWANCE = 64 << 10
+
+
+@dataclass(frozen=True, slots=True)
+class DrawnBoundary:
+    """A drawn boundary, checked.
+
+    Attributes
+    ----------
+    geometry : shapely.MultiPolygon
+        The boundary in the cadastral CRS, 2D, rings oriented, otherwise as drawn.
+    invalid_reason : str or None
+        GEOS's reason the boundary is invalid, as reconciliation records it
+        (``Self-intersection[565010 1249010]``); None when valid.
+    location : shapely.Point or None
+        Where GEOS found the problem, in the cadastral CRS.
+    """
+
+    geometry: shapely.MultiPolygon
+    invalid_reason: str | None = None
+    location: shapely.Point | None = None
+
+
+def body_limit(max_vertices: int) -> int:
+    """The most bytes an edit request may take when its boundary has ``max_vertices``."""
+    return max_vertices * BYTES_PER_VERTEX + BODY_ALLOWANCE
+
+
+def boundary_from_geojson(data: Any) -> BaseGeometry:
+    """A GeoJSON Polygon or MultiPolygon as a shapely geometry, without any repair.
+
+    Parameters
+    ----------
+    data : dict
+        The GeoJSON geometry object.
+
+    Returns
+    -------
+    shapely.Polygon or shapely.MultiPolygon
+        As given (with Z where the positions have three numbers, for
+        :func:`check_drawn_boundary` to refuse by name).
+
+    Raises
+    ------
+    ValidationError
+        For another type, positions that are not numbers, positions of four numbers (Z and
+        M), or rings too short to close.
+    """
+    kind = data.get("type") if isinstance(data, dict) else type(data).__name__
+    if kind not in ("Polygon", "MultiPolygon"):
+        raise ValidationError(
+            f"geometry must be a GeoJSON Polygon or MultiPolygon, got {kind!r}",
+            field="geometry",
+            value=kind,
+        )
+    try:
+        return shapely.geometry.shape(data)
+    except (GEOSException, ValueError, KeyError, TypeError, AttributeError):
+        sizes = sorted(set(_position_sizes(data.get("coordinates"))) - {2})
+        detail = (
+            f"geometry positions must be 2D (x, y); positions of {sizes} numbers carry Z or M "
+            "values, which a parcel boundary does not keep"
+            if sizes and min(sizes) > 2
+            else "geometry must be a GeoJSON Polygon or MultiPolygon: rings of 4 or more "
+            "positions of two numbers each"
+        )
+        raise ValidationError(detail, field="geometry", value=kind) from None
+
+
+def _position_sizes(value: Any) -> Iterator[int]:
+    """How many numbers each position has, for a message saying what is wrong."""
+    if isinstance(value, list) and value and not isinstance(value[0], list):
+        yield len(value)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _position_sizes(item)
+
+
+def check_drawn_boundary(
+    geometry: BaseGeometry,
+    srid: int,
+    cadastral_srid: int,
+    *,
+    commune: BaseGeometry | None = None,
+    where: str = "its commune",
+    max_vertices: int = MAX_VERTICES,
+) -> DrawnBoundary:
+    """Check a drawn parcel boundary and bring it into the cadastral CRS.
+
+    Parameters
+    ----------
+    geometry : shapely.Polygon or shapely.MultiPolygon
+        The boundary as drawn, in ``srid``.
+    srid, cadastral_srid : int
+        Its CRS and the register's.
+    commune : shapely geometry, optional
+        Where the parcel must lie (its commune's boundary, in the cadastral CRS); None when
+        no boundary is loaded (then only the size is checked).
+    where : str
+        The commune's name, for the message.
+    max_vertices : int
+        The most vertices a boundary may have.
+
+    Returns
+    -------
+    DrawnBoundary
+        The boundary in the cadastral CRS, with GEOS's reason if it is invalid.
+
+    Raises
+    ------
+    ValidationError
+        For anything but a non-empty polygon or multipolygon of at most ``max_vertices``
+        finite 2D vertices, an area of zero, a span over 20 km, or a place more than 2 km
+        outside ``commune``.
+    """
+    crs_for(srid)
+    _check_shape(geometry, max_vertices)
+    moved = reproject(geometry, srid, cadastral_srid)
+    if not np.isfinite(shapely.get_coordinates(moved)).all():
+        raise ValidationError(
+            f"geometry coordinates lie outside what EPSG:{srid} can express",
+            field="geometry",
+            value=f"EPSG:{srid}",
+        )
+    boundary = to_multipolygon(moved)
+    bad = invalid_geometries(np.array([boundary], dtype=object))
+    _check_size(boundary, valid=bad.empty)
+    if commune is not None:
+        _check_place(geometry, srid, cadastral_srid, boundary, commune, where)
+    if bad.empty:
+        return DrawnBoundary(boundary)
+    return DrawnBoundary(boundary, str(bad["reason"].iloc[0]), bad["location"].iloc[0])
+
+
+def _check_shape(geometry: BaseGeometry, max_vertices: int) -> None:
+    """A non-empty (multi)polygon of at most ``max_vertices`` finite 2D vertices."""
+    kind = getattr(geometry, "geom_type", type(geometry).__name__)
+    if kind not in ("Polygon", "MultiPolygon") or geometry.is_empty:
+        shown = f"an empty {kind}" if kind in ("Polygon", "MultiPolygon") else kind
+        raise ValidationError(
+            f"geometry must be a non-empty Polygon or MultiPolygon, got {shown}",
+            field="geometry",
+            value=kind,
+        )
+    vertices = int(shapely.get_num_coordinates(geometry))
+    if vertices > max_vertices:
+        raise ValidationError(
+            f"geometry has {vertices} vertices; a parcel boundary may have at most {max_vertices}",
+            field="geometry",
+            value=vertices,
+        )
+    if shapely.has_z(geometry) or shapely.has_m(geometry):
+        raise ValidationError(
+            "geometry has Z (or M) coordinates: send the boundary in 2D (x, y); heights are "
+            "not kept, and landreg does not drop them silently",
+            field="geometry",
+            value="Z",
+        )
+    if not np.isfinite(shapely.get_coordinates(geometry)).all():
+        raise ValidationError(
+            "geometry coordinates must be finite numbers (no NaN or Infinity)",
+            field="geometry",
+            value="not finite",
+        )
+
+
+def _check_size(boundary: shapely.MultiPolygon, *, valid: bool) -> None:
+    """A span a parcel can have, and an area above zero (of an invalid boundary, the area
+    it encloses once made valid: a bow tie's signed halves cancel out)."""
+    west, south, east, north = boundary.bounds
+    span = max(east - west, north - south)
+    if span > MAX_SPAN_M:
+        raise ValidationError(
+            f"geometry spans {span / 1000:.1f} km; a parcel spans at most "
+            f"{MAX_SPAN_M / 1000:.0f} km: check the coordinates and the crs",
+            field="geometry",
+            value=round(span),
+        )
+    if not shapely.area(boundary if valid else shapely.make_valid(boundary)) > 0:
+        raise ValidationError(
+            "geometry has no area: its rings enclose nothing", field="geometry", value=0
+        )
+
+
+def _check_place(
+    geometry: BaseGeometry,
+    srid: int,
+    cadastral_srid: int,
+    boundary: shapely.MultiPolygon,
+    commune: BaseGeometry,
+    where: str,
+) -> None:
+    """Every vertex within 2 km of the commune (ingest's landing test on the layer's
+    features, here on the parcel's vertices); else the distance and the CRS it fits."""
+    points = shapely.points(shapely.get_coordinates(geometry))
+    points = points[:: max(1, len(points) // 500)]
+    if landing_share(points, srid, commune, cadastral_srid, LANDING_TOLERANCE_M) == 1.0:
+        return
+    guesses = candidate_srids(points, commune, cadastral_srid, share=1.0)
+    hint = f"; its coordinates fit EPSG:{guesses[0]}" if guesses else ""
+    corners = shapely.points(shapely.get_coordinates(boundary))
+    farthest = float(shapely.distance(commune, corners[:: max(1, len(corners) // 500)]).max())
+    raise ValidationError(
+        f"geometry reaches {farthest / 1000:.1f} km outside {where} (read as EPSG:{srid}): "
+        f"check the coordinates and the crs{hint}",
+        field="geometry",
+        value=f"EPSG:{srid}",
+    )
