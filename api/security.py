@@ -19,6 +19,8 @@ from landreg.store.unit_of_work import UnitOfWork
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
 api_key_scheme = APIKeyHeader(name="X-API-Key", auto_error=False)
 ALGORITHM = "HS256"
+# A token lacking any of these is refused: one without "exp" would never expire.
+REQUIRED_CLAIMS = ["exp", "iat", "sub"]
 
 
 def issue_token(request: Request, principal: Principal) -> tuple[str, int]:
@@ -27,7 +29,7 @@ def issue_token(request: Request, principal: Principal) -> tuple[str, int]:
     lifetime = timedelta(minutes=settings.token_minutes)
     now = datetime.now(UTC)
     claims = {"sub": principal.name, "role": str(principal.role), "iat": now, "exp": now + lifetime}
-    token = jwt.encode(claims, settings.secret_key.get_secret_value(), algorithm=ALGORITHM)
+    token = jwt.encode(claims, request.app.state.signing_secret, algorithm=ALGORITHM)
     return token, int(lifetime.total_seconds())
 
 
@@ -70,12 +72,16 @@ async def _identified(request: Request, token: str | None, key: str | None) -> P
         return principal
     if not token:
         return None
-    secret = request.app.state.settings.api.secret_key.get_secret_value()
     try:
-        claims = jwt.decode(token, secret, algorithms=[ALGORITHM])
+        claims = jwt.decode(
+            token,
+            request.app.state.signing_secret,
+            algorithms=[ALGORITHM],
+            options={"require": REQUIRED_CLAIMS},
+        )
     except jwt.PyJWTError:
         raise _unauthorised("the sign-in has expired or is not valid") from None
-    name = str(claims.get("sub"))
+    name = str(claims["sub"])
     principal = await run_in_threadpool(_lookup, database, accounts.user_principal, name)
     if principal is None:
         raise _unauthorised("the account is not active")

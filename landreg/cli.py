@@ -118,7 +118,7 @@ def users_add(
     from landreg.store.unit_of_work import UnitOfWork
 
     settings = Settings()
-    with UnitOfWork(database_of(settings)) as uow:
+    with UnitOfWork(database_of(settings), writes=True) as uow:
         create_user(
             uow, username, password, _role(role), full_name=full_name, actor=settings.cadastre.actor
         )
@@ -136,7 +136,7 @@ def users_key(
     from landreg.store.unit_of_work import UnitOfWork
 
     settings = Settings()
-    with UnitOfWork(database_of(settings)) as uow:
+    with UnitOfWork(database_of(settings), writes=True) as uow:
         key = create_api_key(uow, name, _role(role), actor=settings.cadastre.actor)
     console.print(f"API key for {name} (send it as the X-API-Key header; shown only now):")
     print(key)
@@ -302,7 +302,13 @@ def serve(
     import uvicorn
 
     settings = Settings()
+    # Drawn (or checked) here, before any worker starts: a refusal is one clear line, and the
+    # workers all read the one secret back.
+    settings.api.signing_secret()
+    proxies = settings.api.proxies
     console.print(f"serving on http://{host or settings.api.host}:{port or settings.api.port}/")
+    if proxies:
+        console.print(f"client addresses taken from X-Forwarded-For of {', '.join(proxies)}")
     uvicorn.run(
         "api.app:create_app",
         factory=True,
@@ -310,6 +316,10 @@ def serve(
         port=port or settings.api.port,
         workers=workers,
         access_log=False,
+        # uvicorn's own default believes X-Forwarded-For from 127.0.0.1, which lets any local
+        # client pick the address the citizens' limit counts: only named proxies are believed.
+        proxy_headers=bool(proxies),
+        forwarded_allow_ips=proxies or None,
     )
 
 

@@ -5,17 +5,18 @@ Settings are built by the caller (the command line, ``create_app``), never at im
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from landreg.errors import ConfigurationError
+from landreg.secret import SHORTEST_SECRET, stored_secret
 
 DEFAULT_DATABASE_FILE = Path("var/landreg.sqlite")
-DEVELOPMENT_SECRET = "development-only-secret-change-me"
 
 
 class DatabaseSettings(BaseSettings):
@@ -74,20 +75,54 @@ class RegisterSettings(BaseSettings):
     actor: str = Field(
         default="landreg", description="who the command line acts as in the audit log"
     )
+    max_edit_vertices: int = Field(
+        default=20_000,
+        ge=4,
+        le=1_000_000,
+        description="the most vertices a boundary drawn by hand may have (a parcel has tens "
+        "to hundreds); the edit request's body is limited to match",
+    )
 
 
 class ApiSettings(BaseSettings):
-    """The web service: address, environment and secrets."""
+    """The web service: address, environment and secrets.
+
+    No secret is known in advance: unset, ``LANDREG_SECRET_KEY`` is drawn at random on the
+    first start and kept in ``LANDREG_DATA_DIR`` (:mod:`landreg.secret`), read when the app
+    or the command is built (:meth:`signing_secret`), never at import.
+    """
 
     model_config = SettingsConfigDict(env_prefix="LANDREG_", extra="ignore")
 
     environment: Literal["development", "test", "production"] = "development"
     host: str = "127.0.0.1"
     port: int = 8000
-    secret_key: SecretStr = SecretStr(DEVELOPMENT_SECRET)
+    secret_key: SecretStr | None = Field(
+        default=None, description="signs bearer tokens; unset: drawn once, kept in data_dir"
+    )
+    data_dir: Path = Field(
+        default=Path("var"), description="landreg's own files: the signing secret it draws"
+    )
+    trusted_proxies: str = Field(
+        default="",
+        description="comma-separated addresses or networks of reverse proxies whose "
+        "X-Forwarded-For is believed; empty: every client is its peer address",
+    )
     token_minutes: int = Field(default=480, gt=0, description="how long a sign-in lasts")
     ingest_dir: Path = Field(default=Path("var/ingest"), description="where uploads are kept")
     max_upload_mb: int = Field(default=512, gt=0)
+    max_unpacked_mb: int = Field(
+        default=4096, gt=0, description="the most an uploaded zip may unpack to, all together"
+    )
+    max_zip_members: int = Field(
+        default=5000, gt=0, description="entries (files and folders) an uploaded zip may hold"
+    )
+    max_zip_ratio: float = Field(
+        default=500,
+        gt=1,
+        description="unpacked / packed size a zip member of over 1 MB may reach (text packs "
+        "a few hundred times at most; a zip bomb a thousand and more)",
+    )
     public_lookups_per_minute: int = Field(
         default=10,
         ge=0,
@@ -99,18 +134,54 @@ class ApiSettings(BaseSettings):
         "never holders); false: officers and staff only",
     )
 
+    @field_validator("secret_key", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        """``LANDREG_SECRET_KEY=`` (set but empty, as compose files leave it) means unset."""
+        return None if value == "" else value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _addresses_only(cls, text: str) -> str:
+        """Each entry an address or network: a wildcard would let any client choose the
+        address the citizens' limit counts."""
+        for entry in filter(None, (part.strip() for part in text.split(","))):
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ConfigurationError(
+                    "LANDREG_TRUSTED_PROXIES lists the proxies' IP addresses or networks, "
+                    "separated by commas",
+                    field="trusted_proxies",
+                    value=entry,
+                ) from None
+        return text
+
     @model_validator(mode="after")
-    def _refuse_default_secret(self) -> ApiSettings:
-        if self.environment == "production" and (
-            self.secret_key.get_secret_value() == DEVELOPMENT_SECRET
-            or len(self.secret_key.get_secret_value()) < 32
+    def _refuse_weak_secret(self) -> ApiSettings:
+        if (
+            self.environment == "production"
+            and self.secret_key is not None
+            and len(self.secret_key.get_secret_value()) < SHORTEST_SECRET
         ):
             raise ConfigurationError(
-                "LANDREG_SECRET_KEY must be set to a random value of 32 characters or more "
-                "outside development",
+                f"LANDREG_SECRET_KEY must be a random value of {SHORTEST_SECRET} characters or "
+                "more in production (or unset, to have one drawn and kept in LANDREG_DATA_DIR)",
                 field="secret_key",
             )
         return self
+
+    @property
+    def proxies(self) -> list[str]:
+        """The trusted proxies' addresses and networks, as uvicorn takes them."""
+        return [part.strip() for part in self.trusted_proxies.split(",") if part.strip()]
+
+    def signing_secret(self) -> str:
+        """The secret tokens are signed with: ``LANDREG_SECRET_KEY``, else the one kept in
+        the data folder (drawn on first use)."""
+        if self.secret_key is not None:
+            return self.secret_key.get_secret_value()
+        return stored_secret(self.data_dir)
 
 
 class Settings(BaseSettings):

@@ -7,6 +7,8 @@ Tests that need PostGIS fail (never skip) when it cannot be reached or lacks the
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +23,24 @@ from landreg.store.database import RegisterDatabase
 ADMIN_URL = os.environ.get(
     "LANDREG_TEST_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The run keeps the signing secret landreg draws in a data folder of its own, never in the
+    working copy's ``var/`` or a developer's ``LANDREG_DATA_DIR`` (set before any test module,
+    some of which build their app when read, and inherited by the servers tests start)."""
+    folder = tempfile.mkdtemp(prefix="landreg_test_data_")
+    previous = os.environ.get("LANDREG_DATA_DIR")
+    os.environ["LANDREG_DATA_DIR"] = folder
+
+    def restore() -> None:
+        if previous is None:
+            os.environ.pop("LANDREG_DATA_DIR", None)
+        else:
+            os.environ["LANDREG_DATA_DIR"] = previous
+        shutil.rmtree(folder, ignore_errors=True)
+
+    config.add_cleanup(restore)
 
 
 def _create_database(name: str) -> str:

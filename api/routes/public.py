@@ -2,8 +2,10 @@
 
 Each client (IP address) gets ``LOOKUPS_PER_MINUTE`` lookups in any moving minute, counted in
 this process's memory (:mod:`api.rate_limit`): with several workers each counts on its own
-(see the README). Behind a reverse proxy, run uvicorn with ``--proxy-headers`` and
-``--forwarded-allow-ips`` so that the client's address, not the proxy's, is counted.
+(see the README). A client is the address connected to the server: ``landreg serve`` believes
+an ``X-Forwarded-For`` header only from the reverse proxies ``LANDREG_TRUSTED_PROXIES`` names,
+so that behind one the citizen's address, not the proxy's, is counted, and nobody else can
+choose the address they are counted as.
 """
 
 from __future__ import annotations

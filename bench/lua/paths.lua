@@ -1,7 +1,8 @@
 -- wrk script: each request GETs a random line of a file of paths.
 --   wrk ... -s bench/lua/paths.lua URL -- PATHS_FILE [forwarded]
--- "forwarded" adds a random X-Forwarded-For, so a per-client rate limit behind uvicorn's
--- proxy headers (trusted from 127.0.0.1) sees every request come from another client.
+-- "forwarded" adds a random X-Forwarded-For, so a per-client rate limit that believes the
+-- header from 127.0.0.1 (LANDREG_TRUSTED_PROXIES, set by api_bench.py) sees every request
+-- come from another client.
 local paths = {}
 local forwarded = false
 
