@@ -144,10 +144,10 @@ def load(folder: Path) -> None:
     env = {**os.environ, "LANDREG_DATABASE_URL": url_of(DATABASE, "postgresql+psycopg")}
     folders = [str(folder / n) for n in ("admin", "maps", "rasters", "dossiers", "register")]
     for command in (
-        ["-m", "landreg", "db", "upgrade"],
+        ["-m", "cli", "db", "upgrade"],
         ["-c", LOAD, env["LANDREG_DATABASE_URL"], *[f for f in folders if Path(f).is_dir()]],
-        ["-m", "landreg", "reconcile"],
-        ["-m", "landreg", "dossiers", "link"],
+        ["-m", "cli", "reconcile"],
+        ["-m", "cli", "dossiers", "link"],
     ):
         print("loading:", " ".join(command[:4])[:80], flush=True)
         subprocess.run([sys.executable, *command], env=env, check=True, capture_output=True)
@@ -231,7 +231,7 @@ def command_of(server: str) -> tuple[list[str], dict[str, str], Path | None]:
         # per-client limit sees many clients: believed only from a proxy landreg trusts.
         env["LANDREG_TRUSTED_PROXIES"] = "127.0.0.1"
         return (
-            [sys.executable, "-m", "landreg", "serve", "--port", port, "--workers", workers],
+            [sys.executable, "-m", "cli", "serve", "--port", port, "--workers", workers],
             env,
             ROOT,
         )

@@ -139,13 +139,13 @@ def main() -> None:
     url = ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + f"/{ours_db}"
     env = {"LANDREG_DATABASE_URL": url}
     subprocess.run(
-        [sys.executable, "-m", "landreg", "db", "upgrade"],
+        [sys.executable, "-m", "cli", "db", "upgrade"],
         env={**os.environ, **env},
         check=True,
         capture_output=True,
     )
     ours_seconds, ours_mem = timed(
-        [sys.executable, "-m", "landreg", "ingest", str(gpkg), "--layer", "ThuaDat"], env
+        [sys.executable, "-m", "cli", "ingest", str(gpkg), "--layer", "ThuaDat"], env
     )
     loaded = (count(ogr_db, "ogr_parcels"), count(ours_db, "parcel"))
     result = {

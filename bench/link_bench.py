@@ -148,7 +148,7 @@ def load(folder: Path, database: str) -> dict[str, Any]:
         admin.execute(f'CREATE DATABASE "{database}"')
     env = {**os.environ, "LANDREG_DATABASE_URL": engine_url(database)}
     steps: dict[str, Any] = {}
-    _, steps["db_upgrade_s"], _ = timed([sys.executable, "-m", "landreg", "db", "upgrade"], env)
+    _, steps["db_upgrade_s"], _ = timed([sys.executable, "-m", "cli", "db", "upgrade"], env)
     print(f"db upgrade: {steps['db_upgrade_s']:.1f} s", flush=True)
     folders = [str(folder / name) for name in SOURCE_FOLDERS if (folder / name).is_dir()]
     out, seconds, peak = timed(
@@ -160,7 +160,7 @@ def load(folder: Path, database: str) -> dict[str, Any]:
               f"{step['rows']:,} rows, stopped {step['stopped']}")  # fmt: skip
     steps["ingest"] = {"seconds": seconds, "peak_mib": peak, "folders": ingested}
     print(f"ingest, every source: {seconds:.1f} s, peak {peak:,.0f} MiB", flush=True)
-    out, seconds, peak = timed([sys.executable, "-m", "landreg", "reconcile"], env)
+    out, seconds, peak = timed([sys.executable, "-m", "cli", "reconcile"], env)
     steps["reconcile"] = {"seconds": seconds, "peak_mib": peak}
     print(out[-1500:])
     print(f"reconcile: {seconds:.1f} s, peak {peak:,.0f} MiB", flush=True)
@@ -302,7 +302,7 @@ def main() -> None:
     if args.reuse and not args.score_only:
         # other sessions add migrations while a big load runs: bring the schema up to date
         env = {**os.environ, "LANDREG_DATABASE_URL": engine_url(args.database)}
-        timed([sys.executable, "-m", "landreg", "db", "upgrade"], env)
+        timed([sys.executable, "-m", "cli", "db", "upgrade"], env)
     if not args.score_only:
         summary |= link({**os.environ, "LANDREG_DATABASE_URL": engine_url(args.database)})
     started = time.perf_counter()

@@ -99,7 +99,7 @@ def prepare(folder: Path) -> str:
     ]
     for command in commands:
         subprocess.run(
-            [sys.executable, "-m", "landreg", *command], env=env, check=True, capture_output=True
+            [sys.executable, "-m", "cli", *command], env=env, check=True, capture_output=True
         )
     return env["LANDREG_DATABASE_URL"]
 

@@ -53,7 +53,7 @@ def landreg_serving(database_url: str, **settings: str) -> Iterator[str]:
     # the server then hangs on its next log line.
     log = tempfile.TemporaryFile()
     server = subprocess.Popen(
-        [sys.executable, "-m", "landreg", "serve", "--port", str(port)],
+        [sys.executable, "-m", "cli", "serve", "--port", str(port)],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,

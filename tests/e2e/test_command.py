@@ -18,7 +18,7 @@ from landreg.store.database import RegisterDatabase
 from tests.conftest import _create_database, _drop_database
 from tests.serving import landreg_serving
 
-LANDREG = [sys.executable, "-m", "landreg"]
+LANDREG = [sys.executable, "-m", "cli"]
 
 
 def _run(*args: str, env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess:

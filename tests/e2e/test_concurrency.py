@@ -410,7 +410,7 @@ def test_spatialite_look_ups_are_answered_while_another_process_ingests(tmp_path
         said = tmp_path / "ingest.log"
         with said.open("w") as log:
             ingest = subprocess.Popen(
-                [sys.executable, "-m", "landreg", "ingest", str(layer)],
+                [sys.executable, "-m", "cli", "ingest", str(layer)],
                 env={**os.environ, "LANDREG_DATABASE_URL": url},
                 stdout=log,
                 stderr=subprocess.STDOUT,

@@ -15,7 +15,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from landreg.cli_dossier_stats import stats_command
+from cli.dossier_stats import stats_command
 from landreg.domain.working_days import holiday_calendar
 from landreg.errors import UnknownReferenceError, ValidationError
 from landreg.services.dossier_stats import StatsOptions, dossier_stats

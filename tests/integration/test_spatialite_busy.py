@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from api.app import create_app
-from landreg.cli_support import run
+from cli.support import run
 from landreg.domain.access import Role
 from landreg.errors import DatabaseUnavailableError
 from landreg.services.accounts import create_user

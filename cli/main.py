@@ -22,9 +22,9 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from landreg.cli_dossiers import dossiers_app, link_command
-from landreg.cli_quality import findings_command, reconcile_command, report_command
-from landreg.cli_support import console, database_of, errors, run, say
+from cli.dossiers import dossiers_app, link_command
+from cli.quality import findings_command, reconcile_command, report_command
+from cli.support import console, database_of, errors, run, say
 from landreg.domain.access import Role
 from landreg.errors import LandRegError
 from landreg.settings import DEFAULT_DATABASE_FILE, Settings

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from landreg.cli_support import console, database_of, run, say
+from cli.support import console, database_of, run, say
 from landreg.settings import Settings
 
 

@@ -9,8 +9,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from landreg.cli_dossier_stats import stats_command
-from landreg.cli_support import console, database_of, run
+from cli.dossier_stats import stats_command
+from cli.support import console, database_of, run
 from landreg.domain.intake import IntakeCheck
 from landreg.settings import Settings
 

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from landreg.cli_support import console, database_of, run
+from cli.support import console, database_of, run
 from landreg.errors import ValidationError
 from landreg.services.dossier_stats_types import DossierStats, GroupCounts, TimelinessCounts
 from landreg.settings import Settings

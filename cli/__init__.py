@@ -1,0 +1,1 @@
+"""The ``landreg`` command: an outer adapter, like ``api/``, that calls landreg's services."""

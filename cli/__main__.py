@@ -1,0 +1,5 @@
+"""``python -m cli`` runs the landreg command (as the installed `landreg` script does)."""
+
+from cli.main import main
+
+main()
