@@ -8,9 +8,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 
-from landreg.store.database import RegisterDatabase
+from landreg.services import RegisterDatabase, UnitOfWork
 from landreg.store.lookups import Lookups
-from landreg.store.unit_of_work import UnitOfWork
 
 
 def database_of(request: Request) -> RegisterDatabase:

@@ -22,7 +22,7 @@ from typing import Any
 
 from ingest.pipeline import IngestOptions, ingest_folder, ingest_path
 from landreg.errors import LandRegError
-from landreg.store.database import RegisterDatabase
+from landreg.services import RegisterDatabase
 
 log = logging.getLogger("landreg.ingest")
 MAX_KEPT = 500

@@ -12,9 +12,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyHeader, OAuth2PasswordBearer
 
 from landreg.domain.access import Principal, Role
-from landreg.services import accounts
-from landreg.store.database import RegisterDatabase
-from landreg.store.unit_of_work import UnitOfWork
+from landreg.services import RegisterDatabase, UnitOfWork, accounts
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
 api_key_scheme = APIKeyHeader(name="X-API-Key", auto_error=False)

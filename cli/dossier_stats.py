@@ -36,8 +36,8 @@ def stats_command(
 ) -> None:
     """On-time rate by procedure, office and month; overdue and at-risk dossiers; the apology
     letters late dossiers still need; due dates that disagree with the source."""
+    from landreg.services import UnitOfWork
     from landreg.services.dossier_stats import dossier_stats
-    from landreg.store.unit_of_work import UnitOfWork
 
     if fmt not in FORMATS:
         raise ValidationError("format must be table or json", field="format", value=fmt)

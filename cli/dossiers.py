@@ -30,8 +30,8 @@ def link_command() -> None:
     certificate serial and the parcels the applicant holds; each is scored field by field
     (Fellegi–Sunter). A dossier an officer has confirmed keeps its link.
     """
+    from landreg.services import UnitOfWork
     from landreg.services.dossier_links import link_all
-    from landreg.store.unit_of_work import UnitOfWork
 
     with UnitOfWork(database_of(Settings())) as uow:
         summary = link_all(uow)
@@ -70,9 +70,9 @@ def check_command(
     JSON file describing a dossier not yet received.
     """
     from landreg.domain.intake import application_from
+    from landreg.services import UnitOfWork
     from landreg.services.dossiers import stored_application
     from landreg.services.intake import check_application
-    from landreg.store.unit_of_work import UnitOfWork
     from spatial.planning import planning_maps
 
     if (code is None) == (file is None):

@@ -27,8 +27,8 @@ from cli.quality import findings_command, reconcile_command, report_command
 from cli.support import console, database_of, errors, run, say
 from landreg.domain.access import Role
 from landreg.errors import LandRegError
+from landreg.services import RegisterDatabase
 from landreg.settings import DEFAULT_DATABASE_FILE, Settings
-from landreg.store.database import RegisterDatabase
 
 app = typer.Typer(
     help="landreg: one land register from cadastral maps, registers and dossiers.",
@@ -114,8 +114,8 @@ def users_add(
     ] = "",
 ) -> None:
     """Add a person who signs in (officer, cadastral staff, administrator)."""
+    from landreg.services import UnitOfWork
     from landreg.services.accounts import create_user
-    from landreg.store.unit_of_work import UnitOfWork
 
     settings = Settings()
     with UnitOfWork(database_of(settings), writes=True) as uow:
@@ -132,8 +132,8 @@ def users_key(
     role: Annotated[str, typer.Option(help=ROLES_HELP)],
 ) -> None:
     """Create an API key for another system; it is shown once, keep it secret."""
+    from landreg.services import UnitOfWork
     from landreg.services.accounts import create_api_key
-    from landreg.store.unit_of_work import UnitOfWork
 
     settings = Settings()
     with UnitOfWork(database_of(settings), writes=True) as uow:

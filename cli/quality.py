@@ -22,10 +22,10 @@ def reconcile_command(
     ),
 ) -> None:
     """Link the register to the map, run every rule, and bring the findings up to date."""
+    from landreg.services import UnitOfWork
     from landreg.services.geometry_checks import GeometrySettings
     from landreg.services.reconcile import reconcile
     from landreg.services.register_checks import RegisterSettings
-    from landreg.store.unit_of_work import UnitOfWork
 
     settings = Settings()
     with UnitOfWork(database_of(settings), writes=True) as uow:
@@ -71,8 +71,8 @@ def findings_command(
     out: Annotated[Path | None, typer.Option(help="file to write (csv, geojson, gpkg)")] = None,
 ) -> None:
     """List findings, or write them for a spreadsheet or QGIS (the GeoPackage opens in QGIS)."""
+    from landreg.services import UnitOfWork
     from landreg.services.export import findings_table, write_findings
-    from landreg.store.unit_of_work import UnitOfWork
 
     with UnitOfWork(database_of(Settings())) as uow:
         found = findings_table(
@@ -98,8 +98,8 @@ def report_command(
     ),
 ) -> None:
     """Write the data-quality report: findings per rule and commune, charts and maps."""
+    from landreg.services import UnitOfWork
     from landreg.services.quality_report import build_report
-    from landreg.store.unit_of_work import UnitOfWork
 
     with UnitOfWork(database_of(Settings())) as uow:
         written = build_report(uow, out)
