@@ -20,9 +20,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ingest.pipeline import IngestOptions, ingest_folder, ingest_path
+from landreg.domain.delivery import IngestOptions
 from landreg.errors import LandRegError
 from landreg.services import RegisterDatabase
+from landreg.services.sources import ingest_folder, ingest_path
 
 log = logging.getLogger("landreg.ingest")
 MAX_KEPT = 500
@@ -164,7 +165,9 @@ def run_job(
     options: IngestOptions,
 ) -> None:
     """Ingest ``path`` (a file, or a folder unpacked from a zip), record the outcome, and
-    remove the job's folder; the outcome is published once the folder is gone."""
+    remove the job's folder; the outcome is published once the folder is gone. A refusal
+    fails the job with its detail (the ingest service raises the geometry engine's errors as
+    landreg's own, so a CRS refusal reads as one here too)."""
     job.status = "running"
     status, error = "failed", None
     try:

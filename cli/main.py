@@ -213,7 +213,8 @@ def ingest(
         typer.Option(help="the date the file's data is as of, when the file does not say"),
     ] = None,
 ) -> None:
-    from ingest.pipeline import IngestOptions, files_to_ingest, ingest_path
+    from landreg.domain.delivery import IngestOptions
+    from landreg.services.sources import files_to_ingest, ingest_path
 
     settings = Settings()
     database = database_of(settings)
@@ -359,7 +360,8 @@ def demo(
 
 def _demo_ingest(database: RegisterDatabase, settings: Settings) -> None:
     """Take in the whole sample data set, as cadastral staff would file by file."""
-    from ingest.pipeline import IngestOptions, ingest_folder
+    from landreg.domain.delivery import IngestOptions
+    from landreg.services.sources import ingest_folder
 
     folder = sample_folder()
     console.rule(f"ingest {folder}")

@@ -10,9 +10,10 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from landreg.errors import LandRegError
+from landreg.errors import LandRegError, from_spatial
 from landreg.settings import Settings
 from landreg.store.database import RegisterDatabase
+from spatial.errors import SpatialError
 
 console = Console()
 errors = Console(stderr=True)
@@ -36,7 +37,8 @@ def fail(error: LandRegError) -> None:
 
 
 def run(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn landreg's errors into a clear message and exit code 2, never a traceback."""
+    """Turn landreg's errors into a clear message and exit code 2, never a traceback (the
+    geometry engine's own errors too, mapped as landreg's validation errors)."""
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -44,5 +46,7 @@ def run(command: Callable[..., Any]) -> Callable[..., Any]:
             return command(*args, **kwargs)
         except LandRegError as error:
             fail(error)
+        except SpatialError as error:
+            fail(from_spatial(error))
 
     return wrapper

@@ -16,10 +16,30 @@ import pandas as pd
 import pyogrio
 import shapely
 
+from ingest.maps import MapLayer
 from landreg.errors import ValidationError
 
-CAD_SUFFIXES = {".dxf", ".dgn"}
 LABEL = r"^\s*(?:(?P<sheet>\d+)\s*/\s*)?(?P<number>\d+)"
+
+
+def list_layers(path: Path) -> list[str]:
+    """A drawing is read as one layer, named after the file."""
+    return [path.stem]
+
+
+def read_layer(path: Path, layer: str | None = None, *, decode: bool = True) -> MapLayer:
+    """The drawing's parcels as a map layer (``layer``, other than the file's name, keeps only
+    the entities on that CAD layer); geometry comes decoded, whatever ``decode`` asks."""
+    attributes, polygons, rows = read_cad(path, None if layer == path.stem else layer)
+    return MapLayer(
+        path,
+        layer or path.stem,
+        attributes,
+        polygons,
+        rows,
+        None,
+        notes=["CAD drawing: parcels from closed polylines, numbers from labels"],
+    )
 
 
 def read_cad(path: Path, layer: str | None) -> tuple[pd.DataFrame, np.ndarray, pd.Series]:

@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 
 from ingest import normalise
+from ingest.batches import Rejected
 from ingest.profiles import MappingProfile
 from ingest.records import Checked, apply_profile, source_keys
 from ingest.registers import canonical_records, row_refs
+from ingest.tables import Table, read_csv
 from landreg.domain import reference
 from landreg.domain.identifiers import DossierCode
 from landreg.errors import ValidationError
-from landreg.services.ingest import Rejected
-
-if TYPE_CHECKING:
-    from ingest.tables import Table
 
 STATUSES = (
     "new",
@@ -133,8 +131,6 @@ def _events(
         flat = pd.json_normalize(exploded.tolist())
         flat["_owner"] = exploded.index.to_numpy()
     elif profile.events_file and (companion := _companion(path, profile)).exists():
-        from ingest.tables import read_csv
-
         flat = read_csv(companion).frame
         owner_of = dict(zip(codes, codes.index, strict=True))
         flat["_owner"] = normalise.text(flat[fields["code"]]).str.upper().map(owner_of)

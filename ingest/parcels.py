@@ -15,11 +15,11 @@ import shapely
 from pyproj import Transformer
 
 from ingest import maps, normalise
+from ingest.batches import RecordSlice, Rejected
 from ingest.maps import MapLayer
 from ingest.profiles import MappingProfile
 from ingest.records import apply_profile, land_use_codes, reject_rows, source_keys
 from landreg.domain import reference
-from landreg.services.ingest import RecordSlice, Rejected
 from spatial.crs import apply_transformer
 
 # WKB type code of a multipolygon, and the EWKB flag saying an SRID follows the type.

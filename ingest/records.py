@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 
 from ingest import normalise
-from ingest.profiles import MappingProfile
+from ingest.batches import Rejected
+from ingest.profiles import REQUIRED_FIELDS, MappingProfile
 from landreg.domain import reference
 from landreg.errors import UnknownReferenceError, ValidationError
-from landreg.services.ingest import Rejected
 
 
 def apply_profile(frame: pd.DataFrame, profile: MappingProfile) -> pd.DataFrame:
@@ -40,8 +40,6 @@ def apply_profile(frame: pd.DataFrame, profile: MappingProfile) -> pd.DataFrame:
 
 
 def _required(profile: MappingProfile) -> set[str]:
-    from ingest.profiles import REQUIRED_FIELDS
-
     return REQUIRED_FIELDS[profile.kind]
 
 

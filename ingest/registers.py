@@ -7,19 +7,15 @@ reconciling must report them.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import pandas as pd
 
 from ingest import normalise
+from ingest.batches import Rejected
 from ingest.profiles import MappingProfile
 from ingest.records import Checked, apply_profile, land_use_codes, source_keys
+from ingest.tables import Table
 from landreg.domain.identifiers import CertificateSerial
 from landreg.errors import ValidationError
-from landreg.services.ingest import Rejected
-
-if TYPE_CHECKING:
-    from ingest.tables import Table
 
 _TEXT = (
     "land_use_text",

@@ -1,4 +1,4 @@
-"""Tabular sources: registers (CSV, XLSX) and dossier exports (CSV, JSON).
+"""The readers of tabular formats: registers (CSV, XLSX) and dossier exports (CSV, JSON).
 
 CSV files may come with any delimiter, with or without a UTF-8 byte-order mark, or in a
 legacy Vietnamese encoding; rows with the wrong number of fields are quarantined with their
@@ -10,23 +10,16 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 
 from ingest import encodings
-from ingest.dates import data_date
-from ingest.profiles import MappingProfile, detect_profile, load_profile
+from ingest.batches import Rejected
+from ingest.profiles import MappingProfile, shipped_profiles
 from landreg.errors import ValidationError
-from landreg.services.ingest import BatchInfo, BatchPart, Rejected, already_loaded
-from landreg.store.unit_of_work import UnitOfWork
-
-if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
-
-    from ingest.pipeline import IngestOptions
-
 
 _DELIMITERS = ",;\t|"
 
@@ -173,6 +166,11 @@ def read_json(path: Path) -> tuple[Table, list[Any]]:
     return Table(frame, pd.Series(rows, index=frame.index, dtype=object), rejected, []), kept
 
 
+def read_json_table(path: Path) -> Table:
+    """A JSON array of records as a table (see :func:`read_json`)."""
+    return read_json(path)[0]
+
+
 def _unreadable_record(record: object) -> str | None:
     """Why a JSON record cannot be taken in (not an object, a NUL character), or None."""
     if not isinstance(record, dict):
@@ -180,20 +178,6 @@ def _unreadable_record(record: object) -> str | None:
     if "\\u0000" in json.dumps(record, default=str):
         return "NUL character in the record"
     return None
-
-
-def read_table(path: Path) -> Table:
-    """Any tabular file landreg reads, by its extension."""
-    suffix = path.suffix.lower()
-    if suffix == ".csv":
-        return read_csv(path)
-    if suffix == ".xlsx":
-        return read_xlsx(path)
-    if suffix == ".json":
-        return read_json(path)[0]
-    raise ValidationError(
-        f"{path.name}: not a CSV, XLSX or JSON file", field="path", value=str(path)
-    )
 
 
 def is_event_history(path: Path) -> bool:
@@ -206,50 +190,4 @@ def is_event_history(path: Path) -> bool:
 
 
 def _dossier_profiles() -> list[MappingProfile]:
-    from ingest.profiles import shipped_profiles
-
     return [p for p in shipped_profiles().values() if p.kind == "dossiers"]
-
-
-def table_parts(
-    uow: UnitOfWork,
-    path: Path,
-    size: int,
-    digest: str,
-    options: IngestOptions,
-    say: Callable[[str], None],
-) -> list[BatchPart]:
-    """Read a register or dossier file into one batch."""
-    table = read_table(path)
-    columns = [str(c) for c in table.frame.columns]
-    profile = (
-        load_profile(options.profile) if options.profile else detect_profile(options.kind, columns)
-    )
-    from ingest.pipeline import source_name_of
-
-    source_name = options.source or source_name_of(path, profile.kind)
-    info = BatchInfo(
-        profile.kind,
-        source_name,
-        path.name,
-        size,
-        digest,
-        profile.name,
-        commune_code=options.commune,
-        actor=options.actor,
-        warnings=table.notes,
-    )
-    info.data_as_of, info.data_as_of_from = data_date(path, None, options.as_of)
-    if already_loaded(uow, source_name, digest) is not None:
-        return [BatchPart(info, pd.DataFrame(), [])]
-    say(f"{path.name}: {len(table.frame)} rows read with profile {profile.name}")
-    if profile.kind == "register":
-        from ingest.registers import register_records
-
-        records, rejected, notes = register_records(table, profile, source_name)
-    else:
-        from ingest.dossiers import dossier_records
-
-        records, rejected, notes = dossier_records(table, profile, source_name, path)
-    info.warnings += notes
-    return [BatchPart(info, records, table.rejected + rejected)]

@@ -2,11 +2,21 @@
 
 Every layer raises these; ``api/errors.py`` maps them to RFC 9457 problem documents and the
 command line prints them. Each error names the field and the value that caused it.
+
+The geometry engine (``spatial``) knows nothing of landreg and raises its own errors
+(``spatial.errors``). They are mapped, not mixed in: :func:`from_spatial` turns one into the
+register's :class:`ValidationError` (a CRS refusal into :class:`CRSError`, its candidates
+kept). Services convert at the boundary where they call the engine
+(``landreg.services.spatial_refusals``; the ingest service does, so that a file stopped for
+its CRS, in a folder, a background job or the command line, reads as before); the outer
+layers (``api/errors.py``, ``cli/support.py``) map whatever spatial error still reaches them
+the same way, so that a client sees the same 422 problem and the command line the same one
+line either way.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 
 class LandRegError(Exception):
@@ -75,3 +85,20 @@ class DatabaseUnavailableError(LandRegError):
     """The database cannot be reached or lacks a required extension."""
 
     title = "Database unavailable"
+
+
+class SpatialProblem(Protocol):
+    """What a ``spatial.errors.SpatialError`` carries (this module imports nothing outside it)."""
+
+    detail: str
+    field: str | None
+    value: Any
+
+
+def from_spatial(error: SpatialProblem) -> ValidationError:
+    """The register's error for an error of the geometry engine: a :class:`CRSError` (with its
+    candidates) for a CRS refusal, else a :class:`ValidationError`, same detail, field, value."""
+    candidates: list[int] | None = getattr(error, "candidates", None)
+    if candidates is not None:
+        return CRSError(error.detail, field=error.field, value=error.value, candidates=candidates)
+    return ValidationError(error.detail, field=error.field, value=error.value)

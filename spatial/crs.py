@@ -19,7 +19,7 @@ from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError as ProjCRSError
 from shapely.geometry.base import BaseGeometry
 
-from landreg.errors import CRSError
+from spatial.errors import CRSError
 
 # VN-2000 -> WGS 84, 7 parameters (EPSG:6960), position-vector convention as PROJ's towgs84.
 VN2000_TOWGS84 = (

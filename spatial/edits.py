@@ -20,9 +20,9 @@ import shapely
 from shapely.errors import GEOSException
 from shapely.geometry.base import BaseGeometry
 
-from landreg.errors import ValidationError
 from spatial.coverage import invalid_geometries
 from spatial.crs import candidate_srids, crs_for, landing_share, reproject
+from spatial.errors import GeometryError
 from spatial.geometry import to_multipolygon
 
 # A cadastral parcel has tens to hundreds of vertices; a forest lot a few thousand.
@@ -79,13 +79,13 @@ def boundary_from_geojson(data: Any) -> BaseGeometry:
 
     Raises
     ------
-    ValidationError
+    GeometryError
         For another type, positions that are not numbers, positions of four numbers (Z and
         M), or rings too short to close.
     """
     kind = data.get("type") if isinstance(data, dict) else type(data).__name__
     if kind not in ("Polygon", "MultiPolygon"):
-        raise ValidationError(
+        raise GeometryError(
             f"geometry must be a GeoJSON Polygon or MultiPolygon, got {kind!r}",
             field="geometry",
             value=kind,
@@ -101,7 +101,7 @@ def boundary_from_geojson(data: Any) -> BaseGeometry:
             else "geometry must be a GeoJSON Polygon or MultiPolygon: rings of 4 or more "
             "positions of two numbers each"
         )
-        raise ValidationError(detail, field="geometry", value=kind) from None
+        raise GeometryError(detail, field="geometry", value=kind) from None
 
 
 def _position_sizes(value: Any) -> Iterator[int]:
@@ -145,7 +145,7 @@ def check_drawn_boundary(
 
     Raises
     ------
-    ValidationError
+    GeometryError
         For anything but a non-empty polygon or multipolygon of at most ``max_vertices``
         finite 2D vertices, an area of zero, a span over 20 km, or a place more than 2 km
         outside ``commune``.
@@ -154,7 +154,7 @@ def check_drawn_boundary(
     _check_shape(geometry, max_vertices)
     moved = reproject(geometry, srid, cadastral_srid)
     if not np.isfinite(shapely.get_coordinates(moved)).all():
-        raise ValidationError(
+        raise GeometryError(
             f"geometry coordinates lie outside what EPSG:{srid} can express",
             field="geometry",
             value=f"EPSG:{srid}",
@@ -174,27 +174,27 @@ def _check_shape(geometry: BaseGeometry, max_vertices: int) -> None:
     kind = getattr(geometry, "geom_type", type(geometry).__name__)
     if kind not in ("Polygon", "MultiPolygon") or geometry.is_empty:
         shown = f"an empty {kind}" if kind in ("Polygon", "MultiPolygon") else kind
-        raise ValidationError(
+        raise GeometryError(
             f"geometry must be a non-empty Polygon or MultiPolygon, got {shown}",
             field="geometry",
             value=kind,
         )
     vertices = int(shapely.get_num_coordinates(geometry))
     if vertices > max_vertices:
-        raise ValidationError(
+        raise GeometryError(
             f"geometry has {vertices} vertices; a parcel boundary may have at most {max_vertices}",
             field="geometry",
             value=vertices,
         )
     if shapely.has_z(geometry) or shapely.has_m(geometry):
-        raise ValidationError(
+        raise GeometryError(
             "geometry has Z (or M) coordinates: send the boundary in 2D (x, y); heights are "
             "not kept, and landreg does not drop them silently",
             field="geometry",
             value="Z",
         )
     if not np.isfinite(shapely.get_coordinates(geometry)).all():
-        raise ValidationError(
+        raise GeometryError(
             "geometry coordinates must be finite numbers (no NaN or Infinity)",
             field="geometry",
             value="not finite",
@@ -207,14 +207,14 @@ def _check_size(boundary: shapely.MultiPolygon, *, valid: bool) -> None:
     west, south, east, north = boundary.bounds
     span = max(east - west, north - south)
     if span > MAX_SPAN_M:
-        raise ValidationError(
+        raise GeometryError(
             f"geometry spans {span / 1000:.1f} km; a parcel spans at most "
             f"{MAX_SPAN_M / 1000:.0f} km: check the coordinates and the crs",
             field="geometry",
             value=round(span),
         )
     if not shapely.area(boundary if valid else shapely.make_valid(boundary)) > 0:
-        raise ValidationError(
+        raise GeometryError(
             "geometry has no area: its rings enclose nothing", field="geometry", value=0
         )
 
@@ -237,7 +237,7 @@ def _check_place(
     hint = f"; its coordinates fit EPSG:{guesses[0]}" if guesses else ""
     corners = shapely.points(shapely.get_coordinates(boundary))
     farthest = float(shapely.distance(commune, corners[:: max(1, len(corners) // 500)]).max())
-    raise ValidationError(
+    raise GeometryError(
         f"geometry reaches {farthest / 1000:.1f} km outside {where} (read as EPSG:{srid}): "
         f"check the coordinates and the crs{hint}",
         field="geometry",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from landreg.errors import ValidationError
+from spatial.errors import GeometryError
 
 _POLYGONAL = {"Polygon", "MultiPolygon"}
 
@@ -29,13 +29,13 @@ def to_multipolygon(geometry: BaseGeometry) -> shapely.MultiPolygon:
 
     Raises
     ------
-    ValidationError
+    GeometryError
         For an empty or non-polygonal geometry.
     """
     if geometry is None or geometry.is_empty:
-        raise ValidationError("parcel geometry is empty", field="geometry", value="EMPTY")
+        raise GeometryError("parcel geometry is empty", field="geometry", value="EMPTY")
     if geometry.geom_type not in _POLYGONAL:
-        raise ValidationError(
+        raise GeometryError(
             f"parcel geometry must be a polygon or multipolygon, got {geometry.geom_type}",
             field="geometry",
             value=geometry.geom_type,

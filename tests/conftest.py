@@ -126,8 +126,9 @@ def register_db(request: pytest.FixtureRequest) -> Iterator[RegisterDatabase]:
 @pytest.fixture(scope="session")
 def sample_register() -> Iterator[tuple[RegisterDatabase, object]]:
     """The whole sample data set taken in (misdeclared CRS confirmed) and reconciled once."""
-    from ingest.pipeline import IngestOptions, ingest_folder
+    from landreg.domain.delivery import IngestOptions
     from landreg.services.reconcile import reconcile
+    from landreg.services.sources import ingest_folder
     from landreg.store.unit_of_work import UnitOfWork
 
     sample = Path(__file__).resolve().parents[1] / "sample_data" / "small"

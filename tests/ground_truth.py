@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ingest.pipeline import source_name_of
+from ingest.batches import source_name_of
 
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_data" / "small"
 

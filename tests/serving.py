@@ -15,8 +15,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from ingest.pipeline import IngestOptions, ingest_path
+from landreg.domain.delivery import IngestOptions
 from landreg.services.reconcile import reconcile
+from landreg.services.sources import ingest_path
 from landreg.store.database import RegisterDatabase
 from landreg.store.unit_of_work import UnitOfWork
 

@@ -19,7 +19,6 @@ from fastapi import (
 )
 from fastapi.routing import APIRoute
 from pydantic import BaseModel
-from sqlalchemy import select
 from starlette.exceptions import HTTPException
 from starlette.types import Message, Receive
 
@@ -28,12 +27,11 @@ from api.jobs import IngestJob, IngestJobs, JobFolder, run_job
 from api.params import LARGEST_OFFSET, Moment
 from api.schemas import Problem, UtcTime
 from api.security import StaffDep
-from ingest.archive import ArchiveLimits, unpack_zip
-from ingest.pipeline import IngestOptions
-from ingest.profiles import shipped_profiles
+from landreg.domain.delivery import IngestOptions
 from landreg.errors import NotFoundError, ValidationError
+from landreg.services.ingest import recent_batches
+from landreg.services.sources import check_profile_name, unpack_upload
 from landreg.settings import ApiSettings
-from landreg.store.tables import SourceBatchRow
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": Problem},
@@ -165,13 +163,7 @@ def upload(
     A zip is unpacked here, within the limits (``LANDREG_MAX_UNPACKED_MB``, ``…_ZIP_MEMBERS``,
     ``…_ZIP_RATIO``): one that breaks them is refused with 422 and leaves nothing behind.
     """
-    if profile is not None and profile not in shipped_profiles():
-        # only the shipped profiles: a path would read a file of the server
-        raise ValidationError(
-            f"no profile named {profile!r}; shipped: {sorted(shipped_profiles())}",
-            field="profile",
-            value=profile,
-        )
+    check_profile_name(profile)  # only the shipped profiles: a path would read a server file
     settings: ApiSettings = request.app.state.settings.api
     name = _safe_name(file.filename)
     folder = JobFolder(settings.ingest_dir)
@@ -206,14 +198,10 @@ def batches(
     offset: Annotated[int, Query(ge=0, le=LARGEST_OFFSET)] = 0,
 ) -> list[BatchOut]:
     """The newest source batches first: file, hash, profile, who, when and what changed."""
-    if not (1 <= limit <= 500 and offset >= 0):
-        raise ValidationError(
-            "limit must be 1 to 500 and offset 0 or more", field="limit", value=limit
-        )
-    rows = uow.session.scalars(
-        select(SourceBatchRow).order_by(SourceBatchRow.id.desc()).limit(limit).offset(offset)
-    )
-    return [BatchOut.model_validate(row, from_attributes=True) for row in rows]
+    return [
+        BatchOut.model_validate(batch, from_attributes=True)
+        for batch in recent_batches(uow, limit, offset)
+    ]
 
 
 @router.get("/{job_id}", response_model=JobOut, responses=ERRORS, summary="An ingest job")
@@ -252,11 +240,12 @@ def _store_upload(file: UploadFile, target: Path, settings: ApiSettings) -> tupl
             out.write(chunk)
     if target.suffix.lower() != ".zip":
         return target, []
-    limits = ArchiveLimits(
+    unpacked, skipped = unpack_upload(
+        target,
+        target.with_name("unpacked"),
         max_bytes=settings.max_unpacked_mb << 20,
         max_members=settings.max_zip_members,
         max_ratio=settings.max_zip_ratio,
     )
-    unpacked = unpack_zip(target, target.with_name("unpacked"), limits)
     target.unlink()  # its members are what is taken in
-    return unpacked.folder, unpacked.skipped
+    return unpacked, skipped

@@ -13,68 +13,15 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Table, delete, insert, select
 
+from ingest.batches import BatchInfo, BatchPart, RecordSlice, Rejected
 from landreg.clock import utcnow
-from landreg.services.dossier_children import (
-    bulk_dossiers,
-    delete_children,
-    insert_children,
-    without_children,
-)
-from landreg.store import versioning
-from landreg.store.bulk import insert_frame, plain_records
-from landreg.store.tables import (
-    DossierRow,
-    MapStripRow,
-    ParcelRow,
-    QuarantineRow,
-    RegisterEntryRow,
-    SourceBatchRow,
-)
+from landreg.errors import ValidationError
+from landreg.store.batch_repository import BatchRecord
 from landreg.store.unit_of_work import UnitOfWork
-
-TARGETS: dict[str, Table] = {
-    "map": ParcelRow.__table__,  # type: ignore[dict-item]
-    "strips": MapStripRow.__table__,  # type: ignore[dict-item]
-    "register": RegisterEntryRow.__table__,  # type: ignore[dict-item]
-    "dossiers": DossierRow.__table__,  # type: ignore[dict-item]
-}
-INSERT_CHUNK = 5_000
-
-
-@dataclass(slots=True)
-class BatchInfo:
-    """What is being taken in: the file, its source and how it was read."""
-
-    kind: str
-    source_name: str
-    file_name: str
-    size_bytes: int
-    sha256: str
-    profile: str | None = None
-    layer: str | None = None
-    source_srid: int | None = None
-    commune_code: str | None = None
-    actor: str = "landreg"
-    warnings: list[str] = field(default_factory=list)
-    data_as_of: datetime | None = None
-    data_as_of_from: str | None = None
-
-
-@dataclass(slots=True)
-class Rejected:
-    """A row that could not be taken in, kept whole with the reason."""
-
-    row: str
-    reason: str
-    field: str | None = None
-    value: str | None = None
-    raw: dict[str, Any] | None = None
 
 
 @dataclass(slots=True)
@@ -95,47 +42,6 @@ class IngestResult:
     warnings: list[str] = field(default_factory=list)
     changed_keys: list[str] = field(default_factory=list)
     removed_keys: list[str] = field(default_factory=list)
-
-
-def already_loaded(uow: UnitOfWork, source_name: str, sha256: str) -> int | None:
-    """The batch that already loaded exactly this file for this source, if any."""
-    return uow.session.scalar(
-        select(SourceBatchRow.id)
-        .where(
-            SourceBatchRow.source_name == source_name,
-            SourceBatchRow.sha256 == sha256,
-            SourceBatchRow.status == "loaded",
-        )
-        .order_by(SourceBatchRow.id.desc())
-        .limit(1)
-    )
-
-
-@dataclass(slots=True)
-class RecordSlice:
-    """Some of a batch's canonical records (one row each), and the rows refused among them."""
-
-    records: pd.DataFrame
-    rejected: list[Rejected]
-
-
-@dataclass(slots=True)
-class BatchPart:
-    """One batch of a file (a file with several layers gives several).
-
-    A large layer comes as a ``stream`` of slices instead of ``records``: each is stored as
-    soon as it is made, while the next one is being made.
-    """
-
-    info: BatchInfo
-    records: pd.DataFrame
-    rejected: list[Rejected]
-    stream: Iterable[RecordSlice] | None = None
-    expected_rows: int | None = None  # of the stream, for the progress bar
-
-    def slices(self) -> Iterable[RecordSlice]:
-        """The batch's records, slice by slice."""
-        return [RecordSlice(self.records, self.rejected)] if self.stream is None else self.stream
 
 
 Progress = Callable[[str, int, int], None]
@@ -162,43 +68,60 @@ def ingest_records(
     """
     info = part.info
     result = IngestResult("loaded", info.source_name, info.file_name)
-    previous = already_loaded(uow, info.source_name, info.sha256)
+    previous = uow.batches.already_loaded(info.source_name, info.sha256)
     if previous is not None:
         result.status, result.batch_id = "unchanged", previous
         result.unchanged = sum(len(one.records) for one in part.slices())
         result.warnings = list(info.warnings)
         return result
-    table = TARGETS[info.kind]
+    records, kind, actor = uow.source_records, info.kind, info.actor
     info.warnings += _older_than_before(uow, info)
-    batch = open_batch(uow, info)
-    result.batch_id = batch.id
-    sorter = _Sorter(table, _current_by_key(uow, table, info.source_name), result)
+    batch_id = result.batch_id = uow.batches.open(info, utcnow())
+    existing = records.current_by_key(kind, info.source_name)
+    sorter = _Sorter(uow, kind, existing, result)
     now = utcnow()
     expected = len(part.records) if part.stream is None else part.expected_rows or 0
-    extra = _insert_extra(table, batch.id, info.actor, now)
-    added = (one.assign(**extra) for one in sorter.added(part.slices()))
-    _insert(uow, table, added, expected, _stage(progress, info, expected))
-    _change(uow, table, sorter.changed(), sorter.existing, batch.id, info.actor, now)
-    _retire(uow, table, info, sorter.gone(), sorter.existing, now, result)
-    _quarantine(uow, batch.id, sorter.rejected, result)
+    stored = _stage(progress, info, expected)
+    added = sorter.added(part.slices())
+    records.insert(
+        kind, added, batch_id=batch_id, actor=actor, now=now, expected=expected, stored=stored
+    )
+    records.change(kind, sorter.changed(), existing, batch_id=batch_id, actor=actor, now=now)
+    _retire(uow, info, sorter.gone(), existing, now, result)
+    _quarantine(uow, batch_id, sorter.rejected, result)
     result.warnings = list(info.warnings)  # a stream adds its notes once it is read through
-    batch.counts = {
+    uow.batches.record(batch_id, _counts(result), warnings=result.warnings, finished_at=utcnow())
+    return result
+
+
+def _counts(result: IngestResult) -> dict[str, Any]:
+    """What the batch did, as its row keeps it."""
+    counts: dict[str, Any] = {
         name: getattr(result, name)
         for name in ("rows_read", "added", "changed", "removed", "unchanged", "quarantined")
     }
-    batch.counts["by_reason"] = result.by_reason
-    batch.warnings = result.warnings
-    batch.finished_at = utcnow()
-    uow.session.flush()
-    return result
+    counts["by_reason"] = result.by_reason
+    return counts
+
+
+def _quarantine(
+    uow: UnitOfWork, batch_id: int, rejected: list[Rejected], result: IngestResult
+) -> None:
+    """Keep the refused rows, and count them by reason."""
+    uow.quarantine.add(batch_id, rejected)
+    result.quarantined = len(rejected)
+    result.by_reason = dict(Counter(r.reason for r in rejected).most_common())
 
 
 class _Sorter:
     """Sorts a batch's slices, as they come, into new records (to insert), changed ones (to
     version once the inserts are done), and keeps every key seen and every row refused."""
 
-    def __init__(self, table: Table, existing: pd.DataFrame, result: IngestResult) -> None:
-        self.table, self.existing, self.result = table, existing, result
+    def __init__(
+        self, uow: UnitOfWork, kind: str, existing: pd.DataFrame, result: IngestResult
+    ) -> None:
+        self.records, self.kind = uow.source_records, kind
+        self.existing, self.result = existing, result
         self.rejected: list[Rejected] = []
         self._changed: list[pd.DataFrame] = []
         self._keys: list[pd.Series] = []
@@ -206,8 +129,9 @@ class _Sorter:
     def added(self, slices: Iterable[RecordSlice]) -> Iterator[pd.DataFrame]:
         """The new records of each slice, in order."""
         for one in slices:
-            records, too_long = _too_long(self.table, one.records)
-            self.rejected += [*one.rejected, *too_long]
+            records, too_long = self.records.too_long(self.kind, one.records)
+            refused = [Rejected(t.row, t.reason, t.field, t.value, t.raw) for t in too_long]
+            self.rejected += [*one.rejected, *refused]
             self.result.rows_read += len(one.records) + len(one.rejected)
             added, changed = _classify(records, self.existing, self.result)
             self._changed.append(changed)
@@ -229,16 +153,7 @@ def _older_than_before(uow: UnitOfWork, info: BatchInfo) -> list[str]:
     already taken in: it is about to replace newer records with older ones."""
     if info.data_as_of is None:
         return []
-    newest = uow.session.execute(
-        select(SourceBatchRow.file_name, SourceBatchRow.data_as_of)
-        .where(
-            SourceBatchRow.source_name == info.source_name,
-            SourceBatchRow.status == "loaded",
-            SourceBatchRow.data_as_of > info.data_as_of,
-        )
-        .order_by(SourceBatchRow.data_as_of.desc())
-        .limit(1)
-    ).first()
+    newest = uow.batches.newer_delivery(info.source_name, info.data_as_of)
     if newest is None:
         return []
     return [
@@ -246,70 +161,6 @@ def _older_than_before(uow: UnitOfWork, info: BatchInfo) -> list[str]:
         f"({info.data_as_of_from}), older than {newest.file_name} of "
         f"{newest.data_as_of:%Y-%m-%d} that it replaces"
     ]
-
-
-def open_batch(uow: UnitOfWork, info: BatchInfo) -> SourceBatchRow:
-    batch = SourceBatchRow(
-        kind=info.kind,
-        source_name=info.source_name,
-        file_name=info.file_name,
-        size_bytes=info.size_bytes,
-        sha256=info.sha256,
-        profile=info.profile,
-        layer=info.layer,
-        source_srid=info.source_srid,
-        commune_code=info.commune_code,
-        actor=info.actor,
-        status="loaded",
-        started_at=utcnow(),
-        data_as_of=info.data_as_of,
-        data_as_of_from=info.data_as_of_from,
-    )
-    uow.session.add(batch)
-    uow.session.flush()
-    return batch
-
-
-def _too_long(table: Table, records: pd.DataFrame) -> tuple[pd.DataFrame, list[Rejected]]:
-    """Records with a value longer than its column allows go to quarantine, not to a crash."""
-    limits = {
-        c.name: c.type.length  # type: ignore[attr-defined]
-        for c in table.columns
-        if isinstance(getattr(c.type, "length", None), int) and c.name in records.columns
-    }
-    first = pd.Series(None, index=records.index, dtype=object)  # the first column too long
-    for name, limit in limits.items():
-        column = records[name]
-        if not (pd.api.types.is_string_dtype(column) or pd.api.types.is_object_dtype(column)):
-            continue
-        lengths = column.astype(pd.StringDtype("pyarrow")).str.len()
-        first = first.where(first.notna() | ~(lengths > limit).fillna(False), name)
-    over = first.notna().to_numpy()
-    if not over.any():
-        return records, []
-    shown = records.drop(columns=[c for c in ("geom", "events") if c in records.columns])
-    refused = [
-        Rejected(
-            row=str(record.get("source_row")),
-            reason=f"{name} longer than {limits[name]} characters",
-            field=name,
-            value=record[name][:200],
-            raw={k: str(v)[:500] for k, v in record.items()},
-        )
-        for name, record in zip(first[over], plain_records(shown[over]), strict=True)
-    ]
-    return records[~over], refused
-
-
-def _current_by_key(uow: UnitOfWork, table: Table, source_name: str) -> pd.DataFrame:
-    """The source's current records: ``id`` and ``record_hash`` by ``source_key``."""
-    rows = uow.session.execute(
-        select(table.c.source_key, table.c.id, table.c.record_hash).where(
-            table.c.source_name == source_name
-        )
-    ).all()
-    frame = pd.DataFrame(rows, columns=["source_key", "id", "record_hash"], dtype=object)
-    return frame.drop_duplicates("source_key", keep="last").set_index("source_key")
 
 
 def _classify(
@@ -336,74 +187,8 @@ def _stage(progress: Progress | None, info: BatchInfo, total: int) -> Callable[[
     return lambda done: progress(f"storing {info.source_name}", done, total)
 
 
-def _insert_extra(table: Table, batch_id: int, actor: str, now: Any) -> dict[str, Any]:
-    """Columns every inserted record of the batch gets."""
-    extra: dict[str, Any] = {"source_batch_id": batch_id, "version": 1}
-    if "valid_from" in table.c:  # versioned tables
-        extra |= {"valid_from": now, "changed_by": actor}
-    return extra
-
-
-def _insert(
-    uow: UnitOfWork,
-    table: Table,
-    frames: Iterable[pd.DataFrame],
-    expected: int,
-    stored: Callable[[int], None],
-) -> None:
-    """Insert the new records, frame by frame (dossiers with their documents and events)."""
-    if table.name != "dossier":
-        insert_frame(uow.session, table, frames, stored, expected_rows=expected)
-        return
-    if uow.session.get_bind().dialect.name == "postgresql":
-        done = 0
-        for records in frames:
-            bulk_dossiers(uow.session, records)
-            done += len(records)
-            stored(done)
-        return
-    done = 0
-    for records in frames:
-        for start in range(0, len(records), INSERT_CHUNK):
-            chunk = plain_records(records.iloc[start : start + INSERT_CHUNK], table)
-            rows = [without_children(record) for record in chunk]
-            ids = uow.session.scalars(
-                insert(table).returning(table.c.id, sort_by_parameter_order=True), rows
-            ).all()
-            insert_children(uow, list(zip(ids, chunk, strict=True)))
-            done += len(chunk)
-            stored(done)
-
-
-def _change(
-    uow: UnitOfWork,
-    table: Table,
-    records: pd.DataFrame,
-    existing: pd.DataFrame,
-    batch_id: int,
-    actor: str,
-    now: Any,
-) -> None:
-    for record in plain_records(records, table):
-        row_id = int(existing.at[record["source_key"], "id"])
-        values = without_children(record) | {"source_batch_id": batch_id}
-        if table.name in versioning.VERSIONED_TABLES:
-            versioning.change_version(
-                uow.session, table.name, row_id, values, expected_version=None, actor=actor, at=now
-            )
-            continue
-        version = uow.session.scalar(select(table.c.version).where(table.c.id == row_id))
-        uow.session.execute(
-            table.update().where(table.c.id == row_id).values(**values, version=(version or 0) + 1)
-        )
-        if table.name == "dossier":
-            delete_children(uow, row_id)
-            insert_children(uow, [(row_id, record)])
-
-
 def _retire(
     uow: UnitOfWork,
-    table: Table,
     info: BatchInfo,
     keys: list[str],
     existing: pd.DataFrame,
@@ -411,42 +196,21 @@ def _retire(
     result: IngestResult,
 ) -> None:
     """Records the new delivery no longer has leave the current register (kept in history)."""
-    kept = 0
-    for key in keys:
-        row_id = int(existing.at[key, "id"])
-        if table.name in versioning.VERSIONED_TABLES:
-            if versioning.is_referenced(uow.session, table.name, row_id):
-                kept += 1
-                continue
-            versioning.archive_version(uow.session, table.name, row_id, now)
-        elif table.name == "dossier":
-            delete_children(uow, row_id)
-        uow.session.execute(delete(table).where(table.c.id == row_id))
-        result.removed += 1
-        if len(result.removed_keys) < 1000:
-            result.removed_keys.append(key)
-    if kept:
+    retired = uow.source_records.retire(info.kind, keys, existing, now)
+    result.removed += len(retired.removed)
+    result.removed_keys += retired.removed[: max(1000 - len(result.removed_keys), 0)]
+    if retired.kept:
         result.warnings.append(
-            f"{kept} records missing from this delivery still have rights or links; "
+            f"{retired.kept} records missing from this delivery still have rights or links; "
             "they stay current until the register is reconciled"
         )
 
 
-def _quarantine(
-    uow: UnitOfWork, batch_id: int, rejected: list[Rejected], result: IngestResult
-) -> None:
-    rows = [
-        {
-            "batch_id": batch_id,
-            "row_ref": r.row,
-            "reason": r.reason,
-            "field": r.field,
-            "value": r.value,
-            "raw": r.raw,
-        }
-        for r in rejected
-    ]
-    for start in range(0, len(rows), INSERT_CHUNK):
-        uow.session.execute(insert(QuarantineRow), rows[start : start + INSERT_CHUNK])
-    result.quarantined = len(rejected)
-    result.by_reason = dict(Counter(r.reason for r in rejected).most_common())
+def recent_batches(uow: UnitOfWork, limit: int, offset: int) -> list[BatchRecord]:
+    """The source batches taken in, newest first (provenance: file, hash, profile, who,
+    when, what changed)."""
+    if not (1 <= limit <= 500 and offset >= 0):
+        raise ValidationError(
+            "limit must be 1 to 500 and offset 0 or more", field="limit", value=limit
+        )
+    return uow.batches.newest(limit, offset)

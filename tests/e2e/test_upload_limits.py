@@ -24,8 +24,8 @@ import httpx
 import pytest
 
 from api.jobs import IngestJobs, JobFolder, run_job
-from ingest.pipeline import IngestOptions
 from landreg.domain.access import Role
+from landreg.domain.delivery import IngestOptions
 from landreg.services.accounts import create_user
 from landreg.services.database import upgrade_database
 from landreg.settings import DatabaseSettings, RegisterSettings

@@ -17,8 +17,9 @@ import shapely
 from geoalchemy2.shape import to_shape
 
 from ingest.encodings import encode_tcvn3
-from ingest.pipeline import IngestOptions, ingest_folder, ingest_path
+from landreg.domain.delivery import IngestOptions
 from landreg.errors import CRSError, ValidationError
+from landreg.services.sources import ingest_folder, ingest_path
 from landreg.store.tables import (
     DossierDocumentRow,
     DossierEventRow,

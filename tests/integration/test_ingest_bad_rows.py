@@ -16,8 +16,9 @@ import pyogrio
 import shapely
 
 from ingest.encodings import encode_cp1258, encode_tcvn3
-from ingest.pipeline import IngestOptions, ingest_path
+from landreg.domain.delivery import IngestOptions
 from landreg.errors import ValidationError
+from landreg.services.sources import ingest_path
 from landreg.store.tables import ParcelRow, QuarantineRow, RegisterEntryRow, SourceBatchRow
 from landreg.store.unit_of_work import UnitOfWork
 

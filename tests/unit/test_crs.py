@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 import shapely
 from pyproj import Transformer
 
-from landreg.errors import CRSError
 from spatial.crs import candidate_srids, recognise_crs, reproject, srid_from_text
+from spatial.errors import CRSError
 
 
 @pytest.mark.parametrize(

@@ -10,9 +10,9 @@ from hypothesis import strategies as st
 
 import shapely
 
-from landreg.errors import ValidationError
 from spatial.crs import reproject
 from spatial.edits import boundary_from_geojson, check_drawn_boundary
+from spatial.errors import GeometryError
 
 # Phường Tân Ninh, in VN-2000 / TM-3 105-30 (the register's CRS)
 X, Y = 565_300.0, 1_249_700.0
@@ -73,14 +73,14 @@ def test_a_boundary_in_wgs84_is_brought_into_the_register_crs():
     ],
 )
 def test_what_ingest_would_refuse_is_refused_by_name(geometry, srid, words):
-    with pytest.raises(ValidationError) as refused:
+    with pytest.raises(GeometryError) as refused:
         check_drawn_boundary(geometry, srid, 9209, commune=COMMUNE, max_vertices=40)
     assert words in refused.value.detail and refused.value.field == "geometry"
 
 
 def test_a_boundary_in_the_wrong_crs_is_told_the_crs_it_fits():
     drawn = reproject(_polygon(8, 30.0), 9209, 4326)
-    with pytest.raises(ValidationError) as refused:
+    with pytest.raises(GeometryError) as refused:
         check_drawn_boundary(drawn, 9209, 9209, commune=COMMUNE)
     assert "fit EPSG:4326" in refused.value.detail
 
@@ -99,7 +99,7 @@ def test_a_boundary_in_the_wrong_crs_is_told_the_crs_it_fits():
     ],
 )
 def test_geojson_that_is_no_boundary_is_refused_by_name(geojson, words):
-    with pytest.raises(ValidationError) as refused:
+    with pytest.raises(GeometryError) as refused:
         boundary_from_geojson(geojson)
     assert words in refused.value.detail
 
