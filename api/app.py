@@ -26,9 +26,10 @@ from api.routes import (
     stats,
     tiles,
 )
+from landreg.services.reads import RegisterReads
 from landreg.settings import Settings
 from landreg.store.database import RegisterDatabase
-from landreg.store.lookups import lookups_for
+from landreg.store.reads.factory import reads_for
 
 DESCRIPTION = """
 landreg keeps one land register for the province from its cadastral maps, land registers
@@ -50,7 +51,6 @@ def create_app(
     # LANDREG_SECRET_KEY is unset, so that no secret known from the source is ever used.
     app.state.signing_secret = settings.api.signing_secret()
     app.state.database = database or RegisterDatabase.from_settings(settings.database)
-    app.state.lookups = None
     app.state.ingest_jobs = IngestJobs()
     install_error_handlers(app)
     install_finite_json(app)
@@ -73,17 +73,21 @@ def create_app(
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """The look-ups' connection pool lives as long as the served app (on its event loop)."""
+    """The read interfaces, chosen once for the app's database, and their connection pool live
+    as long as the served app (on its event loop)."""
     database: RegisterDatabase = app.state.database
     pool = app.state.settings.database
     # Uploads of jobs a killed server never finished: removed, never left to fill the disk.
     sweep_job_folders(app.state.settings.api.ingest_dir)
-    # Half the ORM's pool: a look-up holds its connection for a fraction of a millisecond,
-    # and both pools of every worker must fit in the server's max_connections.
-    lookups = lookups_for(database, size=max(2, pool.pool_size // 2), timeout=pool.pool_timeout)
-    if lookups is not None:
-        await lookups.open()
-    app.state.lookups = lookups
+    # The one choice between the reads' implementations (one statement each on PostGIS, the
+    # ORM on SpatiaLite). The look-ups' pool takes half the ORM's: a look-up holds its
+    # connection for a fraction of a millisecond, and both pools of every worker must fit in
+    # the server's max_connections.
+    reads: RegisterReads = reads_for(
+        database, size=max(2, pool.pool_size // 2), timeout=pool.pool_timeout
+    )
+    await reads.open()
+    app.state.reads = reads
     # What start-up made (modules, tables, reference data) lives as long as the process: kept
     # out of the collector's full passes, which would otherwise walk it every so often and
     # stall every request in flight (the slowest 1 % of answers).
@@ -93,6 +97,4 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
     finally:
         gc.unfreeze()  # an app started again in the same process (tests) freezes anew
-        app.state.lookups = None
-        if lookups is not None:
-            await lookups.close()
+        await reads.close()

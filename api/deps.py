@@ -1,4 +1,5 @@
-"""Dependencies shared by the routes: the unit of work over the app's database."""
+"""Dependencies shared by the routes: the unit of work over the app's database, and the
+read interfaces chosen for it."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 
 from landreg.services import RegisterDatabase, UnitOfWork
-from landreg.store.lookups import Lookups
+from landreg.services.reads import RegisterReads
 
 
 def database_of(request: Request) -> RegisterDatabase:
@@ -24,10 +25,16 @@ async def get_database(request: Request) -> RegisterDatabase:
     return database_of(request)
 
 
-def looked_up(request: Request) -> Lookups | None:
-    """The served app's one-statement look-ups (PostGIS), None where the ORM answers."""
-    lookups: Lookups | None = request.app.state.lookups
-    return lookups
+def reads_of(request: Request) -> RegisterReads:
+    """The read interfaces chosen for the app's database when it started (its lifespan); a
+    plain call, as :func:`database_of`: the busiest look-ups take ``request`` anyway."""
+    reads: RegisterReads = request.app.state.reads
+    return reads
+
+
+async def get_reads(request: Request) -> RegisterReads:
+    """The app's read interfaces, as a dependency."""
+    return reads_of(request)
 
 
 _READING = frozenset({"GET", "HEAD"})
@@ -55,6 +62,7 @@ async def get_uow(
 CONCURRENT_UNITS = 16
 
 DatabaseDep = Annotated[RegisterDatabase, Depends(get_database)]
+ReadsDep = Annotated[RegisterReads, Depends(get_reads)]
 # The unit of work ends when the route returns (scope="function"): its connection is back in
 # the pool before the answer is serialised and sent, so requests waiting for a worker thread
 # never hold connections that requests in the threads wait for.

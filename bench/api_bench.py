@@ -52,7 +52,7 @@ import psycopg
 from fastapi import FastAPI, Request, Response
 from psycopg_pool import AsyncConnectionPool
 
-from landreg.store import parcel_json
+from landreg.store.reads import parcels as parcel_reads
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results"
@@ -98,7 +98,7 @@ async def floor_parcel(request: Request, parcel_id: int) -> Response:
     in a bare FastAPI route (no access check, no other parameter, no other route)."""
     async with request.app.state.pool.connection() as connection:
         cursor = await connection.execute(
-            parcel_json._BY_ID, {"parcel_id": parcel_id, "out_srid": 4326}, prepare=True
+            parcel_reads._BY_ID, {"parcel_id": parcel_id, "out_srid": 4326}, prepare=True
         )
         found = await cursor.fetchone()
     if found is None:
@@ -127,7 +127,8 @@ def copy_template(template: str, tries: int = 60) -> None:
 LOAD = """
 import sys
 from pathlib import Path
-from ingest.pipeline import IngestOptions, ingest_folder
+from landreg.domain.delivery import IngestOptions
+from landreg.services.sources import ingest_folder
 from landreg.settings import DatabaseSettings
 from landreg.store.database import RegisterDatabase
 database = RegisterDatabase.from_settings(DatabaseSettings(database_url=sys.argv[1]))

@@ -14,30 +14,17 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
 
-import shapely
 from shapely.geometry.base import BaseGeometry
 
-from api.deps import UowDep, database_of, looked_up
+from api.deps import database_of, reads_of
 from api.params import LARGEST_ID, LARGEST_OFFSET, box_in_crs, parse_box
 from api.schemas import Problem
 from api.security import MAP_SECURITY, InternalDep, MapReaderDep, current_principal, reads_map
 from landreg.domain.access import Principal, Role
+from landreg.domain.map_features import FeatureRequest, MapLayerName
 from landreg.errors import NotFoundError, ValidationError
-from landreg.store.database import RegisterDatabase
-from landreg.store.map_queries import (
-    FINDINGS,
-    PARCELS,
-    FeaturePage,
-    FeatureRequest,
-    LookedUpMap,
-    MapLayer,
-    MapQueries,
-)
-from landreg.store.unit_of_work import UnitOfWork
-from spatial.crs import reproject
 
 router = APIRouter(prefix="/ogc", tags=["OGC API Features"])
 
@@ -190,19 +177,18 @@ def conformance() -> JSONResponse:
 
 
 @router.get("/collections", summary="The collections you may read")
-def collections(
+async def collections(
     request: Request,
-    uow: UowDep,
     principal: Annotated[Principal | None, Depends(current_principal)],
 ) -> JSONResponse:
     """Parcels (unless the map is closed and you are not signed in) and, for officers and
     staff, open findings."""
-    base = _base(request)
     shown = []
     if _may_read_map(request, principal):
-        shown.append(_collection(base, uow, PARCELS))
+        shown.append(await _collection(request, MapLayerName.PARCELS))
     if principal is not None and principal.may(Role.REGISTRY_OFFICER, Role.CADASTRAL_STAFF):
-        shown.append(_collection(base, uow, FINDINGS))
+        shown.append(await _collection(request, MapLayerName.FINDINGS))
+    base = _base(request)
     return _json(
         {
             "links": [_link(f"{base}/collections", "self", "application/json", "collections")],
@@ -221,15 +207,15 @@ def _may_read_map(request: Request, principal: Principal | None) -> bool:
     responses=ERRORS,
     openapi_extra=MAP_SECURITY,
 )
-def parcels_collection(request: Request, uow: UowDep, _: MapReaderDep) -> JSONResponse:
+async def parcels_collection(request: Request, _: MapReaderDep) -> JSONResponse:
     """Extent, CRSs and links of the parcels."""
-    return _json(_collection(_base(request), uow, PARCELS))
+    return _json(await _collection(request, MapLayerName.PARCELS))
 
 
 @router.get("/collections/findings", summary="The findings collection", responses=ERRORS)
-def findings_collection(request: Request, uow: UowDep, _: InternalDep) -> JSONResponse:
+async def findings_collection(request: Request, _: InternalDep) -> JSONResponse:
     """Extent, CRSs and links of the open findings."""
-    return _json(_collection(_base(request), uow, FINDINGS))
+    return _json(await _collection(request, MapLayerName.FINDINGS))
 
 
 @router.get(
@@ -241,7 +227,7 @@ def findings_collection(request: Request, uow: UowDep, _: InternalDep) -> JSONRe
 )
 async def parcel_items(request: Request, _: MapReaderDep, params: ItemsDep) -> Response:
     """Current parcels in id order, a page at a time, optionally in a bounding box."""
-    return await _items(request, database_of(request), PARCELS, params)
+    return await _items(request, MapLayerName.PARCELS, params)
 
 
 @router.get(
@@ -252,7 +238,7 @@ async def parcel_items(request: Request, _: MapReaderDep, params: ItemsDep) -> R
 )
 async def finding_items(request: Request, _: InternalDep, params: ItemsDep) -> Response:
     """Open findings in id order, a page at a time, optionally in a bounding box."""
-    return await _items(request, database_of(request), FINDINGS, params)
+    return await _items(request, MapLayerName.FINDINGS, params)
 
 
 @router.get(
@@ -266,7 +252,7 @@ async def parcel_item(
     request: Request, _: MapReaderDep, feature_id: str, crs: CrsParam = None
 ) -> Response:
     """A current parcel by id."""
-    return await _item(request, database_of(request), PARCELS, feature_id, crs)
+    return await _item(request, MapLayerName.PARCELS, feature_id, crs)
 
 
 @router.get(
@@ -279,7 +265,7 @@ async def finding_item(
     request: Request, _: InternalDep, feature_id: str, crs: CrsParam = None
 ) -> Response:
     """An open finding by id."""
-    return await _item(request, database_of(request), FINDINGS, feature_id, crs)
+    return await _item(request, MapLayerName.FINDINGS, feature_id, crs)
 
 
 @router.get("/collections/{collection_id}", include_in_schema=False)
@@ -294,12 +280,12 @@ def unknown_collection(collection_id: str) -> Response:
     )
 
 
-def _collection(base: str, uow: UnitOfWork, layer: MapLayer) -> dict[str, Any]:
-    srid = uow.database.cadastral_srid
-    url = f"{base}/collections/{layer.name}"
-    title, description = DESCRIPTIONS[layer.name]
+async def _collection(request: Request, layer: MapLayerName) -> dict[str, Any]:
+    srid = database_of(request).cadastral_srid
+    url = f"{_base(request)}/collections/{layer}"
+    title, description = DESCRIPTIONS[layer]
     body: dict[str, Any] = {
-        "id": layer.name,
+        "id": layer.value,
         "title": title,
         "description": description,
         "itemType": "feature",
@@ -310,29 +296,19 @@ def _collection(base: str, uow: UnitOfWork, layer: MapLayer) -> dict[str, Any]:
             _link(f"{url}/items", "items", GEOJSON, f"{title} (GeoJSON)"),
         ],
     }
-    bounds = MapQueries(uow.session, srid).extent(layer)
+    bounds = await reads_of(request).map.extent(layer)
     if bounds is not None:
-        box = shapely.segmentize(shapely.box(*bounds), max(bounds[2] - bounds[0], 1.0) / 8)
-        west, south, east, north = reproject(box, srid, 4326).bounds
-        body["extent"] = {
-            "spatial": {"bbox": [[round(v, 6) for v in (west, south, east, north)]], "crs": CRS84}
-        }
+        body["extent"] = {"spatial": {"bbox": [[round(v, 6) for v in bounds]], "crs": CRS84}}
     return body
 
 
-async def _items(
-    request: Request, database: RegisterDatabase, layer: MapLayer, params: ItemsParams
-) -> Response:
-    srid = database.cadastral_srid
+async def _items(request: Request, layer: MapLayerName, params: ItemsParams) -> Response:
+    srid = database_of(request).cadastral_srid
     out = parse_crs(params.crs, srid, "crs") if params.crs else supported_crs(srid)[CRS84]
     frame = _bbox_frame(params.bbox, params.bbox_crs, srid) if params.bbox else None
     wanted = FeatureRequest(out.srid, out.swap_axes, frame, params.limit, params.offset)
-    lookups = looked_up(request)
-    if lookups is not None:
-        page = await LookedUpMap(lookups, srid).feature_page(layer, wanted)
-    else:
-        page = await run_in_threadpool(_page_by_session, database, layer, wanted)
-    url = f"{_base(request)}/collections/{layer.name}"
+    page = await reads_of(request).map.feature_page(layer, wanted)
+    url = f"{_base(request)}/collections/{layer}"
     links = [
         _link(str(request.url), "self", GEOJSON, "this page"),
         _link(url, "collection", "application/json", "the collection"),
@@ -354,33 +330,20 @@ async def _items(
     return Response(body.encode(), media_type=GEOJSON, headers={"Content-Crs": f"<{out.uri}>"})
 
 
-def _page_by_session(
-    database: RegisterDatabase, layer: MapLayer, wanted: FeatureRequest
-) -> FeaturePage:
-    with database.sessions() as session:
-        return MapQueries(session, database.cadastral_srid).feature_page(layer, wanted)
-
-
 async def _item(
-    request: Request, database: RegisterDatabase, layer: MapLayer, feature_id: str, crs: str | None
+    request: Request, layer: MapLayerName, feature_id: str, crs: str | None
 ) -> Response:
-    srid = database.cadastral_srid
+    srid = database_of(request).cadastral_srid
     out = parse_crs(crs, srid, "crs") if crs else supported_crs(srid)[CRS84]
     text = None
     if _is_row_id(feature_id):
         wanted = FeatureRequest(out.srid, out.swap_axes)
-        lookups = looked_up(request)
-        if lookups is not None:
-            text = await LookedUpMap(lookups, srid).feature(layer, int(feature_id), wanted)
-        else:
-            text = await run_in_threadpool(
-                _feature_by_session, database, layer, int(feature_id), wanted
-            )
+        text = await reads_of(request).map.feature(layer, int(feature_id), wanted)
     if text is None:
         raise NotFoundError(
-            f"no feature {feature_id} in {layer.name}", field="featureId", value=feature_id
+            f"no feature {feature_id} in {layer}", field="featureId", value=feature_id
         )
-    url = f"{_base(request)}/collections/{layer.name}"
+    url = f"{_base(request)}/collections/{layer}"
     links = [
         _link(str(request.url), "self", GEOJSON, "this feature"),
         _link(url, "collection", "application/json", "the collection"),
@@ -392,13 +355,6 @@ async def _item(
 def _is_row_id(text: str) -> bool:
     """Digits of an id the database can hold (anything else names no feature: 404)."""
     return text.isascii() and text.isdigit() and len(text) <= 10 and int(text) <= LARGEST_ID
-
-
-def _feature_by_session(
-    database: RegisterDatabase, layer: MapLayer, feature_id: int, wanted: FeatureRequest
-) -> str | None:
-    with database.sessions() as session:
-        return MapQueries(session, database.cadastral_srid).feature(layer, feature_id, wanted)
 
 
 def _bbox_frame(text: str, bbox_crs: str | None, srid: int) -> BaseGeometry:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
-from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
-from api.deps import UowDep, database_of, looked_up
+from api.deps import UowDep, database_of, reads_of
 from api.params import (
     CRS_HELP,
     LARGEST_OFFSET,
@@ -22,13 +20,8 @@ from api.params import (
 )
 from api.schemas import ParcelOut, ParcelRecordOut, Problem
 from api.security import MAP_SECURITY, InternalDep, MapReaderDep, OfficerDep
-from landreg.domain.identifiers import ParcelKey
-from landreg.errors import NotFoundError
 from landreg.services import register
 from landreg.services.parcel_record import parcel_record
-from landreg.store import parcel_json
-from landreg.store.database import RegisterDatabase
-from landreg.store.unit_of_work import UnitOfWork
 
 router = APIRouter(prefix="/parcels", tags=["parcels"])
 ERRORS: dict[int | str, dict[str, Any]] = {404: {"model": Problem}, 422: {"model": Problem}}
@@ -67,8 +60,8 @@ def parcels_by_key(
     """Current parcels with this key; more than one means the register holds a duplicate key."""
     srid = uow.database.cadastral_srid
     checked_srid(out_srid, "crs", srid)
-    key = ParcelKey.parse(commune_code, map_sheet, parcel_number)
-    return [ParcelOut.from_parcel(p, srid, out_srid) for p in uow.parcels.by_key(key)]
+    found = register.parcels_by_key(uow, commune_code, map_sheet, parcel_number)
+    return [ParcelOut.from_parcel(p, srid, out_srid) for p in found]
 
 
 @router.get(
@@ -97,27 +90,11 @@ async def parcels_at(
     out_srid: OutCrs = 4326,
 ) -> Response:
     """Parcels containing the point (longitude/latitude in WGS 84 unless ``point_crs`` says)."""
-    database = database_of(request)
-    srid = database.cadastral_srid
+    srid = database_of(request).cadastral_srid
     checked_srid(out_srid, "crs", srid)
     checked_srid(point_crs, "point_crs", srid)
     cx, cy = point_in_crs(x, y, point_crs, srid)
-    lookups = looked_up(request)
-    if lookups is None:
-        return _json(await run_in_threadpool(_parcels_at, database, cx, cy, out_srid))
-    return _json(await parcel_json.parcels_at(lookups, cx, cy, srid, out_srid))
-
-
-def _parcels_at(database: RegisterDatabase, x: float, y: float, out_srid: int) -> str:
-    """The ORM path (SpatiaLite); x, y already in the cadastral CRS."""
-    srid = database.cadastral_srid
-    with UnitOfWork(database) as uow:
-        found = register.parcels_at_point(uow, x, y, srid)
-        return _listed([ParcelOut.from_parcel(p, srid, out_srid) for p in found])
-
-
-def _listed(parcels: list[ParcelOut]) -> str:
-    return "[" + ",".join(p.model_dump_json() for p in parcels) + "]"
+    return _json(await reads_of(request).parcels.at_point(cx, cy, out_srid))
 
 
 def _json(body: str) -> Response:
@@ -144,32 +121,11 @@ async def parcels_within(
     out_srid: OutCrs = 4326,
 ) -> Response:
     """Current parcels intersecting the box, in id order, a page at a time."""
-    database = database_of(request)
-    srid = database.cadastral_srid
+    srid = database_of(request).cadastral_srid
     checked_srid(out_srid, "crs", srid)
     checked_srid(bbox_crs, "bbox_crs", srid)
     frame = box_in_crs(parse_box(bbox), bbox_crs, srid, max_span_m=register.MAX_BOX_M, shown=bbox)
-    bounds = frame.bounds
-    lookups = looked_up(request)
-    if lookups is None:
-        return _json(
-            await run_in_threadpool(_parcels_within, database, bounds, limit, offset, out_srid)
-        )
-    return _json(await parcel_json.parcels_in_box(lookups, bounds, srid, out_srid, limit, offset))
-
-
-def _parcels_within(
-    database: RegisterDatabase,
-    bounds: tuple[float, float, float, float],
-    limit: int,
-    offset: int,
-    out_srid: int,
-) -> str:
-    """The ORM path (SpatiaLite); the box's bounds already in the cadastral CRS."""
-    srid = database.cadastral_srid
-    with UnitOfWork(database) as uow:
-        found = register.parcels_in_box(uow, bounds, srid, limit, offset)
-        return _listed([ParcelOut.from_parcel(p, srid, out_srid) for p in found])
+    return _json(await reads_of(request).parcels.within(frame.bounds, out_srid, limit, offset))
 
 
 @router.get(
@@ -208,12 +164,7 @@ def parcels_by_holder(
     """Parcels the register lists this person as a holder of; the look-up is audited."""
     srid = uow.database.cadastral_srid
     checked_srid(out_srid, "crs", srid)
-    found = register.parcels_of_holder(uow, body.identity_number)
-    uow.audit.record(
-        actor=officer.name, action="lookup", entity_type="holder", entity_id=None,
-        after={"identity_number_end": body.identity_number[-3:], "parcels": len(found)},
-    )  # fmt: skip
-    uow.commit()
+    found = register.looked_up_holder(uow, body.identity_number, actor=officer.name)
     return [ParcelOut.from_parcel(p, srid, out_srid) for p in found]
 
 
@@ -232,33 +183,8 @@ async def parcel(
     out_srid: OutCrs = 4326,
 ) -> Response:
     """The current version of a parcel, or the version in force at ``at``."""
-    database = database_of(request)
-    checked_srid(out_srid, "crs", database.cadastral_srid)
-    lookups = looked_up(request)
-    if at is not None or lookups is None:
-        return _json(await run_in_threadpool(_parcel, database, parcel_id, at, out_srid))
-    found = await parcel_json.parcel_by_id(lookups, parcel_id, out_srid)
-    if found is None:
-        raise NotFoundError(f"no parcel with id {parcel_id}", field="parcel_id", value=parcel_id)
-    return _json(found)
-
-
-def _parcel(database: RegisterDatabase, parcel_id: int, at: datetime | None, out_srid: int) -> str:
-    """The ORM path (SpatiaLite, and the parcel as it was at a time)."""
-    srid = database.cadastral_srid
-    with UnitOfWork(database) as uow:
-        if at is None:
-            return ParcelOut.from_parcel(
-                uow.parcels.get(parcel_id), srid, out_srid
-            ).model_dump_json()
-        then = register.parcel_as_of(uow, parcel_id, at)
-    if then is None:
-        raise NotFoundError(
-            f"parcel {parcel_id} did not exist at {at.isoformat()}",
-            field="at",
-            value=at.isoformat(),
-        )
-    return ParcelOut.from_parcel(then, srid, out_srid).model_dump_json()
+    checked_srid(out_srid, "crs", database_of(request).cadastral_srid)
+    return _json(await reads_of(request).parcels.by_id(parcel_id, at, out_srid))
 
 
 @router.get(
@@ -294,4 +220,6 @@ def parcel_history(
     """All versions, oldest first; each shows when it was in force."""
     srid = uow.database.cadastral_srid
     checked_srid(out_srid, "crs", srid)
-    return [ParcelOut.from_parcel(p, srid, out_srid) for p in uow.parcels.versions(parcel_id)]
+    return [
+        ParcelOut.from_parcel(p, srid, out_srid) for p in register.parcel_history(uow, parcel_id)
+    ]

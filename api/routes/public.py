@@ -14,21 +14,14 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
-from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
-from api.deps import database_of, looked_up
+from api.deps import reads_of
 from api.rate_limit import MovingWindowLimit
 from api.schemas import Problem
 from landreg.domain.dossier_deadline import LOCAL_TIME, to_local
-from landreg.services.public_status import (
-    VERIFY_DIGITS,
-    PublicDossierStatus,
-    looked_up_dossier_status,
-    public_dossier_status,
-)
-from landreg.store.database import RegisterDatabase
-from landreg.store.unit_of_work import UnitOfWork
+from landreg.domain.public_dossier import VERIFY_DIGITS
+from landreg.services.public_status import PublicDossierStatus, public_dossier_status
 
 router = APIRouter(prefix="/public", tags=["citizens"])
 LOOKUPS_PER_MINUTE = 10
@@ -151,13 +144,4 @@ async def public_dossier(
 ) -> PublicDossierOut:
     """Status, current step, due date, whether it is overdue and the documents still missing.
     A wrong verification is answered exactly as an unknown code."""
-    database = database_of(request)
-    lookups = looked_up(request)
-    if lookups is not None:
-        return PublicDossierOut.of(await looked_up_dossier_status(lookups, code, verify))
-    return PublicDossierOut.of(await run_in_threadpool(_by_orm, database, code, verify))
-
-
-def _by_orm(database: RegisterDatabase, code: str, verify: str) -> PublicDossierStatus:
-    with UnitOfWork(database) as uow:
-        return public_dossier_status(uow, code, verify)
+    return PublicDossierOut.of(await public_dossier_status(reads_of(request).status, code, verify))

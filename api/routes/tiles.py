@@ -13,12 +13,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path
 from fastapi.responses import Response
 
-from api.deps import UowDep
+from api.deps import ReadsDep
 from api.schemas import Problem
 from api.security import MAP_SECURITY, InternalDep, MapReaderDep
+from landreg.domain.map_features import MapLayerName
 from landreg.errors import ValidationError
-from landreg.store.map_queries import FINDINGS, PARCELS, MapLayer, MapQueries, tile_count
-from landreg.store.unit_of_work import UnitOfWork
+from landreg.services.reads import RegisterReads
 
 router = APIRouter(prefix="/tiles", tags=["vector tiles"])
 
@@ -44,11 +44,13 @@ Row = Annotated[int, Path(ge=0, le=2**MAX_ZOOM - 1, description="tile row, 0 at 
     summary="A vector tile of the parcels",
     openapi_extra=MAP_SECURITY,
 )
-def parcel_tile(uow: UowDep, principal: MapReaderDep, z: Zoom, x: Column, y: Row) -> Response:
+async def parcel_tile(
+    reads: ReadsDep, principal: MapReaderDep, z: Zoom, x: Column, y: Row
+) -> Response:
     """Current parcels with key, areas, land use and address (layer ``parcels``)."""
     # The map is public unless the province closes it; then a shared cache must not keep it.
     scope = "public" if principal is None else "private"
-    return _tile(uow, PARCELS, z, x, y, f"{scope}, max-age=300")
+    return await _tile(reads, MapLayerName.PARCELS, z, x, y, f"{scope}, max-age=300")
 
 
 @router.get(
@@ -57,19 +59,21 @@ def parcel_tile(uow: UowDep, principal: MapReaderDep, z: Zoom, x: Column, y: Row
     responses=RESPONSES,
     summary="A vector tile of the open findings",
 )
-def finding_tile(uow: UowDep, _: InternalDep, z: Zoom, x: Column, y: Row) -> Response:
+async def finding_tile(reads: ReadsDep, _: InternalDep, z: Zoom, x: Column, y: Row) -> Response:
     """Open findings with rule, severity and messages (layer ``findings``)."""
-    return _tile(uow, FINDINGS, z, x, y, "private, max-age=60")
+    return await _tile(reads, MapLayerName.FINDINGS, z, x, y, "private, max-age=60")
 
 
-def _tile(uow: UnitOfWork, layer: MapLayer, z: int, x: int, y: int, cache: str) -> Response:
-    tiles = tile_count(z)
+async def _tile(
+    reads: RegisterReads, layer: MapLayerName, z: int, x: int, y: int, cache: str
+) -> Response:
+    tiles = 1 << z  # tiles along each axis at zoom z
     for name, value in (("x", x), ("y", y)):
         if value >= tiles:
             raise ValidationError(
                 f"{name} must be below {tiles} at zoom {z}", field=name, value=value
             )
-    data = MapQueries(uow.session, uow.database.cadastral_srid).tile(layer, z, x, y)
+    data = await reads.tiles.tile(layer, z, x, y)
     headers = {"Cache-Control": cache}
     if not data:
         return Response(status_code=204, headers=headers)

@@ -6,15 +6,14 @@ where the dossier stands (status, current step, due date, overdue, documents sti
 procedure, office) and nothing about any person: no name, identity number, phone, holder or
 parcel key (the key with the public map would tell who is selling or mortgaging their land).
 
-A wrong verification is answered exactly as an unknown code, with the same work: one query
-for the dossier (a code nobody has still runs it), both digits compared in constant time
-whether or not a dossier was found, and the same error. Only a verified dossier is read
-further.
+A wrong verification is answered exactly as an unknown code, with the same work and the same
+error: the reads (:class:`landreg.services.reads.StatusReads`) look the dossier up by its code
+and compare both digits whether or not one was found (in the statement on PostGIS, in constant
+time on SpatiaLite). Only a verified dossier is read further.
 """
 
 from __future__ import annotations
 
-import hmac
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -22,7 +21,6 @@ from functools import lru_cache
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import func, select
 
 from landreg.domain.dossier_clock import (
     DossierClock,
@@ -33,27 +31,13 @@ from landreg.domain.dossier_clock import (
 )
 from landreg.domain.dossier_deadline import procedure_deadline
 from landreg.domain.dossier_workflow import DossierStatus
+from landreg.domain.public_dossier import VERIFY_DIGITS, VerifiedDossier
 from landreg.domain.reference import procedures_config
 from landreg.errors import LandRegError, NotFoundError, ValidationError
 from landreg.services.dossier_linking import commune_codes
-from landreg.store import status_lookup
-from landreg.store.dossier_stats_repository import HELD_LINKS
-from landreg.store.lookups import Lookups
-from landreg.store.status_lookup import VerifiedDossier
-from landreg.store.tables import (
-    AdminUnit,
-    DossierDocumentRow,
-    DossierEventRow,
-    DossierParcelLinkRow,
-    DossierRow,
-    ParcelRow,
-)
-from landreg.store.unit_of_work import UnitOfWork
+from landreg.services.reads import StatusReads
 
-VERIFY_DIGITS = 4
-VERIFY_PATTERN = re.compile(rf"\d{{{VERIFY_DIGITS}}}")
-# Compared with when a dossier (or its phone) is missing: never equal to four digits.
-_NEVER = b"\xff" * VERIFY_DIGITS
+VERIFY_PATTERN = re.compile(rf"[0-9]{{{VERIFY_DIGITS}}}")  # ASCII digits only: ١٢٣٤ is not
 NOT_FOUND_DETAIL = (
     "no dossier has this code and verification; check the receipt code and the last "
     f"{VERIFY_DIGITS} digits of the applicant's identity number or phone"
@@ -92,82 +76,29 @@ def check_verification(verify: str) -> bytes:
     return verify.encode("ascii")
 
 
-def public_dossier_status(
-    uow: UnitOfWork, code: str, verify: str, *, as_of: datetime | None = None
+async def public_dossier_status(
+    reads: StatusReads, code: str, verify: str, *, as_of: datetime | None = None
 ) -> PublicDossierStatus:
     """The dossier ``code`` for whoever knows its verification; :class:`NotFoundError` (the
-    same for an unknown code and a wrong verification) otherwise."""
-    given = check_verification(verify)
-    cleaned = _cleaned(code)
-    found = uow.session.execute(
-        select(DossierRow.id, DossierRow.applicant_identity, DossierRow.applicant_phone).where(
-            DossierRow.code == cleaned
-        )
-    ).one_or_none()
-    identity, phone = (found.applicant_identity, found.applicant_phone) if found else (None, None)
-    # Both comparisons always run, in constant time, so the answer time says nothing.
-    by_identity = hmac.compare_digest(given, _last_digits(identity))
-    by_phone = hmac.compare_digest(given, _last_digits(phone))
-    if found is None or not (by_identity | by_phone):
-        raise NotFoundError(NOT_FOUND_DETAIL)
-    dossier = _read(uow, uow.session.get_one(DossierRow, found.id))
-    remote = dossier.linked_remote
-    if remote is None:  # no parcel linked: the commune written on the dossier
-        commune = _written_commune(dossier.declared_commune)
-        remote = commune is not None and bool(
-            uow.session.scalar(select(AdminUnit.remote).where(AdminUnit.code == commune))
-        )
-    return _answer(dossier, remote, as_of)
+    same for an unknown code and a wrong verification) otherwise.
 
-
-async def looked_up_dossier_status(
-    lookups: Lookups, code: str, verify: str, *, as_of: datetime | None = None
-) -> PublicDossierStatus:
-    """:func:`public_dossier_status` in one statement on PostGIS, from the event loop.
-
-    The database compares the verification in the statement's condition, so a wrong
-    verification and an unknown code do the same work (an index probe on the code) and get
-    the same error; only a verified dossier's events, documents and parcel are read.
+    The reads compare the verification where they find the dossier (in the statement's
+    condition on PostGIS), so a wrong verification and an unknown code do the same work and
+    get the same error; only a verified dossier's events, documents and parcel are read.
     """
     given = check_verification(verify).decode("ascii")
-    found = await status_lookup.verified_dossier(lookups, _cleaned(code), given, HELD_LINKS)
+    found = await reads.verified_dossier(_cleaned(code), given)
     if found is None:
         raise NotFoundError(NOT_FOUND_DETAIL)
     remote = found.linked_remote
     if remote is None:  # no parcel linked: the commune written on the dossier
         commune = _written_commune(found.declared_commune)
-        remote = commune is not None and await status_lookup.commune_remote(lookups, commune)
+        remote = commune is not None and await reads.commune_remote(commune)
     return _answer(found, remote, as_of)
 
 
 def _cleaned(code: str) -> str:
     return str(code).strip().upper()
-
-
-def _last_digits(value: str | None) -> bytes:
-    digits = re.sub(r"\D", "", value or "")
-    return digits[-VERIFY_DIGITS:].encode("ascii") if len(digits) >= VERIFY_DIGITS else _NEVER
-
-
-def _read(uow: UnitOfWork, row: DossierRow) -> VerifiedDossier:
-    """A verified dossier through the ORM (SpatiaLite, and the tests' bound registers)."""
-    events = uow.session.execute(
-        select(DossierEventRow.at, DossierEventRow.to_status, DossierEventRow.step)
-        .where(DossierEventRow.dossier_id == row.id)
-        .order_by(DossierEventRow.at, DossierEventRow.id)
-    ).all()
-    given = frozenset(
-        uow.session.scalars(
-            select(DossierDocumentRow.document_code).where(DossierDocumentRow.dossier_id == row.id)
-        )
-    )
-    return VerifiedDossier(
-        code=row.code, status=row.status, procedure=row.procedure, office=row.office,
-        received_at=row.received_at, due_on=row.due_on, processed_on=row.processed_on,
-        returned_on=row.returned_on, declared_commune=row.declared_commune,
-        history=[(e.at, e.to_status, e.step) for e in events], documents=given,
-        linked_remote=_linked_remote(uow, row),
-    )  # fmt: skip
 
 
 def _answer(dossier: VerifiedDossier, remote: bool, as_of: datetime | None) -> PublicDossierStatus:
@@ -205,21 +136,6 @@ def _clock(dossier: VerifiedDossier, remote: bool, as_of: datetime | None) -> Do
         return dossier_clock(deadline, events, as_of=as_of)
     except LandRegError:
         return None
-
-
-def _linked_remote(uow: UnitOfWork, row: DossierRow) -> bool | None:
-    """Whether the first commune (by code) of the parcels linked to the dossier is remote;
-    None when no parcel is linked."""
-    commune = uow.session.scalar(
-        select(func.min(ParcelRow.commune_code))
-        .join(DossierParcelLinkRow, DossierParcelLinkRow.parcel_id == ParcelRow.id)
-        .where(
-            DossierParcelLinkRow.dossier_id == row.id, DossierParcelLinkRow.status.in_(HELD_LINKS)
-        )
-    )
-    if commune is None:
-        return None
-    return bool(uow.session.scalar(select(AdminUnit.remote).where(AdminUnit.code == commune)))
 
 
 @lru_cache(maxsize=4096)

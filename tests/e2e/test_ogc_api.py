@@ -15,11 +15,12 @@ import pyogrio
 import shapely
 
 from api.app import create_app
-from ingest.pipeline import IngestOptions, ingest_path
 from landreg.domain.access import Role
+from landreg.domain.delivery import IngestOptions
 from landreg.services.accounts import create_api_key
 from landreg.services.database import upgrade_database
 from landreg.services.reconcile import reconcile
+from landreg.services.sources import ingest_path
 from landreg.settings import ApiSettings, DatabaseSettings, RegisterSettings, Settings
 from landreg.store.database import RegisterDatabase
 from landreg.store.tables import FindingRow, ParcelRow, RegisterEntryRow

@@ -13,10 +13,11 @@ from sqlalchemy import func, select
 import shapely
 
 from api.app import create_app
-from ingest.pipeline import IngestOptions, ingest_path
 from landreg.domain.access import Role
+from landreg.domain.delivery import IngestOptions
 from landreg.services.accounts import create_api_key
 from landreg.services.reconcile import reconcile
+from landreg.services.sources import ingest_path
 from landreg.settings import Settings
 from landreg.store.tables import FindingRow, ParcelRow
 from landreg.store.unit_of_work import UnitOfWork

@@ -14,13 +14,14 @@ from sqlalchemy import func, select
 import shapely
 
 from api.schemas import ParcelOut
+from landreg.domain.map_features import FeatureRequest, MapLayerName
 from landreg.errors import DatabaseUnavailableError, NotFoundError
 from landreg.services.dossier_links import link_all
-from landreg.services.public_status import looked_up_dossier_status, public_dossier_status
-from landreg.store import parcel_json
+from landreg.services.public_status import public_dossier_status
+from landreg.settings import DatabaseSettings
 from landreg.store.database import RegisterDatabase
-from landreg.store.lookups import PooledLookups, lookups_for
-from landreg.store.map_queries import FINDINGS, PARCELS, FeatureRequest, LookedUpMap, MapQueries
+from landreg.store.reads.factory import Reads, reads_for, session_reads
+from landreg.store.reads.lookups import PooledLookups
 from landreg.store.tables import DossierParcelLinkRow, DossierRow, FindingRow, ParcelRow
 from landreg.store.unit_of_work import UnitOfWork
 
@@ -34,19 +35,23 @@ def linked(sample_register) -> RegisterDatabase:
     return database
 
 
-def _pooled(database: RegisterDatabase) -> PooledLookups:
-    lookups = lookups_for(database, size=4, timeout=10)
-    assert isinstance(lookups, PooledLookups)  # a served register, not one bound to a test
-    return lookups
+def _pooled(database: RegisterDatabase) -> Reads:
+    reads = reads_for(database, size=4, timeout=10)
+    assert isinstance(reads.lookups, PooledLookups)  # a served register, not one bound to a test
+    return reads
 
 
 async def _on_pool(database: RegisterDatabase, work):
-    lookups = _pooled(database)
-    await lookups.open()
+    reads = _pooled(database)
+    await reads.open()
     try:
-        return await work(lookups)
+        return await work(reads)
     finally:
-        await lookups.close()
+        await reads.close()
+
+
+async def _by_orm(database: RegisterDatabase, work):
+    return await work(session_reads(database))
 
 
 def _verification(identity: str | None, phone: str | None) -> str | None:
@@ -71,12 +76,11 @@ def test_citizens_status_in_one_statement_is_the_orm_answer(linked):
             asked.append((row.code, verify))
             linked_too.add(row.id in held)
     assert linked_too == {True, False}  # dossiers with and without a parcel linked
-    with UnitOfWork(linked) as uow:
-        expected = [public_dossier_status(uow, code, verify) for code, verify in asked]
 
-    async def look(lookups):
-        return [await looked_up_dossier_status(lookups, c, v) for c, v in asked]
+    async def look(reads):
+        return [await public_dossier_status(reads.status, c, v) for c, v in asked]
 
+    expected = asyncio.run(_by_orm(linked, look))
     got = asyncio.run(_on_pool(linked, look))
     assert got == expected
     kinds = {answer.timeliness for answer in got}
@@ -98,13 +102,13 @@ def test_a_wrong_verification_is_an_unknown_code_on_the_pool(linked):
         candidate for n in range(1, 3) if (candidate := f"{(int(right) + n) % 10_000:04d}") != phone
     )
 
-    async def look(lookups):
+    async def look(reads):
         answers = []
         for code, verify in ((row.code, wrong), ("H55.000-000000-0000", right)):
             with pytest.raises(NotFoundError) as refused:
-                await looked_up_dossier_status(lookups, code, verify)
+                await public_dossier_status(reads.status, code, verify)
             answers.append(str(refused.value))
-        found = await looked_up_dossier_status(lookups, row.code.lower(), right)
+        found = await public_dossier_status(reads.status, row.code.lower(), right)
         return answers, found
 
     (for_wrong, for_unknown), found = asyncio.run(_on_pool(linked, look))
@@ -122,8 +126,8 @@ def test_parcels_in_one_statement_on_the_pool_are_the_model_answer(linked):
             for i in ids
         ]
 
-    async def look(lookups):
-        return [await parcel_json.parcel_by_id(lookups, p["id"], 9209) for p in models]
+    async def look(reads):
+        return [await reads.parcels.by_id(p["id"], None, 9209) for p in models]
 
     answers = [json.loads(text) for text in asyncio.run(_on_pool(linked, look))]
     for got, want in zip(answers, models, strict=True):
@@ -134,17 +138,21 @@ def test_parcels_in_one_statement_on_the_pool_are_the_model_answer(linked):
 
 def test_a_database_refusing_connections_is_unavailable_at_once():
     """Not after the pool's wait: each look-up connects on its own until one succeeds."""
-    lookups = PooledLookups("postgresql://nobody@127.0.0.1:1/none", size=2, timeout=60)
+    nowhere = RegisterDatabase.from_settings(
+        DatabaseSettings(database_url="postgresql+psycopg://nobody@127.0.0.1:1/none")
+    )
+    reads = reads_for(nowhere, size=2, timeout=60)
+    assert isinstance(reads.lookups, PooledLookups)
 
     async def look():
-        await lookups.open()
+        await reads.open()
         try:
             started = time.monotonic()
             with pytest.raises(DatabaseUnavailableError):
-                await parcel_json.parcel_by_id(lookups, 1, 4326)
+                await reads.parcels.by_id(1, None, 4326)
             return time.monotonic() - started
         finally:
-            await lookups.close()
+            await reads.close()
 
     assert asyncio.run(look()) < 30  # far under the pool's 60 s wait
 
@@ -163,20 +171,16 @@ def test_map_features_on_the_pool_are_the_session_answer(linked):
     frame = shapely.Point(x, y).buffer(300, quad_segs=2)
     asked = [
         (layer, FeatureRequest(out, swap, box, 10, offset))
-        for layer in (PARCELS, FINDINGS)
+        for layer in (MapLayerName.PARCELS, MapLayerName.FINDINGS)
         for out, swap in ((4326, False), (4326, True), (9209, False))
         for box, offset in ((None, 0), (frame, 0), (frame, 5))
     ]
-    with UnitOfWork(linked) as uow:
-        queries = MapQueries(uow.session, 9209)
-        pages = [queries.feature_page(layer, wanted) for layer, wanted in asked]
-        one = queries.feature(PARCELS, first, FeatureRequest(4326))
 
-    async def look(lookups):
-        looked = LookedUpMap(lookups, 9209)
-        found = [await looked.feature_page(layer, wanted) for layer, wanted in asked]
-        return found, await looked.feature(PARCELS, first, FeatureRequest(4326))
+    async def look(reads):
+        found = [await reads.map.feature_page(layer, wanted) for layer, wanted in asked]
+        return found, await reads.map.feature(MapLayerName.PARCELS, first, FeatureRequest(4326))
 
+    pages, one = asyncio.run(_by_orm(linked, look))
     got, got_one = asyncio.run(_on_pool(linked, look))
     assert got == pages and got_one == one
     assert all(page.returned for page in pages)  # every page had features to compare

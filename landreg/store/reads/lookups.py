@@ -1,9 +1,9 @@
-"""Look-ups answered from the event loop: one statement, no worker thread, no ORM.
+"""Where the pooled reads run their statement: from the event loop, no worker thread, no ORM.
 
-The busiest public look-ups (a parcel by id, at a point, in a box; a citizen's dossier
-status) are one SQL statement each whose answer PostGIS writes. On a served PostGIS register
-they run on a pool of asynchronous psycopg connections, as tipg does with asyncpg: the
-request never leaves the event loop, and each connection prepares a statement once.
+The busiest look-ups (a parcel by id, at a point, in a box; a citizen's dossier status; the
+map's features) are one SQL statement each whose answer PostGIS writes. On a served PostGIS
+register they run on a pool of asynchronous psycopg connections, as tipg does with asyncpg:
+the request never leaves the event loop, and each connection prepares a statement once.
 
 Where there is no such pool — a register bound to one open connection, as the tests bind it
 to roll every change back — the same statement runs on that connection in a worker thread.
@@ -42,21 +42,14 @@ class PooledLookups:
     """Statements on a pool of asynchronous connections of their own (autocommit, reads only).
 
     ``size`` connections at most; a request waits ``timeout`` seconds for one, then the
-    database counts as unavailable (503), as it does when it cannot be reached.
+    database counts as unavailable (503), as it does when it cannot be reached. The pool is
+    made by :meth:`open` on the event loop that uses it, and :meth:`close` ends it (an app
+    started again, as tests do, opens a new one); until then each look-up connects alone.
     """
 
     def __init__(self, conninfo: str, *, size: int, timeout: float) -> None:
-        self.conninfo, self.timeout = conninfo, timeout
-        self.pool = AsyncConnectionPool(
-            conninfo,
-            min_size=min(4, size),
-            max_size=size,
-            timeout=timeout,
-            open=False,
-            kwargs={"autocommit": True, "application_name": "landreg lookups"},
-            configure=self._connected,
-            name="landreg-lookups",
-        )
+        self.conninfo, self.size, self.timeout = conninfo, size, timeout
+        self.pool: AsyncConnectionPool[Any] | None = None
         # False until the pool has made a connection, and again after the database failed to
         # answer: meanwhile each look-up connects on its own, so that a database refusing
         # connections is a 503 at once rather than after ``timeout``.
@@ -67,14 +60,26 @@ class PooledLookups:
 
     async def open(self) -> None:
         """Start the pool (it connects in the background; a request waits for it)."""
+        self.pool = AsyncConnectionPool(
+            self.conninfo,
+            min_size=min(4, self.size),
+            max_size=self.size,
+            timeout=self.timeout,
+            open=False,
+            kwargs={"autocommit": True, "application_name": "landreg lookups"},
+            configure=self._connected,
+            name="landreg-lookups",
+        )
         await self.pool.open(wait=False)
 
     async def close(self) -> None:
-        await self.pool.close()
+        pool, self.pool, self.reachable = self.pool, None, False
+        if pool is not None:
+            await pool.close()
 
     async def first(self, sql: str, params: Mapping[str, Any]) -> Row | None:
         try:
-            if not self.reachable:
+            if not self.reachable or self.pool is None:
                 return await self._first_alone(sql, params)
             async with self.pool.connection() as connection:
                 cursor = await connection.execute(sql, params, prepare=True)
@@ -117,17 +122,6 @@ class BoundLookups:
         except OperationalError as error:
             raise DatabaseUnavailableError(_unavailable(error)) from None
         return None if found is None else tuple(found)
-
-
-def lookups_for(database: RegisterDatabase, *, size: int, timeout: float) -> Lookups | None:
-    """The look-ups of a PostGIS register (pooled unless it is bound to one connection);
-    None on SpatiaLite, whose look-ups go through the ORM."""
-    if database.backend != "postgis":
-        return None
-    if database.bound:
-        return BoundLookups(database)
-    url = database.engine.url.set(drivername="postgresql")
-    return PooledLookups(url.render_as_string(hide_password=False), size=size, timeout=timeout)
 
 
 def _unavailable(error: Exception) -> str:

@@ -1,20 +1,21 @@
-"""The map: current parcels and open findings as GeoJSON features and as vector tiles.
+"""The map's layers as OGC API features: current parcels and open findings as GeoJSON.
 
 Built for many small requests: each answer is one query, and the database writes the
-features (GeoJSON text on both backends; Mapbox Vector Tiles with ``ST_AsMVT`` on PostGIS).
-SpatiaLite has no MVT encoder, so there the features are clipped and encoded in Python with
-``mapbox-vector-tile``. Holders and identity numbers are never selected.
+features (GeoJSON text on both backends). :class:`MapStatements` builds the statements for
+either backend; :class:`SessionMapReads` runs them through a session in a worker thread
+(SpatiaLite), :class:`PooledMapReads` compiles them once for each shape of request and runs
+them on the look-ups' connections from the event loop (PostGIS). Holders and identity numbers
+are never selected.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-import numpy as np
+import anyio
 from sqlalchemy import (
     JSON,
     ColumnElement,
@@ -31,29 +32,26 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
-from sqlalchemy.orm import Session
 
 import shapely
-from shapely.geometry.base import BaseGeometry
 
-from landreg.store.lookups import Lookups
+from landreg.domain.map_features import FeaturePage, FeatureRequest, MapLayerName
+from landreg.store.database import RegisterDatabase
+from landreg.store.reads.lookups import Lookups
 from landreg.store.repository import _SPATIAL_INDEX
 from landreg.store.tables import Base
 from spatial.crs import reproject
 
-WEB_MERCATOR = 3857
-WEB_MERCATOR_HALF_WIDTH = 20037508.342789244
-TILE_EXTENT = 4096
-TILE_BUFFER = 64  # pixels of the neighbouring tiles drawn too, so outlines join at the edges
 GEOGRAPHIC_PRECISION = 8  # decimals of degrees (about a millimetre)
 PROJECTED_PRECISION = 3  # decimals of metres
+Bounds = tuple[float, float, float, float]
 
 
 @dataclass(frozen=True, slots=True)
 class MapLayer:
     """A table published on the map: which rows, which columns, from which zoom on."""
 
-    name: str
+    name: MapLayerName
     table: Table
     properties: tuple[str, ...]
     tile_properties: tuple[str, ...]
@@ -68,14 +66,14 @@ _FINDING_TILE_PROPERTIES = ("rule", "severity", "status", "commune_code", "messa
                             "message_en")  # fmt: skip
 
 PARCELS = MapLayer(
-    name="parcels",
+    name=MapLayerName.PARCELS,
     table=Base.metadata.tables["parcel"],
     properties=_PARCEL_PROPERTIES,
     tile_properties=_PARCEL_PROPERTIES,
     min_zoom=13,
 )
 FINDINGS = MapLayer(
-    name="findings",
+    name=MapLayerName.FINDINGS,
     table=Base.metadata.tables["finding"],
     properties=(*_FINDING_TILE_PROPERTIES, "measured"),
     tile_properties=_FINDING_TILE_PROPERTIES,
@@ -86,42 +84,12 @@ FINDINGS = MapLayer(
 MAP_LAYERS = {layer.name: layer for layer in (PARCELS, FINDINGS)}
 
 
-@dataclass(frozen=True, slots=True)
-class FeatureRequest:
-    """Which features, and in which CRS and axis order their coordinates are written."""
+class MapStatements:
+    """The map's read statements for one backend; nothing here runs or writes."""
 
-    out_srid: int
-    swap_axes: bool = False
-    frame: BaseGeometry | None = None  # in the cadastral CRS
-    limit: int = 10
-    offset: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class FeaturePage:
-    """Features of one page, as GeoJSON Feature texts joined by commas, and how many matched."""
-
-    matched: int
-    returned: int
-    features: str
-
-
-class MapQueries:
-    """Map reads over one session; nothing here writes."""
-
-    def __init__(self, session: Session, cadastral_srid: int) -> None:
-        self.session = session
+    def __init__(self, cadastral_srid: int, postgis: bool) -> None:
         self.srid = cadastral_srid
-        self.postgis = session.get_bind().dialect.name != "sqlite"
-
-    # --- OGC API Features -----------------------------------------------------------------
-
-    def feature_page(self, layer: MapLayer, request: FeatureRequest) -> FeaturePage:
-        """One page of features in id order, and the number matched: one query."""
-        statement = self.page_statement(layer, request.out_srid, request.swap_axes,
-                                        request.frame is not None)  # fmt: skip
-        count, text = self.session.execute(statement, page_values(request)).one()
-        return _page(request, count, text)
+        self.postgis = postgis
 
     def page_statement(
         self, layer: MapLayer, out_srid: int, swap_axes: bool, framed: bool
@@ -145,12 +113,6 @@ class MapQueries:
             joined = func.group_concat(page.c.feature, ",")
         return select(matched, select(joined).scalar_subquery())
 
-    def feature(self, layer: MapLayer, feature_id: int, request: FeatureRequest) -> str | None:
-        """One feature as GeoJSON text; None when the layer has no such feature."""
-        statement = self.feature_statement(layer, request.out_srid, request.swap_axes)
-        text: str | None = self.session.execute(statement, {"feature_id": feature_id}).scalar()
-        return text
-
     def feature_statement(self, layer: MapLayer, out_srid: int, swap_axes: bool) -> Select[Any]:
         """One feature's GeoJSON text; its id is the parameter ``feature_id``."""
         table = layer.table
@@ -158,25 +120,23 @@ class MapQueries:
             table.c.id == bindparam("feature_id", type_=Integer), layer.condition(table)
         )
 
-    def extent(self, layer: MapLayer) -> tuple[float, float, float, float] | None:
-        """Bounds of the layer in the cadastral CRS; the communes' when their boundaries are
-        loaded (a small table, so the collection's description stays fast), else the layer's."""
+    def extent_statements(self, layer: MapLayer) -> tuple[Select[Any], Select[Any]]:
+        """The corners of the communes' boundaries (a small table, so the collection's
+        description stays fast), and of the layer's features, for when there are none."""
         units = Base.metadata.tables["admin_unit"]
-        bounds = self._bounds(units, units.c.level.in_(("commune", "ward")))
-        return bounds or self._bounds(layer.table, layer.condition(layer.table))
+        return (
+            self._bounds(units, units.c.level.in_(("commune", "ward"))),
+            self._bounds(layer.table, layer.condition(layer.table)),
+        )
 
-    def _bounds(self, table: Table, condition: Any) -> tuple[float, float, float, float] | None:
+    def _bounds(self, table: Table, condition: Any) -> Select[Any]:
         if self.postgis:
             box = func.ST_Extent(table.c.geom)
             corners = (func.ST_XMin(box), func.ST_YMin(box), func.ST_XMax(box), func.ST_YMax(box))
         else:
             box = func.Extent(table.c.geom)
             corners = (func.MbrMinX(box), func.MbrMinY(box), func.MbrMaxX(box), func.MbrMaxY(box))
-        row = self.session.execute(select(*corners).where(condition)).one()
-        if row[0] is None:
-            return None
-        west, south, east, north = (float(value) for value in row)
-        return west, south, east, north
+        return select(*corners).where(condition)
 
     def _conditions(self, layer: MapLayer, frame: Any) -> list[Any]:
         table = layer.table
@@ -186,15 +146,8 @@ class MapQueries:
         shape = func.ST_GeomFromText(frame, self.srid)
         conditions.append(func.ST_Intersects(table.c.geom, shape))
         if not self.postgis:  # SpatiaLite only uses its R*Tree when the query names it
-            conditions.append(table.c.id.in_(self._index_candidates(table, shape)))
+            conditions.append(table.c.id.in_(index_candidates(table, shape)))
         return conditions
-
-    def _index_candidates(self, table: Table, shape: Any) -> Select[Any]:
-        return select(_SPATIAL_INDEX.c.rowid).where(
-            _SPATIAL_INDEX.c.f_table_name == table.name,
-            _SPATIAL_INDEX.c.f_geometry_column == "geom",
-            _SPATIAL_INDEX.c.search_frame == shape,
-        )
 
     def _feature(self, layer: MapLayer, out_srid: int, swap_axes: bool) -> Any:
         """The GeoJSON Feature text of a row, written by the database."""
@@ -233,182 +186,163 @@ class MapQueries:
         )
         return cast(feature, Text) if self.postgis else feature
 
-    # --- vector tiles -----------------------------------------------------------------------
 
-    def tile(self, layer: MapLayer, z: int, x: int, y: int) -> bytes:
-        """The Mapbox Vector Tile of one XYZ tile in Web Mercator; empty bytes when nothing is
-        in it, or when the zoom is below the layer's ``min_zoom`` (too many features to draw)."""
-        if z < layer.min_zoom:
-            return b""
-        frame = self._tile_frame(z, x, y)
-        if self.postgis:
-            return self._postgis_tile(layer, z, x, y, frame)
-        return self._spatialite_tile(layer, z, x, y, frame)
+class SessionMapReads:
+    """The map's features through a session in a worker thread (SpatiaLite)."""
 
-    def _tile_frame(self, z: int, x: int, y: int) -> BaseGeometry:
-        """The tile with its buffer, in the cadastral CRS (edges densified, so no sliver of the
-        tile is missed where the projections bend)."""
-        west, south, east, north = tile_bounds(z, x, y)
-        margin = (east - west) * TILE_BUFFER / TILE_EXTENT
-        box = shapely.box(west - margin, south - margin, east + margin, north + margin)
-        box = shapely.segmentize(box, (east - west) / 8)
-        return shapely.envelope(reproject(box, WEB_MERCATOR, self.srid))
+    def __init__(self, database: RegisterDatabase) -> None:
+        self.database = database
 
-    def _postgis_tile(self, layer: MapLayer, z: int, x: int, y: int, frame: BaseGeometry) -> bytes:
-        table = layer.table
-        shape = func.ST_GeomFromText(frame.wkt, self.srid)
-        geometry = func.ST_AsMVTGeom(
-            func.ST_Transform(table.c.geom, WEB_MERCATOR),
-            func.ST_TileEnvelope(z, x, y),
-            TILE_EXTENT,
-            TILE_BUFFER,
-            True,
-        ).label("geom")
-        rows = (
-            select(table.c.id, geometry, *(table.c[name] for name in layer.tile_properties))
-            .where(table.c.geom.op("&&")(shape), layer.condition(table))
-            .subquery("tile_features")
+    async def feature_page(self, layer: MapLayerName, request: FeatureRequest) -> FeaturePage:
+        """One page of features in id order, and the number matched: one query."""
+        return await anyio.to_thread.run_sync(self._feature_page, MAP_LAYERS[layer], request)
+
+    async def feature(
+        self, layer: MapLayerName, feature_id: int, request: FeatureRequest
+    ) -> str | None:
+        """One feature as GeoJSON text; None when the layer has no such feature."""
+        return await anyio.to_thread.run_sync(self._feature, MAP_LAYERS[layer], feature_id, request)
+
+    async def extent(self, layer: MapLayerName) -> Bounds | None:
+        """Bounds of the layer in WGS 84; the communes' when they are loaded."""
+        return await anyio.to_thread.run_sync(self._extent, MAP_LAYERS[layer])
+
+    def _statements(self) -> MapStatements:
+        database = self.database
+        return MapStatements(database.cadastral_srid, database.backend == "postgis")
+
+    def _feature_page(self, layer: MapLayer, request: FeatureRequest) -> FeaturePage:
+        statement = self._statements().page_statement(
+            layer, request.out_srid, request.swap_axes, request.frame is not None
         )
-        statement = select(
-            func.ST_AsMVT(rows.table_valued(), layer.name, TILE_EXTENT, "geom", "id")
-        ).where(rows.c.geom.is_not(None))
-        data = self.session.execute(statement).scalar()
-        return bytes(data) if data else b""
+        with self.database.sessions() as session:
+            count, text = session.execute(statement, page_values(request)).one()
+        return page_of(request, count, text)
 
-    def _spatialite_tile(
-        self, layer: MapLayer, z: int, x: int, y: int, frame: BaseGeometry
-    ) -> bytes:
-        import mapbox_vector_tile  # only the embedded backend needs it
+    def _feature(self, layer: MapLayer, feature_id: int, request: FeatureRequest) -> str | None:
+        statement = self._statements().feature_statement(layer, request.out_srid, request.swap_axes)
+        with self.database.sessions() as session:
+            text: str | None = session.execute(statement, {"feature_id": feature_id}).scalar()
+        return text
 
-        table = layer.table
-        shape = func.ST_GeomFromText(frame.wkt, self.srid)
-        names = layer.tile_properties
-        statement = select(
-            table.c.id, *(table.c[name] for name in names), func.AsBinary(table.c.geom)
-        ).where(
-            layer.condition(table),
-            table.c.geom.is_not(None),
-            table.c.id.in_(self._index_candidates(table, shape)),
+    def _extent(self, layer: MapLayer) -> Bounds | None:
+        with self.database.sessions() as session:
+            for statement in self._statements().extent_statements(layer):
+                bounds = _corners(session.execute(statement).one())
+                if bounds is not None:
+                    return geographic(bounds, self.database.cadastral_srid)
+        return None
+
+
+class PooledMapReads:
+    """The map's features on the look-ups' connections (PostGIS): the statements of
+    :class:`MapStatements`, compiled once for each shape of request, run from the event loop."""
+
+    def __init__(self, lookups: Lookups, database: RegisterDatabase) -> None:
+        self.lookups = lookups
+        self.database = database
+
+    async def feature_page(self, layer: MapLayerName, request: FeatureRequest) -> FeaturePage:
+        """One page of features in id order, and the number matched."""
+        sql, defaults = _compiled_page(
+            layer, self.database.cadastral_srid, request.out_srid, request.swap_axes,
+            request.frame is not None,
+        )  # fmt: skip
+        found = await self.lookups.first(sql, defaults | page_values(request))
+        count, text = found if found is not None else (0, None)
+        return page_of(request, count, text)
+
+    async def feature(
+        self, layer: MapLayerName, feature_id: int, request: FeatureRequest
+    ) -> str | None:
+        """One feature as GeoJSON text; None when the layer has no such feature."""
+        sql, defaults = _compiled_feature(
+            layer, self.database.cadastral_srid, request.out_srid, request.swap_axes
         )
-        rows = self.session.execute(statement).all()
-        if not rows:
-            return b""
-        blobs = np.array([bytes(row[-1]) for row in rows], dtype=object)
-        geometries = reproject(shapely.from_wkb(blobs), self.srid, WEB_MERCATOR)
-        west, south, east, _ = tile_bounds(z, x, y)
-        margin = (east - west) * TILE_BUFFER / TILE_EXTENT
-        clipped = shapely.clip_by_rect(
-            geometries, west - margin, south - margin, east + margin, south + (east - west) + margin
-        )
-        # To tile units (y up; the encoder turns it down), for all features in one pass.
-        scale = TILE_EXTENT / (east - west)
-        local = shapely.transform(clipped, lambda xy: (xy - (west, south)) * scale)
-        features = _tile_features(rows, local, names)
-        if not features:
-            return b""
-        data: bytes = mapbox_vector_tile.encode(
-            [{"name": layer.name, "features": features}],
-            default_options={"extents": TILE_EXTENT},
-        )
-        return data
+        found = await self.lookups.first(sql, defaults | {"feature_id": feature_id})
+        return None if found is None else str(found[0])
+
+    async def extent(self, layer: MapLayerName) -> Bounds | None:
+        """Bounds of the layer in WGS 84; the communes' when they are loaded."""
+        srid = self.database.cadastral_srid
+        for sql, defaults in _compiled_extent(layer, srid):
+            found = await self.lookups.first(sql, defaults)
+            bounds = None if found is None else _corners(found)
+            if bounds is not None:
+                return geographic(bounds, srid)
+        return None
 
 
 def page_values(request: FeatureRequest) -> dict[str, Any]:
-    """The parameters of :meth:`MapQueries.page_statement` for a request."""
+    """The parameters of :meth:`MapStatements.page_statement` for a request."""
     values: dict[str, Any] = {"page_limit": request.limit, "page_offset": request.offset}
     if request.frame is not None:
         values["frame"] = request.frame.wkt
     return values
 
 
-def _page(request: FeatureRequest, count: int, text: str | None) -> FeaturePage:
+def page_of(request: FeatureRequest, count: int, text: str | None) -> FeaturePage:
+    """The page a request got, from the count matched and the features' joined texts."""
     returned = max(0, min(request.limit, int(count) - request.offset))
     return FeaturePage(matched=int(count), returned=returned, features=text or "")
 
 
-class LookedUpMap:
-    """The OGC API features of a served PostGIS register, on the look-ups' pool (see
-    :mod:`landreg.store.lookups`): the same statements as :class:`MapQueries`, compiled once
-    for each shape of request and run from the event loop."""
-
-    def __init__(self, lookups: Lookups, cadastral_srid: int) -> None:
-        self.lookups = lookups
-        self.srid = cadastral_srid
-
-    async def feature_page(self, layer: MapLayer, request: FeatureRequest) -> FeaturePage:
-        """One page of features in id order, and the number matched."""
-        sql, defaults = _compiled_page(
-            layer.name, self.srid, request.out_srid, request.swap_axes, request.frame is not None
-        )
-        found = await self.lookups.first(sql, defaults | page_values(request))
-        count, text = found if found is not None else (0, None)
-        return _page(request, count, text)
-
-    async def feature(
-        self, layer: MapLayer, feature_id: int, request: FeatureRequest
-    ) -> str | None:
-        """One feature as GeoJSON text; None when the layer has no such feature."""
-        sql, defaults = _compiled_feature(
-            layer.name, self.srid, request.out_srid, request.swap_axes
-        )
-        found = await self.lookups.first(sql, defaults | {"feature_id": feature_id})
-        return None if found is None else str(found[0])
+def index_candidates(table: Table, shape: Any) -> Select[Any]:
+    """Ids of the rows whose boxes meet ``shape``, from SpatiaLite's R*Tree (which SpatiaLite
+    only uses when the query names its ``SpatialIndex`` table)."""
+    return select(_SPATIAL_INDEX.c.rowid).where(
+        _SPATIAL_INDEX.c.f_table_name == table.name,
+        _SPATIAL_INDEX.c.f_geometry_column == "geom",
+        _SPATIAL_INDEX.c.search_frame == shape,
+    )
 
 
-class _PostgisStatements(MapQueries):
-    """:class:`MapQueries`' statement builders for PostGIS, without a session."""
+def geographic(bounds: Bounds, cadastral_srid: int) -> Bounds:
+    """Bounds in the cadastral CRS as WGS 84 longitude/latitude bounds (edges densified, so
+    that the box holds all of it where the projections bend)."""
+    box = shapely.segmentize(shapely.box(*bounds), max(bounds[2] - bounds[0], 1.0) / 8)
+    west, south, east, north = reproject(box, cadastral_srid, 4326).bounds
+    return west, south, east, north
 
-    def __init__(self, cadastral_srid: int) -> None:
-        self.srid = cadastral_srid
-        self.postgis = True
+
+def _corners(row: Any) -> Bounds | None:
+    if row[0] is None:
+        return None
+    west, south, east, north = (float(value) for value in row)
+    return west, south, east, north
 
 
 @lru_cache(maxsize=64)
 def _compiled_page(
-    layer: str, srid: int, out_srid: int, swap_axes: bool, framed: bool
+    layer: MapLayerName, srid: int, out_srid: int, swap_axes: bool, framed: bool
 ) -> tuple[str, dict[str, Any]]:
-    statement = _PostgisStatements(srid).page_statement(
+    statement = MapStatements(srid, postgis=True).page_statement(
         MAP_LAYERS[layer], out_srid, swap_axes, framed
     )
-    return _sql(statement)
+    return postgis_sql(statement)
 
 
 @lru_cache(maxsize=64)
 def _compiled_feature(
-    layer: str, srid: int, out_srid: int, swap_axes: bool
+    layer: MapLayerName, srid: int, out_srid: int, swap_axes: bool
 ) -> tuple[str, dict[str, Any]]:
-    return _sql(_PostgisStatements(srid).feature_statement(MAP_LAYERS[layer], out_srid, swap_axes))
+    statements = MapStatements(srid, postgis=True)
+    return postgis_sql(statements.feature_statement(MAP_LAYERS[layer], out_srid, swap_axes))
 
 
-def _sql(statement: Select[Any]) -> tuple[str, dict[str, Any]]:
-    """psycopg's SQL for a statement, and the values of its constant parameters."""
-    compiled = statement.compile(dialect=PGDialect_psycopg())
+@lru_cache(maxsize=8)
+def _compiled_extent(layer: MapLayerName, srid: int) -> tuple[tuple[str, dict[str, Any]], ...]:
+    statements = MapStatements(srid, postgis=True).extent_statements(MAP_LAYERS[layer])
+    return tuple(postgis_sql(statement) for statement in statements)
+
+
+def postgis_sql(statement: Select[Any]) -> tuple[str, dict[str, Any]]:
+    """psycopg's SQL for a statement, and the values of its constant parameters (a list of
+    values given to ``IN`` written out as parameters of their own)."""
+    compiled = statement.compile(
+        dialect=PGDialect_psycopg(), compile_kwargs={"render_postcompile": True}
+    )
     return str(compiled), dict(compiled.params)
-
-
-def _tile_features(rows: Sequence[Any], geometries: Any, names: tuple[str, ...]) -> list[Any]:
-    """Features for the MVT encoder: id, clipped geometry and the non-null properties."""
-    features = []
-    for row, geometry in zip(rows, geometries, strict=True):
-        if geometry.is_empty:
-            continue
-        values = zip(names, row[1:-1], strict=True)
-        properties = {name: value for name, value in values if value is not None}
-        features.append({"id": row[0], "geometry": geometry, "properties": properties})
-    return features
-
-
-def tile_bounds(z: int, x: int, y: int) -> tuple[float, float, float, float]:
-    """West, south, east, north of an XYZ tile in Web Mercator metres (y counted from the north)."""
-    size = 2 * WEB_MERCATOR_HALF_WIDTH / (2**z)
-    west = -WEB_MERCATOR_HALF_WIDTH + x * size
-    north = WEB_MERCATOR_HALF_WIDTH - y * size
-    return west, north - size, west + size, north
-
-
-def tile_count(z: int) -> int:
-    """Tiles along each axis at zoom ``z``."""
-    return int(math.ldexp(1, z))
 
 
 def _name(text: str) -> Any:

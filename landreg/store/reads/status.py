@@ -1,19 +1,34 @@
-"""A citizen's dossier status read in one statement (PostGIS), for the public look-up.
+"""What a citizen's dossier status is made from, read for the public look-up.
 
-The statement finds the dossier by its code only when the verification matches the last
-four digits of the applicant's identity number or phone, and then reads what the answer is
+:class:`PooledStatusReads` (PostGIS) reads it in one statement on the event loop: the
+dossier, found by its code only when the verification matches the last four digits of the
+applicant's identity number or phone (the database compares, as
+:func:`landreg.domain.public_dossier.verification_matches` does), then what the answer is
 made from: the events in order, the documents handed in, and the first commune (by code) of
 the parcels it is linked to (is it remote?). Each part is an index probe by the dossier's id,
-whatever plan the server keeps for the prepared statement. See
+whatever plan the server keeps for the prepared statement. :class:`SessionStatusReads`
+(SpatiaLite) reads the same through the ORM in a worker thread. The rules of the answer are in
 :mod:`landreg.services.public_status`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime
+import anyio
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
-from landreg.store.lookups import Lookups
+from landreg.domain.dossier import HELD_LINKS
+from landreg.domain.public_dossier import VerifiedDossier, verification_matches
+from landreg.store.database import RegisterDatabase
+from landreg.store.reads.lookups import Lookups
+from landreg.store.tables import (
+    AdminUnit,
+    DossierDocumentRow,
+    DossierEventRow,
+    DossierParcelLinkRow,
+    DossierRow,
+    ParcelRow,
+)
 
 _LAST_DIGITS = "right(regexp_replace(coalesce({}, ''), '[^0-9]', '', 'g'), 4)"
 _VERIFIED_DOSSIER = f"""
@@ -44,46 +59,100 @@ WHERE d.code = %(code)s
 _COMMUNE_REMOTE = "SELECT remote FROM admin_unit WHERE code = %(code)s"
 
 
-@dataclass(frozen=True, slots=True)
-class VerifiedDossier:
-    """The verified dossier's fields the citizen's answer is made from."""
+class PooledStatusReads:
+    """The dossier in one statement on the look-ups' connections (PostGIS)."""
 
-    code: str
-    status: str
-    procedure: str
-    office: str | None
-    received_at: datetime
-    due_on: date | None
-    processed_on: date | None
-    returned_on: date | None
-    declared_commune: str | None
-    history: list[tuple[datetime, str, str | None]]
-    documents: frozenset[str]
-    linked_remote: bool | None  # None when no parcel is linked
+    def __init__(self, lookups: Lookups) -> None:
+        self.lookups = lookups
+
+    async def verified_dossier(self, code: str, verify: str) -> VerifiedDossier | None:
+        """The dossier ``code`` if ``verify`` is the last four digits of its applicant's
+        identity number or phone; None otherwise (an unknown code alike)."""
+        found = await self.lookups.first(
+            _VERIFIED_DOSSIER, {"code": code, "verify": verify, "held": list(HELD_LINKS)}
+        )
+        if found is None:
+            return None
+        (code, status, procedure, office, received_at, due_on, processed_on, returned_on,
+         declared, ats, statuses, steps, documents, remote) = found  # fmt: skip
+        return VerifiedDossier(
+            code=code, status=status, procedure=procedure, office=office,
+            received_at=received_at, due_on=due_on, processed_on=processed_on,
+            returned_on=returned_on, declared_commune=declared,
+            history=list(zip(ats, statuses, steps, strict=True)),
+            documents=frozenset(documents), linked_remote=remote,
+        )  # fmt: skip
+
+    async def commune_remote(self, commune_code: str) -> bool:
+        """Whether the commune is remote (False for a code the register does not know)."""
+        found = await self.lookups.first(_COMMUNE_REMOTE, {"code": commune_code})
+        return bool(found and found[0])
 
 
-async def verified_dossier(
-    lookups: Lookups, code: str, verify: str, held_links: tuple[str, ...]
-) -> VerifiedDossier | None:
-    """The dossier ``code`` if ``verify`` is the last four digits of its applicant's identity
-    number or phone; None otherwise (an unknown code alike). ``held_links``: the link statuses
-    that tie a dossier to a parcel."""
-    found = await lookups.first(
-        _VERIFIED_DOSSIER, {"code": code, "verify": verify, "held": list(held_links)}
+class SessionStatusReads:
+    """The dossier through the ORM, in a worker thread (SpatiaLite)."""
+
+    def __init__(self, database: RegisterDatabase) -> None:
+        self.database = database
+
+    async def verified_dossier(self, code: str, verify: str) -> VerifiedDossier | None:
+        """The dossier ``code`` if ``verify`` matches (one query by code, both digits compared
+        in constant time whether or not it was found); None otherwise."""
+        return await anyio.to_thread.run_sync(self._verified_dossier, code, verify)
+
+    async def commune_remote(self, commune_code: str) -> bool:
+        """Whether the commune is remote (False for a code the register does not know)."""
+        return await anyio.to_thread.run_sync(self._commune_remote, commune_code)
+
+    def _verified_dossier(self, code: str, verify: str) -> VerifiedDossier | None:
+        with self.database.sessions() as session:
+            found = session.execute(
+                select(DossierRow.id, DossierRow.applicant_identity, DossierRow.applicant_phone)
+                .where(DossierRow.code == code)
+            ).one_or_none()  # fmt: skip
+            identity, phone = (found[1], found[2]) if found else (None, None)
+            if not verification_matches(verify, identity, phone) or found is None:
+                return None
+            return _read(session, session.get_one(DossierRow, found.id))
+
+    def _commune_remote(self, commune_code: str) -> bool:
+        with self.database.sessions() as session:
+            return _remote(session, commune_code)
+
+
+def _read(session: Session, row: DossierRow) -> VerifiedDossier:
+    events = session.execute(
+        select(DossierEventRow.at, DossierEventRow.to_status, DossierEventRow.step)
+        .where(DossierEventRow.dossier_id == row.id)
+        .order_by(DossierEventRow.at, DossierEventRow.id)
+    ).all()
+    given = frozenset(
+        session.scalars(
+            select(DossierDocumentRow.document_code).where(DossierDocumentRow.dossier_id == row.id)
+        )
     )
-    if found is None:
-        return None
-    (code, status, procedure, office, received_at, due_on, processed_on, returned_on,
-     declared, ats, statuses, steps, documents, remote) = found  # fmt: skip
     return VerifiedDossier(
-        code=code, status=status, procedure=procedure, office=office, received_at=received_at,
-        due_on=due_on, processed_on=processed_on, returned_on=returned_on,
-        declared_commune=declared, history=list(zip(ats, statuses, steps, strict=True)),
-        documents=frozenset(documents), linked_remote=remote,
+        code=row.code, status=row.status, procedure=row.procedure, office=row.office,
+        received_at=row.received_at, due_on=row.due_on, processed_on=row.processed_on,
+        returned_on=row.returned_on, declared_commune=row.declared_commune,
+        history=[(e.at, e.to_status, e.step) for e in events], documents=given,
+        linked_remote=_linked_remote(session, row.id),
     )  # fmt: skip
 
 
-async def commune_remote(lookups: Lookups, commune_code: str) -> bool:
-    """Whether the commune is remote (False for a code the register does not know)."""
-    found = await lookups.first(_COMMUNE_REMOTE, {"code": commune_code})
-    return bool(found and found[0])
+def _linked_remote(session: Session, dossier_id: int) -> bool | None:
+    """Whether the first commune (by code) of the parcels linked to the dossier is remote;
+    None when no parcel is linked."""
+    commune = session.scalar(
+        select(func.min(ParcelRow.commune_code))
+        .join(DossierParcelLinkRow, DossierParcelLinkRow.parcel_id == ParcelRow.id)
+        .where(
+            DossierParcelLinkRow.dossier_id == dossier_id,
+            DossierParcelLinkRow.status.in_(HELD_LINKS),
+        )
+    )
+    return None if commune is None else _remote(session, commune)
+
+
+def _remote(session: Session, commune_code: str) -> bool:
+    return bool(session.scalar(select(AdminUnit.remote).where(AdminUnit.code == commune_code)))

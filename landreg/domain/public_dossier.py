@@ -1,0 +1,78 @@
+"""A dossier as the citizen's status look-up reads it ("tra cứu hồ sơ"), and who may read it.
+
+Whoever knows a dossier's receipt code and the last four digits of its applicant's identity
+number or phone may read where it stands. The store reads the dossier only when the digits
+match (:func:`verification_matches`, or the same comparison in SQL), so that a wrong
+verification and an unknown code look the same; what the citizen is then told is decided in
+:mod:`landreg.services.public_status`.
+"""
+
+from __future__ import annotations
+
+import hmac
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+
+VERIFY_DIGITS = 4
+# Compared with when a dossier (or its phone) is missing: never equal to four digits.
+_NEVER = b"\xff" * VERIFY_DIGITS
+
+
+@dataclass(frozen=True, slots=True)
+class VerifiedDossier:
+    """The verified dossier's fields the citizen's answer is made from.
+
+    Parameters
+    ----------
+    code, status, procedure, office :
+        The receipt code, the workflow status, the procedure and the receiving office.
+    received_at, due_on, processed_on, returned_on :
+        When it was received, due, processed and returned (the source's dates).
+    declared_commune : str or None
+        The commune written on the dossier.
+    history : list of (time, status, step)
+        The events in order, each with the workflow step it recorded.
+    documents : frozenset of str
+        The codes of the documents handed in.
+    linked_remote : bool or None
+        Whether the first commune (by code) of the parcels linked to it is remote; None when
+        no parcel is linked.
+    """
+
+    code: str
+    status: str
+    procedure: str
+    office: str | None
+    received_at: datetime
+    due_on: date | None
+    processed_on: date | None
+    returned_on: date | None
+    declared_commune: str | None
+    history: list[tuple[datetime, str, str | None]]
+    documents: frozenset[str]
+    linked_remote: bool | None
+
+
+def verification_matches(given: str, identity: str | None, phone: str | None) -> bool:
+    """Whether ``given`` is the last four digits of the identity number or of the phone.
+
+    Both are compared, in constant time, whatever the first says, so that the time of the
+    answer tells nothing (a missing value compares with something no four digits equal).
+
+    Parameters
+    ----------
+    given : str
+        The verification the citizen typed (already checked to be four digits).
+    identity, phone : str or None
+        The applicant's identity number and phone as the dossier records them.
+    """
+    wanted = given.encode("ascii", errors="replace")
+    by_identity = hmac.compare_digest(wanted, _last_digits(identity))
+    by_phone = hmac.compare_digest(wanted, _last_digits(phone))
+    return by_identity | by_phone
+
+
+def _last_digits(value: str | None) -> bytes:
+    digits = re.sub(r"\D", "", value or "")
+    return digits[-VERIFY_DIGITS:].encode("ascii") if len(digits) >= VERIFY_DIGITS else _NEVER
