@@ -26,7 +26,9 @@ from landreg.errors import (
     LandRegError,
     NotFoundError,
     ValidationError,
+    from_spatial,
 )
+from spatial.errors import SpatialError
 
 log = logging.getLogger("landreg.api")
 
@@ -97,6 +99,12 @@ async def _landreg_error(request: Request, error: LandRegError) -> JSONResponse:
         extra.pop("errors", None)
     slug = type(error).__name__.removesuffix("Error").lower() or "error"
     return problem(status, error.title, detail, kind=f"/problems/{slug}", **extra)
+
+
+async def _spatial_error(request: Request, error: SpatialError) -> JSONResponse:
+    """The geometry engine's refusal, answered as the register's own (422, naming the field):
+    a GeometryError as a ValidationError, a CRSError as landreg's CRSError."""
+    return await _landreg_error(request, from_spatial(error))
 
 
 async def _request_invalid(request: Request, error: RequestValidationError) -> JSONResponse:
@@ -193,6 +201,7 @@ async def _unexpected(request: Request, error: Exception) -> JSONResponse:
 def install_error_handlers(app: FastAPI) -> None:
     """Answer every error of ``app`` as problem+json."""
     app.add_exception_handler(LandRegError, _landreg_error)  # type: ignore[arg-type]
+    app.add_exception_handler(SpatialError, _spatial_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _request_invalid)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
     app.add_exception_handler(DataError, _data_refused)  # type: ignore[arg-type]

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse
 
 import landreg
 from api.deps import DatabaseDep
+from landreg.services.database import describe
 
 router = APIRouter(include_in_schema=False)
 
@@ -51,11 +52,13 @@ $rows</table>
 @router.get("/", response_class=HTMLResponse)
 def overview(database: DatabaseDep) -> HTMLResponse:
     """What the register holds, as a page."""
-    info = database.info()
-    counts = info.get("counts") or {}
+    info = describe(database)
+    counts = info.get("counts")
+    if not isinstance(counts, dict):  # no schema yet: nothing counted
+        counts = {}
     rows = "\n".join(
         f"<tr><td>{escape(vi)} <span class='en'>/ {escape(en)}</span></td>"
-        f"<td class='n'>{int(counts.get(name, 0)):,}</td></tr>"  # type: ignore[union-attr]
+        f"<td class='n'>{int(counts.get(name, 0)):,}</td></tr>"
         for name, (vi, en) in LABELS.items()
     )
     html = PAGE.substitute(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
@@ -101,7 +101,7 @@ def _unauthorised(detail: str) -> HTTPException:
     )
 
 
-def require(*roles: Role):  # type: ignore[no-untyped-def]
+def require(*roles: Role) -> Callable[[Request, str | None, str | None], Awaitable[Principal]]:
     """A dependency admitting only principals with one of ``roles`` (and administrators)."""
 
     async def check(request: Request, token: Token, key: ApiKey) -> Principal:

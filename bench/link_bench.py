@@ -47,7 +47,8 @@ SOURCE_FOLDERS = ("admin", "maps", "rasters", "dossiers", "register")
 INGEST = """
 import json, sys, time
 from pathlib import Path
-from ingest.pipeline import IngestOptions, ingest_folder
+from landreg.domain.delivery import IngestOptions
+from landreg.services.sources import ingest_folder
 from landreg.settings import DatabaseSettings
 from landreg.store.database import RegisterDatabase
 database = RegisterDatabase.from_settings(DatabaseSettings(database_url=sys.argv[1]))
@@ -79,7 +80,6 @@ LINK_DOSSIERS = """
 import json, sys, time
 from landreg.settings import DatabaseSettings
 from landreg.store.database import RegisterDatabase
-from landreg.store.dossier_repository import DossierRepository
 from landreg.store.unit_of_work import UnitOfWork
 from landreg.services import dossier_linking as dl
 database = RegisterDatabase.from_settings(DatabaseSettings(database_url=sys.argv[1]))
@@ -89,7 +89,7 @@ def lap(name):
     now = time.perf_counter()
     times[name], clock = now - clock, now
 with UnitOfWork(database) as uow:
-    repository = DossierRepository(uow.session)
+    repository = uow.links
     dossiers = repository.dossiers(); lap("read_dossiers")
     parcels = repository.parcels(); lap("read_parcels")
     holders = repository.holders(); lap("read_holders")

@@ -7,29 +7,22 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
-from sqlalchemy import select
 
 from api.deps import UowDep
 from api.params import Moment, RowId
 from api.schemas import LocalTime, Problem
 from api.security import InternalDep, OfficerDep
+from landreg.domain.dossier import DossierRecord, ParcelLink
 from landreg.domain.intake import Application, IntakeCheck
 from landreg.services.dossier_links import confirm_link, reject_link
 from landreg.services.dossiers import (
+    awaiting_review,
     change_status,
-    dossier_by_code,
+    check_stored,
+    dossier_record,
     receive_dossier,
-    stored_application,
 )
-from landreg.services.intake import check_application
-from landreg.store.tables import (
-    DossierDocumentRow,
-    DossierEventRow,
-    DossierParcelLinkRow,
-    DossierRow,
-    ParcelRow,
-)
-from spatial.planning import PlanningMap, planning_maps
+from landreg.services.intake import check_application, plans_in
 
 router = APIRouter(tags=["dossiers"])
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -143,6 +136,14 @@ class LinkOut(BaseModel):
     explanation: str | None
     status: str
 
+    @classmethod
+    def of(cls, link: ParcelLink) -> LinkOut:
+        """From the domain's link."""
+        return cls(
+            id=link.id, parcel_id=link.parcel_id, parcel_key=link.parcel_key, method=link.method,
+            confidence=link.confidence, explanation=link.explanation, status=link.status,
+        )  # fmt: skip
+
 
 class DossierOut(BaseModel):
     """A dossier as an officer sees it."""
@@ -162,6 +163,21 @@ class DossierOut(BaseModel):
     events: list[EventOut]
     links: list[LinkOut]
 
+    @classmethod
+    def of(cls, record: DossierRecord) -> DossierOut:
+        """From the domain's dossier with its documents, history and links."""
+        d = record.dossier
+        return cls(
+            code=d.code, procedure=d.procedure, status=d.status, version=d.version,
+            office=d.office, applicant_name=d.applicant_name,
+            applicant_identity=d.applicant_identity, received_at=d.received_at, due_on=d.due_on,
+            processed_on=d.processed_on, returned_on=d.returned_on,
+            documents=list(record.documents),
+            events=[EventOut(at=e.at, actor=e.actor, from_status=e.from_status,
+                             to_status=e.to_status, note=e.note) for e in record.history],
+            links=[LinkOut.of(link) for link in record.links],
+        )  # fmt: skip
+
 
 class StatusIn(BaseModel):
     """Move a dossier on: the new status, the version you read, and why."""
@@ -177,16 +193,12 @@ class RejectIn(BaseModel):
     reason: str = Field(min_length=3, max_length=2000)
 
 
-def _planning(request: Request) -> list[PlanningMap]:
-    folder = request.app.state.settings.cadastre.planning_dir
-    return planning_maps(folder)
-
-
 @router.post("/dossiers/check", response_model=CheckOut, responses=ERRORS,
              summary="Pre-check a dossier before receiving it")  # fmt: skip
 def precheck(body: ApplicationIn, uow: UowDep, _: OfficerDep, request: Request) -> CheckOut:
     """Everything wrong with the dossier, in one answer; nothing is stored."""
-    return CheckOut.of(check_application(uow, body.application(), planning=_planning(request)))
+    plans = plans_in(request.app.state.settings.cadastre.planning_dir)
+    return CheckOut.of(check_application(uow, body.application(), planning=plans))
 
 
 @router.post("/dossiers", response_model=ReceivedOut, status_code=201, responses=ERRORS,
@@ -196,7 +208,8 @@ def receive(body: ReceiveIn, uow: UowDep, officer: OfficerDep, request: Request)
     not received with every reason, so the citizen comes back once."""
     received = receive_dossier(
         uow, body.application(), office=body.office, actor=officer.name,
-        phone=body.applicant_phone, code=body.code, planning=_planning(request),
+        phone=body.applicant_phone, code=body.code,
+        planning=plans_in(request.app.state.settings.cadastre.planning_dir),
     )  # fmt: skip
     return ReceivedOut(code=received.code, status=received.status, version=received.version,
                        check=CheckOut.of(received.check))  # fmt: skip
@@ -208,50 +221,39 @@ def review_queue(
     uow: UowDep, _: InternalDep, limit: Annotated[int, Query(ge=1, le=200)] = 50
 ) -> list[DossierOut]:
     """Dossiers with candidates and no confirmed link, oldest first."""
-    rows = uow.session.scalars(
-        select(DossierRow)
-        .where(DossierRow.id.in_(
-            select(DossierParcelLinkRow.dossier_id).where(DossierParcelLinkRow.status == "review")
-        ))
-        .order_by(DossierRow.received_at)
-        .limit(limit)
-    ).all()  # fmt: skip
-    return [_dossier(uow, row) for row in rows]
+    return [DossierOut.of(record) for record in awaiting_review(uow, limit)]
 
 
 @router.get("/dossiers/{code}", response_model=DossierOut, responses=ERRORS, summary="A dossier")
 def dossier(code: str, uow: UowDep, _: InternalDep) -> DossierOut:
     """The dossier with its documents, history and parcel links."""
-    return _dossier(uow, dossier_by_code(uow, code))
+    return DossierOut.of(dossier_record(uow, code))
 
 
 @router.get("/dossiers/{code}/check", response_model=CheckOut, responses=ERRORS,
             summary="The pre-check of a stored dossier, as at its receipt")  # fmt: skip
 def stored_check(code: str, uow: UowDep, _: InternalDep, request: Request) -> CheckOut:
     """The pre-check run again on a stored dossier, as the register stood at its receipt."""
-    dossier_id, application = stored_application(uow, code)
-    return CheckOut.of(
-        check_application(uow, application, dossier_id=dossier_id, planning=_planning(request))
-    )
+    plans = plans_in(request.app.state.settings.cadastre.planning_dir)
+    return CheckOut.of(check_stored(uow, code, planning=plans))
 
 
 @router.post("/dossiers/{code}/status", response_model=DossierOut, responses=ERRORS,
              summary="Move a dossier to its next status")  # fmt: skip
 def status(code: str, body: StatusIn, uow: UowDep, officer: OfficerDep) -> DossierOut:
     """Only the portal's allowed transitions; 409 when someone changed it meanwhile."""
-    row = change_status(
+    record = change_status(
         uow, code, body.to, actor=officer.name, expected_version=body.expected_version,
         note=body.note,
     )  # fmt: skip
-    return _dossier(uow, row)
+    return DossierOut.of(record)
 
 
 @router.post("/dossier-links/{link_id}/confirm", response_model=LinkOut, responses=ERRORS,
              summary="Confirm a candidate parcel")  # fmt: skip
 def confirm(link_id: RowId, uow: UowDep, officer: OfficerDep) -> LinkOut:
     """The candidate becomes the dossier's parcel; the other candidates are rejected."""
-    link = confirm_link(uow, link_id, actor=officer.name)
-    return _link(uow, link)
+    return LinkOut.of(confirm_link(uow, link_id, actor=officer.name))
 
 
 @router.post("/dossier-links/{link_id}/reject", status_code=204, responses=ERRORS,
@@ -259,38 +261,3 @@ def confirm(link_id: RowId, uow: UowDep, officer: OfficerDep) -> LinkOut:
 def reject(link_id: RowId, body: RejectIn, uow: UowDep, officer: OfficerDep) -> None:
     """The link is wrong; the reason is kept in the audit log."""
     reject_link(uow, link_id, actor=officer.name, reason=body.reason)
-
-
-def _link(uow: UowDep, link: DossierParcelLinkRow) -> LinkOut:
-    parcel = uow.session.get(ParcelRow, link.parcel_id)
-    key = f"{parcel.commune_code}-{parcel.map_sheet}-{parcel.parcel_number}" if parcel else "?"
-    return LinkOut(
-        id=link.id, parcel_id=link.parcel_id, parcel_key=key, method=link.method,
-        confidence=link.confidence, explanation=link.explanation, status=link.status,
-    )  # fmt: skip
-
-
-def _dossier(uow: UowDep, row: DossierRow) -> DossierOut:
-    documents = uow.session.scalars(
-        select(DossierDocumentRow.document_code).where(DossierDocumentRow.dossier_id == row.id)
-    ).all()
-    events = uow.session.scalars(
-        select(DossierEventRow)
-        .where(DossierEventRow.dossier_id == row.id)
-        .order_by(DossierEventRow.at, DossierEventRow.id)
-    ).all()
-    links = uow.session.scalars(
-        select(DossierParcelLinkRow)
-        .where(DossierParcelLinkRow.dossier_id == row.id)
-        .order_by(DossierParcelLinkRow.confidence.desc())
-    ).all()
-    return DossierOut(
-        code=row.code, procedure=row.procedure, status=row.status, version=row.version,
-        office=row.office, applicant_name=row.applicant_name,
-        applicant_identity=row.applicant_identity, received_at=row.received_at,
-        due_on=row.due_on, processed_on=row.processed_on, returned_on=row.returned_on,
-        documents=list(documents),
-        events=[EventOut(at=e.at, actor=e.actor, from_status=e.from_status,
-                         to_status=e.to_status, note=e.note) for e in events],
-        links=[_link(uow, link) for link in links],
-    )  # fmt: skip

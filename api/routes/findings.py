@@ -8,12 +8,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
-from sqlalchemy import func, select
 from starlette.exceptions import HTTPException
 from starlette.types import Message
 
 import shapely
-from geoalchemy2.shape import to_shape
 
 from api.deps import UowDep
 from api.params import (
@@ -26,9 +24,9 @@ from api.params import (
 )
 from api.schemas import Problem, UtcTime
 from api.security import InternalDep, StaffDep
-from landreg.errors import NotFoundError, ValidationError
+from landreg.domain.model import Finding
+from landreg.errors import ValidationError
 from landreg.services import drawn_boundaries, queue
-from landreg.store.tables import FindingRow
 from spatial.crs import reproject
 from spatial.edits import body_limit, boundary_from_geojson
 
@@ -178,11 +176,13 @@ class Fix(BaseModel):
     expected_version: int | None = Field(default=None, description="optimistic locking")
 
 
-def _out(row: FindingRow, srid: int, out_srid: int) -> FindingOut:
+def _out(finding: Finding, srid: int, out_srid: int) -> FindingOut:
     geometry = None
-    if row.geom is not None:
-        geometry = shapely.geometry.mapping(reproject(to_shape(row.geom), srid, out_srid))
-    data = {name: getattr(row, name) for name in FindingOut.model_fields if hasattr(row, name)}
+    if finding.location is not None:
+        geometry = shapely.geometry.mapping(reproject(finding.location, srid, out_srid))
+    data = {
+        name: getattr(finding, name) for name in FindingOut.model_fields if hasattr(finding, name)
+    }
     return FindingOut(**(data | {"crs": f"EPSG:{out_srid}", "geometry": geometry}))
 
 
@@ -207,29 +207,16 @@ def list_findings(
     srid = uow.database.cadastral_srid
     checked_srid(out_srid, "crs", srid)
     checked_srid(bbox_crs, "bbox_crs", srid)
-    statement = select(FindingRow)
-    for column, value in (
-        (FindingRow.rule, rule),
-        (FindingRow.severity, severity),
-        (FindingRow.commune_code, commune),
-    ):
-        if value is not None:
-            statement = statement.where(column == value)
-    if status != "all":
-        statement = statement.where(FindingRow.status == status)
+    area = None
     if bbox:
-        statement = statement.where(FindingRow.geom.ST_Intersects(_bbox(bbox, bbox_crs, srid)))
-    total = uow.session.scalar(select(func.count()).select_from(statement.subquery())) or 0
-    rows = uow.session.scalars(statement.order_by(FindingRow.id).limit(limit).offset(offset))
+        area = box_in_crs(parse_box(bbox), bbox_crs, srid, max_span_m=MAX_BBOX_M, shown=bbox)
+    total, found = queue.page(
+        uow, rule=rule, severity=severity, commune=commune, status=status, area=area,
+        limit=limit, offset=offset,
+    )  # fmt: skip
     return FindingPage(
-        total=total, limit=limit, offset=offset, items=[_out(row, srid, out_srid) for row in rows]
+        total=total, limit=limit, offset=offset, items=[_out(f, srid, out_srid) for f in found]
     )
-
-
-def _bbox(text: str, bbox_srid: int, srid: int) -> Any:
-    """The box as a polygon the database compares in the cadastral CRS (checked at the edge)."""
-    frame = box_in_crs(parse_box(text), bbox_srid, srid, max_span_m=MAX_BBOX_M, shown=text)
-    return func.ST_GeomFromText(frame.wkt, srid)
 
 
 @router.get("/{finding_id}", response_model=FindingOut, responses=ERRORS, summary="A finding")
@@ -241,10 +228,7 @@ def one_finding(
 ) -> FindingOut:
     """One finding with its location."""
     checked_srid(out_srid, "crs", uow.database.cadastral_srid)
-    row = uow.session.get(FindingRow, finding_id)
-    if row is None:
-        raise NotFoundError(f"no finding {finding_id}", field="finding_id", value=finding_id)
-    return _out(row, uow.database.cadastral_srid, out_srid)
+    return _out(queue.one(uow, finding_id), uow.database.cadastral_srid, out_srid)
 
 
 @router.post(

@@ -241,18 +241,60 @@ class SourceBatch:
     counts: dict[str, int] = field(default_factory=dict)
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Finding:
-    """A problem the register found: a rule broken by some records, where, and by how much."""
+    """A problem the register found ("vấn đề dữ liệu"): a rule broken by some records, where,
+    by how much, and what staff did about it.
+
+    Parameters
+    ----------
+    rule, severity : str
+        The rule's code (``GEOM_OVERLAP``) and how bad it is (``error``, ``warning``).
+    subjects : list of dict
+        The records involved: ``table``, ``id``, ``key``, and the ``source``, ``record`` and
+        ``row`` they came from.
+    message_vi, message_en : str
+        The explanation, filled with the measured values.
+    fingerprint : str
+        Stable identity (rule and records), so that a check run again finds the same finding.
+    commune_code : str or None
+        The commune the records lie in.
+    location : shapely geometry or None
+        Where the problem is, in the cadastral CRS.
+    measured, suggestion : dict or None
+        The values the check measured, and the fix it proposes (``{"fix": "make_valid"}``).
+    status : str
+        ``open``, ``closed`` (its cause is gone), ``fixed`` or ``dismissed``.
+    id, version, created_at, closed_at, resolution, resolved_by, opened_batch_id,
+    closed_batch_id :
+        Identity, the version staff act on, and when, why and by whom it was opened and closed.
+    """
 
     rule: str
     severity: str
     subjects: list[dict[str, Any]]
     message_vi: str
     message_en: str
-    location: BaseGeometry | None = None
-    measured: dict[str, Any] = field(default_factory=dict)
-    suggestion: dict[str, Any] | None = None
+    fingerprint: str
     commune_code: str | None = None
+    location: BaseGeometry | None = None
+    measured: dict[str, Any] | None = None
+    suggestion: dict[str, Any] | None = None
     status: str = "open"
     id: int | None = None
+    version: int = 1
+    created_at: datetime | None = None
+    closed_at: datetime | None = None
+    resolution: str | None = None
+    resolved_by: str | None = None
+    opened_batch_id: int | None = None
+    closed_batch_id: int | None = None
+
+    @property
+    def parcel_ids(self) -> list[int]:
+        """Ids of the parcels the finding names, in its order."""
+        return [int(s["id"]) for s in self.subjects if s["table"] == "parcel"]
+
+    def names_any(self, records: set[tuple[str, int]]) -> bool:
+        """True when the finding names one of ``records`` (pairs of table and id)."""
+        return any((s.get("table"), s.get("id")) in records for s in self.subjects)

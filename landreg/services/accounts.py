@@ -6,12 +6,10 @@ import hashlib
 import secrets
 
 from pwdlib import PasswordHash
-from sqlalchemy import select
 
 from landreg.clock import utcnow
 from landreg.domain.access import Principal, Role
 from landreg.errors import ConflictError, ValidationError
-from landreg.store.tables import ApiKeyRow, AppUserRow
 from landreg.store.unit_of_work import UnitOfWork
 
 # Argon2id with pwdlib's recommended parameters.
@@ -41,61 +39,56 @@ def create_user(
         raise ValidationError(
             "username must be 1 to 80 characters", field="username", value=username
         )
-    if uow.session.scalar(select(AppUserRow.id).where(AppUserRow.username == username)):
+    if uow.accounts.has_user(username):
         raise ConflictError(f"user {username!r} exists already", field="username", value=username)
-    row = AppUserRow(
-        username=username,
+    user_id = uow.accounts.add_user(
+        username,
         full_name=full_name,
         role=str(role),
         password_hash=_PASSWORDS.hash(password),
-        active=True,
         created_at=utcnow(),
     )
-    uow.session.add(row)
-    uow.session.flush()
     uow.audit.record(
         actor=actor,
         action="create",
         entity_type="app_user",
-        entity_id=row.id,
+        entity_id=user_id,
         after={"username": username, "role": str(role)},
     )
     uow.commit()
-    return row.id
+    return user_id
 
 
 def authenticate(uow: UnitOfWork, username: str, password: str) -> Principal | None:
     """The principal for a correct username and password, None otherwise."""
-    row = uow.session.scalar(select(AppUserRow).where(AppUserRow.username == username))
-    if row is None or not row.active:
+    user = uow.accounts.user(username)
+    if user is None or not user.active:
         _PASSWORDS.verify(password, _DUMMY_HASH)
         return None
-    if not _PASSWORDS.verify(password, row.password_hash):
+    if not _PASSWORDS.verify(password, user.password_hash):
         return None
-    return Principal(row.username, Role(row.role))
+    return Principal(user.username, Role(user.role))
 
 
 def user_principal(uow: UnitOfWork, username: str) -> Principal | None:
     """The principal of an active user (for a token issued earlier)."""
-    row = uow.session.scalar(select(AppUserRow).where(AppUserRow.username == username))
-    return Principal(row.username, Role(row.role)) if row and row.active else None
+    user = uow.accounts.user(username)
+    return Principal(user.username, Role(user.role)) if user and user.active else None
 
 
 def create_api_key(uow: UnitOfWork, name: str, role: Role, *, actor: str) -> str:
     """A new API key for another system; the key is returned once and stored only hashed."""
-    if uow.session.scalar(select(ApiKeyRow.id).where(ApiKeyRow.name == name)):
+    if uow.accounts.has_api_key(name):
         raise ConflictError(f"API key {name!r} exists already", field="name", value=name)
     key = "lr_" + secrets.token_urlsafe(32)
-    row = ApiKeyRow(
-        name=name, key_hash=_key_hash(key), role=str(role), active=True, created_at=utcnow()
+    key_id = uow.accounts.add_api_key(
+        name, key_hash=_key_hash(key), role=str(role), created_at=utcnow()
     )
-    uow.session.add(row)
-    uow.session.flush()
     uow.audit.record(
         actor=actor,
         action="create",
         entity_type="api_key",
-        entity_id=row.id,
+        entity_id=key_id,
         after={"name": name, "role": str(role)},
     )
     uow.commit()
@@ -104,10 +97,10 @@ def create_api_key(uow: UnitOfWork, name: str, role: Role, *, actor: str) -> str
 
 def api_key_principal(uow: UnitOfWork, key: str) -> Principal | None:
     """The principal of an active API key, None for an unknown or revoked key."""
-    row = uow.session.scalar(select(ApiKeyRow).where(ApiKeyRow.key_hash == _key_hash(key)))
-    if row is None or not row.active:
+    account = uow.accounts.api_key(_key_hash(key))
+    if account is None or not account.active:
         return None
-    return Principal(f"key:{row.name}", Role(row.role))
+    return Principal(f"key:{account.name}", Role(account.role))
 
 
 def _key_hash(key: str) -> str:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from landreg.domain import reference
 from landreg.settings import RegisterSettings
 from landreg.store.database import RegisterDatabase
-from landreg.store.tables import AdminUnit
+from landreg.store.unit_of_work import UnitOfWork
 
 
 def upgrade_database(database: RegisterDatabase, settings: RegisterSettings) -> str | None:
@@ -22,27 +20,13 @@ def sync_administrative_units(database: RegisterDatabase) -> int:
 
     Boundaries already loaded (from a map of communes) are kept.
     """
-    changed = 0
-    with database.sessions() as session, session.begin():
-        existing = {unit.code: unit for unit in session.scalars(select(AdminUnit))}
-        for unit in reference.administrative_units().values():
-            values = {
-                "level": unit.level,
-                "name": unit.name,
-                "parent_code": unit.parent_code,
-                "valid_from": unit.valid_from,
-                "valid_to": unit.valid_to,
-                "successor_code": unit.successor_code,
-                "cadastral_srid": unit.cadastral_srid,
-                "remote": unit.remote,
-                "official": unit.official,
-            }
-            row = existing.get(unit.code)
-            if row is None:
-                session.add(AdminUnit(code=unit.code, **values))
-                changed += 1
-            elif any(getattr(row, name) != value for name, value in values.items()):
-                for name, value in values.items():
-                    setattr(row, name, value)
-                changed += 1
+    with UnitOfWork(database, writes=True) as uow:
+        changed = uow.reference.sync_units(reference.administrative_units().values())
+        uow.commit()
     return changed
+
+
+def describe(database: RegisterDatabase) -> dict[str, object]:
+    """What the register holds: backend, versions, schema revision, the cadastral CRS and how
+    many records each main table has (the counts once the schema exists)."""
+    return database.info()

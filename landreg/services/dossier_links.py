@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
-from sqlalchemy import select
 
 from landreg.clock import utcnow
+from landreg.domain.dossier import ParcelLink
 from landreg.errors import ConflictError, NotFoundError, ValidationError
 from landreg.services.dossier_linking import LinkSettings, link_dossiers
-from landreg.store.dossier_repository import DossierRepository
-from landreg.store.tables import DossierParcelLinkRow
 from landreg.store.unit_of_work import UnitOfWork
 
 
@@ -34,12 +32,11 @@ def link_all(
     """Link every dossier (or ``ids``) to its parcel; dossiers an officer has decided on keep
     their decision. Commits once."""
     uow.begin_writing()
-    repository = DossierRepository(uow.session)
-    decided = repository.decided()
-    dossiers = repository.dossiers(ids)
+    decided = uow.links.decided()
+    dossiers = uow.links.dossiers(ids)
     dossiers = dossiers[~dossiers["id"].isin(decided)]
     outcome = link_dossiers(
-        dossiers, repository.parcels(), repository.holders(), settings or LinkSettings()
+        dossiers, uow.links.parcels(), uow.links.holders(), settings or LinkSettings()
     )
     now = utcnow()
     auto = outcome.links["status"] == "linked"
@@ -51,7 +48,7 @@ def link_all(
         ["dossier_id", "parcel_id", "method", "confidence", "explanation", "status",
          "decided_by", "decided_at"]
     ]  # fmt: skip
-    repository.replace_links(dossiers["id"].astype(int).tolist(), rows)
+    uow.links.replace_links(dossiers["id"].astype(int).tolist(), rows)
     uow.commit()
     auto = outcome.links[outcome.links["status"] == "linked"]
     return LinkSummary(
@@ -64,9 +61,7 @@ def link_all(
     )
 
 
-def _dossier_links(
-    uow: UnitOfWork, link_id: int
-) -> tuple[DossierParcelLinkRow, list[DossierParcelLinkRow]]:
+def _dossier_links(uow: UnitOfWork, link_id: int) -> tuple[ParcelLink, list[ParcelLink]]:
     """The link and the other links of its dossier, all locked for this unit of work.
 
     An officer's decision on one link changes its siblings too, so all of the dossier's
@@ -75,26 +70,15 @@ def _dossier_links(
     the first's decision.
     """
     uow.begin_writing()
-    dossier_id = uow.session.scalar(
-        select(DossierParcelLinkRow.dossier_id).where(DossierParcelLinkRow.id == link_id)
-    )
-    if dossier_id is None:
-        raise NotFoundError(f"no dossier link {link_id}", field="link_id", value=str(link_id))
-    links = uow.session.scalars(
-        select(DossierParcelLinkRow)
-        .where(DossierParcelLinkRow.dossier_id == dossier_id)
-        .order_by(DossierParcelLinkRow.id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).all()
-    by_id = {one.id: one for one in links}
-    if link_id not in by_id:  # the dossier was linked again meanwhile, without this link
+    links = uow.links.lock_dossier_links(link_id)
+    by_id = {one.id: one for one in links or []}
+    if link_id not in by_id:  # no such link, or the dossier was linked again without it
         raise NotFoundError(f"no dossier link {link_id}", field="link_id", value=str(link_id))
     link = by_id.pop(link_id)
     return link, list(by_id.values())
 
 
-def confirm_link(uow: UnitOfWork, link_id: int, *, actor: str) -> DossierParcelLinkRow:
+def confirm_link(uow: UnitOfWork, link_id: int, *, actor: str) -> ParcelLink:
     """An officer confirms a candidate: it becomes the dossier's link, the other candidates
     are rejected. Audited; a link already decided on is not decided again (409)."""
     link, others = _dossier_links(uow, link_id)
@@ -109,20 +93,18 @@ def confirm_link(uow: UnitOfWork, link_id: int, *, actor: str) -> DossierParcelL
             f"link {link_id} is already confirmed", field="link_id", value=str(link_id)
         )
     now = utcnow()
-    for other in others:
-        other.status, other.decided_by, other.decided_at = "rejected", actor, now
-    before = {"status": link.status, "parcel_id": link.parcel_id}
-    link.status, link.decided_by, link.decided_at = "confirmed", actor, now
+    uow.links.decide([other.id for other in others], "rejected", actor=actor, at=now)
+    uow.links.decide([link.id], "confirmed", actor=actor, at=now)
     uow.audit.record(
         actor=actor,
         action="confirm",
         entity_type="dossier_parcel_link",
         entity_id=link.id,
-        before=before,
+        before={"status": link.status, "parcel_id": link.parcel_id},
         after={"status": "confirmed", "parcel_id": link.parcel_id, "dossier_id": link.dossier_id},
     )
     uow.commit()
-    return link
+    return replace(link, status="confirmed")
 
 
 def reject_link(uow: UnitOfWork, link_id: int, *, actor: str, reason: str) -> None:
@@ -134,14 +116,13 @@ def reject_link(uow: UnitOfWork, link_id: int, *, actor: str, reason: str) -> No
         raise ConflictError(
             f"link {link_id} is already rejected", field="link_id", value=str(link_id)
         )
-    before = {"status": link.status, "parcel_id": link.parcel_id}
-    link.status, link.decided_by, link.decided_at = "rejected", actor, utcnow()
+    uow.links.decide([link_id], "rejected", actor=actor, at=utcnow())
     uow.audit.record(
         actor=actor,
         action="reject",
         entity_type="dossier_parcel_link",
         entity_id=link_id,
-        before=before,
+        before={"status": link.status, "parcel_id": link.parcel_id},
         after={"status": "rejected", "reason": reason},
     )
     uow.commit()

@@ -56,7 +56,6 @@ from landreg.services.dossier_stats_types import (
     WatchedDossier,
 )
 from landreg.services.source_checks import folded_names
-from landreg.store.dossier_stats_repository import DossierStatsRepository
 from landreg.store.unit_of_work import UnitOfWork
 
 _T = Timeliness
@@ -114,13 +113,13 @@ def dossier_stats(
     calendar = calendar or holiday_calendar()
     now = as_of_moment(as_of)
     _check_query(now, procedure, calendar)
-    repository = DossierStatsRepository(uow.session)
-    dossiers = repository.dossiers(office=office, procedure=procedure)
-    events = repository.events(office=office, procedure=procedure)
+    dossiers = uow.dossier_stats.dossiers(office=office, procedure=procedure)
+    events = uow.dossier_stats.events(office=office, procedure=procedure)
     filed = dossiers[pd.to_datetime(dossiers["received_at"]) <= pd.Timestamp(now)]
     known = events[pd.to_datetime(events["at"]) <= pd.Timestamp(now)]
     cut = set(events.loc[~events.index.isin(known.index), "dossier_id"]) & set(filed["id"])
-    assessed = _assess_all(filed, known, _remote(filed, repository), now, options, calendar)
+    remote = _remote(filed, uow.dossier_stats.remote_communes())
+    assessed = _assess_all(filed, known, remote, now, options, calendar)
     return DossierStats(
         as_of=now,
         office=office,
@@ -160,12 +159,12 @@ def _unreadable(assessed: Iterable[_Assessed]) -> tuple[UnreadableHistory, ...]:
 _RESOLVED = frozenset({_T.EARLY, _T.ON_TIME, _T.LATE})
 
 
-def _remote(dossiers: pd.DataFrame, repository: DossierStatsRepository) -> pd.Series:
-    """Whether each dossier's commune is remote: the linked parcel's commune, else the
-    commune as written on the form."""
+def _remote(dossiers: pd.DataFrame, remote_communes: frozenset[str]) -> pd.Series:
+    """Whether each dossier's commune is one of the ``remote_communes``: the linked parcel's
+    commune, else the commune as written on the form."""
     commune = dossiers["linked_commune"].astype("string")
     commune = commune.fillna(commune_codes(dossiers["declared_commune"]))
-    return commune.isin(list(repository.remote_communes())).fillna(False).astype(bool)
+    return commune.isin(list(remote_communes)).fillna(False).astype(bool)
 
 
 def _histories(events: pd.DataFrame) -> tuple[dict[int, list[tuple[Any, str]]], set[int]]:

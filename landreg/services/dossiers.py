@@ -1,4 +1,4 @@
-"""Use cases on one dossier: receive it at the counter (with its pre-check), change its status.
+"""Use cases on one dossier: receive it at the counter (with its pre-check), read it, move it on.
 
 Receiving runs the pre-check first: a dossier nothing blocks is received and its clock
 starts; one something blocks is recorded as not received, with every reason at once, so the
@@ -13,22 +13,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
-from sqlalchemy.orm.exc import StaleDataError
-
 from landreg.domain import reference
+from landreg.domain.dossier import Dossier, DossierRecord, StatusChange
 from landreg.domain.dossier_deadline import LOCAL_TIME
 from landreg.domain.dossier_workflow import DossierStatus, check_transition
 from landreg.domain.identifiers import DossierCode
 from landreg.domain.intake import Application, IntakeCheck
-from landreg.errors import ConflictError, NotFoundError, ValidationError
+from landreg.errors import ConflictError, ValidationError
 from landreg.services.intake import check_application
-from landreg.store.tables import (
-    DossierDocumentRow,
-    DossierEventRow,
-    DossierParcelLinkRow,
-    DossierRow,
-)
 from landreg.store.unit_of_work import UnitOfWork
 from spatial.planning import PlanningMap
 
@@ -64,57 +56,35 @@ def receive_dossier(
     code = (
         str(DossierCode.parse(code)) if code else _next_code(uow, office, application.received_at)
     )
-    if uow.session.scalar(select(DossierRow.id).where(DossierRow.code == code)) is not None:
+    if uow.dossiers.exists(code):
         raise ConflictError(f"dossier {code} already exists", field="code", value=code)
     status = DossierStatus.NOT_RECEIVED if check.blocked else DossierStatus.RECEIVED
-    row = _dossier_row(application, check, code, office, phone, status)
-    uow.session.add(row)
-    uow.session.flush()
-    _children(uow, row, application, check, actor, status)
+    dossier = uow.dossiers.add(
+        application, code=code, office=office, phone=phone, status=status.value,
+        due_on=None if status is DossierStatus.NOT_RECEIVED else check.due_on,
+    )  # fmt: skip
+    _children(uow, dossier, application, check, actor, status)
     uow.audit.record(
         actor=actor,
         action="receive",
         entity_type="dossier",
-        entity_id=row.id,
+        entity_id=dossier.id,
         after={"code": code, "status": status.value, "items": [i.code for i in check.items]},
     )
     uow.commit()
-    return Received(code, status.value, row.version, check)
+    return Received(code, status.value, dossier.version, check)
 
 
 def _next_code(uow: UnitOfWork, office: str, received_at: datetime) -> str:
     """``<office>-<yymmdd>-<sequence>``: the next sequence of the office's day."""
     prefix = f"{office}-{received_at:%y%m%d}-"
-    taken = uow.session.scalar(
-        select(func.count()).select_from(DossierRow).where(DossierRow.code.like(f"{prefix}%"))
-    )
-    return str(DossierCode.parse(f"{prefix}{(taken or 0) + 1:04d}"))
-
-
-def _dossier_row(
-    application: Application,
-    check: IntakeCheck,
-    code: str,
-    office: str,
-    phone: str | None,
-    status: DossierStatus,
-) -> DossierRow:
-    return DossierRow(
-        code=code, procedure=application.procedure, status=status.value, office=office,
-        applicant_name=application.applicant_name,
-        applicant_identity=application.applicant_identity, applicant_phone=phone,
-        declared_commune=application.commune, declared_map_sheet=application.map_sheet,
-        declared_parcel_number=application.parcel_number, declared_serial=application.serial,
-        declared_area=application.declared_area, declared_land_use=application.declared_land_use,
-        requested_land_use=application.requested_land_use, received_at=application.received_at,
-        due_on=None if status is DossierStatus.NOT_RECEIVED else check.due_on,
-        source_name="counter", source_key=code, version=1,
-    )  # fmt: skip
+    taken = uow.dossiers.count_codes_starting(prefix)
+    return str(DossierCode.parse(f"{prefix}{taken + 1:04d}"))
 
 
 def _children(
     uow: UnitOfWork,
-    row: DossierRow,
+    dossier: Dossier,
     application: Application,
     check: IntakeCheck,
     actor: str,
@@ -122,63 +92,71 @@ def _children(
 ) -> None:
     """The dossier's first events, its documents and its parcel link or candidates."""
     reasons = "; ".join(item.messages()[0] for item in check.items) or None
-    for step, to in ((None, DossierStatus.NEW), (reasons, status)):
-        uow.session.add(
-            DossierEventRow(
-                dossier_id=row.id, at=application.received_at, actor=actor,
-                from_status=None if to is DossierStatus.NEW else DossierStatus.NEW.value,
-                to_status=to.value, step="intake", note=step,
-            )
-        )  # fmt: skip
-    for document in application.documents:
-        uow.session.add(
-            DossierDocumentRow(
-                dossier_id=row.id, document_code=document, received_at=application.received_at
-            )
-        )
+    first = (
+        (DossierStatus.NEW, None, None),
+        (status, DossierStatus.NEW.value, reasons),
+    )
+    uow.dossiers.add_history(
+        dossier.id,
+        [
+            StatusChange(application.received_at, actor, before, to.value, note, step="intake")
+            for to, before, note in first
+        ],
+    )
+    uow.dossiers.add_documents(dossier.id, application.documents, application.received_at)
     if check.parcel_id is not None and check.match:
-        uow.session.add(
-            DossierParcelLinkRow(
-                dossier_id=row.id, parcel_id=check.parcel_id, status="linked",
-                decided_by="landreg", decided_at=application.received_at, **check.match,
-            )
+        uow.links.add(
+            dossier.id, check.parcel_id, status="linked", decided_by="landreg",
+            decided_at=application.received_at, **check.match,
         )  # fmt: skip
     for candidate in check.candidates:
-        uow.session.add(
-            DossierParcelLinkRow(
-                dossier_id=row.id, parcel_id=candidate["parcel_id"], status="review",
-                method="review", confidence=candidate["confidence"],
-                explanation=candidate["explanation"],
-            )
+        uow.links.add(
+            dossier.id, candidate["parcel_id"], status="review", method="review",
+            confidence=candidate["confidence"], explanation=candidate["explanation"],
         )  # fmt: skip
 
 
-def dossier_by_code(uow: UnitOfWork, code: str, *, lock: bool = False) -> DossierRow:
+def dossier_by_code(uow: UnitOfWork, code: str, *, lock: bool = False) -> Dossier:
     """The dossier with this receipt code; with ``lock``, nobody else can change it until
     this unit of work ends."""
     cleaned = str(code).strip().upper()
-    statement = select(DossierRow).where(DossierRow.code == cleaned)
     if lock:
         uow.begin_writing()
-        statement = statement.with_for_update().execution_options(populate_existing=True)
-    row = uow.session.scalar(statement)
-    if row is None:
-        raise NotFoundError(f"no dossier {cleaned}", field="code", value=cleaned)
-    return row
+        return uow.dossiers.get_for_update(cleaned)
+    return uow.dossiers.get(cleaned)
+
+
+def dossier_record(uow: UnitOfWork, code: str) -> DossierRecord:
+    """The dossier with its documents, history and parcel links."""
+    return _record(uow, dossier_by_code(uow, code))
+
+
+def awaiting_review(uow: UnitOfWork, limit: int) -> list[DossierRecord]:
+    """Dossiers with candidates and no confirmed link, oldest first."""
+    return [_record(uow, dossier) for dossier in uow.dossiers.awaiting_review(limit)]
+
+
+def _record(uow: UnitOfWork, dossier: Dossier) -> DossierRecord:
+    return DossierRecord(
+        dossier,
+        uow.dossiers.documents(dossier.id),
+        uow.dossiers.history(dossier.id),
+        tuple(uow.links.of_dossier(dossier.id)),
+    )
 
 
 def stored_application(uow: UnitOfWork, code: str) -> tuple[int, Application]:
     """A stored dossier as it was handed in (to check it again as at its receipt)."""
-    row = dossier_by_code(uow, code)
-    documents = uow.session.scalars(
-        select(DossierDocumentRow.document_code).where(DossierDocumentRow.dossier_id == row.id)
-    ).all()
-    return row.id, Application(
-        row.procedure, row.received_at, row.applicant_name, row.applicant_identity,
-        row.declared_commune, row.declared_map_sheet, row.declared_parcel_number,
-        row.declared_serial, row.declared_area, row.declared_land_use, row.requested_land_use,
-        tuple(documents),
-    )  # fmt: skip
+    dossier = dossier_by_code(uow, code)
+    return dossier.id, uow.dossiers.application(dossier)
+
+
+def check_stored(
+    uow: UnitOfWork, code: str, *, planning: Sequence[PlanningMap] = ()
+) -> IntakeCheck:
+    """The pre-check run again on a stored dossier, as the register stood at its receipt."""
+    dossier_id, application = stored_application(uow, code)
+    return check_application(uow, application, dossier_id=dossier_id, planning=planning)
 
 
 def change_status(
@@ -190,54 +168,46 @@ def change_status(
     expected_version: int,
     note: str | None = None,
     at: datetime | None = None,
-) -> DossierRow:
-    """Move a dossier to ``to`` if the lifecycle allows it and nobody changed it meanwhile.
+) -> DossierRecord:
+    """Move a dossier to ``to`` if the lifecycle allows it and nobody changed it meanwhile;
+    the dossier as it then stands.
 
     The dossier is locked before its version is checked, so of officers moving it at once
     exactly one succeeds and the others are refused (409), never a stale-data error.
     """
-    row = dossier_by_code(uow, code, lock=True)
-    if row.version != expected_version:
+    dossier = dossier_by_code(uow, code, lock=True)
+    if dossier.version != expected_version:
         raise ConflictError(
-            f"dossier {row.code} changed meanwhile (version {row.version}, you had "
+            f"dossier {dossier.code} changed meanwhile (version {dossier.version}, you had "
             f"{expected_version}); reload it",
             field="expected_version",
             value=str(expected_version),
         )
     target = _status(to)
-    current = DossierStatus(row.status)
+    current = DossierStatus(dossier.status)
     check_transition(current, target)
     moment = at or datetime.now(LOCAL_TIME).replace(tzinfo=None)
-    if moment < row.received_at:
+    if moment < dossier.received_at:
         raise ValidationError(
             "a status cannot change before the dossier was received",
             field="at",
             value=moment.isoformat(),
         )
-    before = {"status": row.status, "version": row.version}
-    row.status = target.value
-    if target is DossierStatus.PROCESSED:
-        row.processed_on = moment.date()
-    if target is DossierStatus.RESULT_RETURNED:
-        row.returned_on = moment.date()
-    uow.session.add(
-        DossierEventRow(
-            dossier_id=row.id, at=moment, actor=actor, from_status=current.value,
-            to_status=target.value, note=note,
-        )
+    uow.dossiers.add_history(
+        dossier.id, [StatusChange(moment, actor, current.value, target.value, note)]
+    )
+    changed = uow.dossiers.set_status(
+        dossier.id, target.value,
+        processed_on=moment.date() if target is DossierStatus.PROCESSED else None,
+        returned_on=moment.date() if target is DossierStatus.RESULT_RETURNED else None,
     )  # fmt: skip
-    try:
-        uow.session.flush()
-    except StaleDataError:
-        raise ConflictError(
-            f"dossier {row.code} changed meanwhile; reload it", field="expected_version"
-        ) from None
     uow.audit.record(
-        actor=actor, action="status", entity_type="dossier", entity_id=row.id, before=before,
-        after={"status": row.status, "version": row.version, "note": note},
+        actor=actor, action="status", entity_type="dossier", entity_id=dossier.id,
+        before={"status": dossier.status, "version": dossier.version},
+        after={"status": changed.status, "version": changed.version, "note": note},
     )  # fmt: skip
     uow.commit()
-    return row
+    return _record(uow, uow.dossiers.get(changed.code))
 
 
 def _status(text: str) -> DossierStatus:

@@ -8,22 +8,17 @@ the findings queue) goes through :func:`checked_boundary`.
 from __future__ import annotations
 
 from types import SimpleNamespace
-from typing import Any
 
-from sqlalchemy import select
-
-from geoalchemy2.shape import from_shape
 from shapely.geometry.base import BaseGeometry
 
 from landreg.clock import utcnow
 from landreg.domain import reference
-from landreg.domain.model import Parcel
-from landreg.domain.rules import rule
+from landreg.domain.model import Finding, Parcel
 from landreg.errors import CRSError, UnknownReferenceError, ValidationError
 from landreg.services.boundaries import expected_area
-from landreg.services.findings import Candidate, parcel_subject, plain
-from landreg.services.reconcile import suggestion
-from landreg.store.tables import FindingRow
+from landreg.services.findings import Candidate, parcel_subject
+from landreg.services.reconcile import finding_of
+from landreg.services.spatial_refusals import spatial_refusals
 from landreg.store.unit_of_work import UnitOfWork
 from spatial.crs import is_projected_metres, reproject
 from spatial.edits import MAX_VERTICES, DrawnBoundary, check_drawn_boundary
@@ -59,14 +54,16 @@ def checked_boundary(
         name = reference.commune(commune_code).name
     except UnknownReferenceError:
         name = commune_code
-    return check_drawn_boundary(
-        geometry,
-        declared_srid(srid),
-        cadastral,
-        commune=expected_area(uow, [commune_code]),
-        where=f"{name} ({commune_code})",
-        max_vertices=max_vertices,
-    )
+    commune = expected_area(uow, [commune_code])
+    with spatial_refusals():
+        return check_drawn_boundary(
+            geometry,
+            declared_srid(srid),
+            cadastral,
+            commune=commune,
+            where=f"{name} ({commune_code})",
+            max_vertices=max_vertices,
+        )
 
 
 def invalid_refused(drawn: DrawnBoundary, srid: int, cadastral_srid: int) -> ValidationError:
@@ -98,7 +95,7 @@ def refuse_if_reported(uow: UnitOfWork, parcel: Parcel) -> None:
         )
 
 
-def invalid_finding_of(uow: UnitOfWork, parcel_id: int) -> FindingRow | None:
+def invalid_finding_of(uow: UnitOfWork, parcel_id: int) -> Finding | None:
     """The open GEOM_INVALID finding of a parcel whose boundary is invalid (after a boundary
     was stored as drawn: the one :func:`report_invalid` opened); None for a valid one."""
     parcel = uow.parcels.get(parcel_id)
@@ -107,26 +104,19 @@ def invalid_finding_of(uow: UnitOfWork, parcel_id: int) -> FindingRow | None:
     return open_invalid_finding(uow, parcel)
 
 
-def open_invalid_finding(uow: UnitOfWork, parcel: Parcel) -> FindingRow | None:
+def open_invalid_finding(uow: UnitOfWork, parcel: Parcel) -> Finding | None:
     """The open GEOM_INVALID finding about ``parcel``, if there is one."""
-    rows = uow.session.scalars(
-        select(FindingRow).where(
-            FindingRow.rule == INVALID,
-            FindingRow.status == "open",
-            FindingRow.commune_code == parcel.commune_code,
-        )
-    )
-    for row in rows:
-        if any(s.get("table") == "parcel" and s.get("id") == parcel.id for s in row.subjects):
-            return row
-    return None
+    if parcel.id is None:
+        return None
+    found = uow.findings.open_naming(parcel.commune_code, {("parcel", parcel.id)}, rule=INVALID)
+    return found[0] if found else None
 
 
-def report_invalid(uow: UnitOfWork, parcel: Parcel, drawn: DrawnBoundary, actor: str) -> int:
+def report_invalid(uow: UnitOfWork, parcel: Parcel, drawn: DrawnBoundary, actor: str) -> Finding:
     """Open the GEOM_INVALID finding of a boundary stored as drawn, as reconciliation opens
     it (same rule, records, fingerprint, message and fix), so that the next run finds it
     again instead of a second one; one closed before with the same records is reopened.
-    Returns the finding's id."""
+    Returns the finding as stored."""
     candidate = Candidate(
         INVALID,
         [parcel_subject(_as_row(parcel))],
@@ -134,30 +124,16 @@ def report_invalid(uow: UnitOfWork, parcel: Parcel, drawn: DrawnBoundary, actor:
         drawn.location,
         {"reason": str(drawn.invalid_reason)},
     )
-    values = _finding_values(candidate, uow.database.cadastral_srid)
-    row = uow.session.scalar(
-        select(FindingRow).where(FindingRow.fingerprint == candidate.fingerprint)
-    )
-    before = None
-    if row is None:
-        row = FindingRow(fingerprint=candidate.fingerprint, version=0, created_at=utcnow())
-        uow.session.add(row)
-    else:
-        before = {"status": row.status, "version": row.version}
-    for name, value in values.items():
-        setattr(row, name, value)
-    row.status, row.version = "open", row.version + 1
-    row.closed_at = row.closed_batch_id = row.resolution = row.resolved_by = None
-    uow.session.flush()
+    before, after = uow.findings.reopen_or_add(finding_of(candidate), at=utcnow())
     uow.audit.record(
         actor=actor,
         action="open" if before is None else "reopen",
         entity_type="finding",
-        entity_id=row.id,
-        before=before,
-        after={"status": "open", "why": "boundary stored as drawn", "version": row.version},
+        entity_id=after.id,
+        before=None if before is None else {"status": before.status, "version": before.version},
+        after={"status": "open", "why": "boundary stored as drawn", "version": after.version},
     )
-    return row.id
+    return after
 
 
 def _as_row(parcel: Parcel) -> SimpleNamespace:
@@ -172,20 +148,3 @@ def _as_row(parcel: Parcel) -> SimpleNamespace:
         source_key=source.key if source else None,
         source_row=source.row if source else None,
     )
-
-
-def _finding_values(candidate: Candidate, srid: int) -> dict[str, Any]:
-    """The stored columns of a finding, as reconciliation stores them."""
-    message_vi, message_en = candidate.messages()
-    location = candidate.location
-    return {
-        "rule": candidate.rule,
-        "severity": str(rule(candidate.rule).severity),
-        "commune_code": candidate.commune,
-        "subjects": plain(candidate.subjects),
-        "measured": plain(candidate.measured),
-        "suggestion": suggestion(candidate),
-        "message_vi": message_vi,
-        "message_en": message_en,
-        "geom": None if location is None else from_shape(location, srid=srid),
-    }

@@ -15,15 +15,21 @@ import pyogrio
 import shapely
 
 from landreg.errors import ValidationError
-from landreg.store.reconcile_repository import findings_frame
 from landreg.store.unit_of_work import UnitOfWork
 
 FORMATS = ("table", "csv", "geojson", "gpkg")
 
 
-def findings_table(uow: UnitOfWork, **filters: str | None) -> gpd.GeoDataFrame:
-    """Findings as a flat table: subjects and values as text, location as geometry."""
-    frame = findings_frame(uow.session, **filters)  # type: ignore[arg-type]
+def findings_table(
+    uow: UnitOfWork,
+    *,
+    rule: str | None = None,
+    status: str | None = "open",
+    commune: str | None = None,
+) -> gpd.GeoDataFrame:
+    """Findings (of every status where ``status`` is None) as a flat table: subjects and
+    values as text, location as geometry."""
+    frame = uow.findings.frame(rule=rule, status=status, commune=commune)
     srid = uow.database.cadastral_srid
     flat = pd.DataFrame({
         "id": frame["id"], "rule": frame["rule"], "severity": frame["severity"],

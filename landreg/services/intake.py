@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import or_, select
 
 from landreg.domain import reference
 from landreg.domain.dossier_deadline import LOCAL_TIME, first_due_date, procedure_deadline
@@ -24,17 +24,8 @@ from landreg.errors import UnknownReferenceError, ValidationError
 from landreg.services.dossier_linking import link_dossiers, written_references
 from landreg.services.parcel_record import parcel_record
 from landreg.services.source_checks import folded_names
-from landreg.store.dossier_repository import DossierRepository
-from landreg.store.tables import (
-    DossierEventRow,
-    DossierParcelLinkRow,
-    DossierRow,
-    ParcelRegisterLinkRow,
-    ParcelRow,
-    RegisterEntryRow,
-)
 from landreg.store.unit_of_work import UnitOfWork
-from spatial.planning import PlanningMap
+from spatial.planning import PlanningMap, planning_maps
 
 AREA_TOLERANCE_PERCENT = 1.0
 
@@ -84,6 +75,12 @@ def check_application(
     return IntakeCheck(
         tuple(items), parcel_id, key, (), _due(application, record["parcel"].commune_code), match
     )
+
+
+def plans_in(folder: Path | None) -> list[PlanningMap]:
+    """The land-use plans a requested land use is checked against: the rasters in ``folder``
+    (``LANDREG_PLANNING_DIR``), read at each check so that a plan put there counts at once."""
+    return planning_maps(folder)
 
 
 def _procedure(name: str) -> dict[str, Any]:
@@ -136,33 +133,13 @@ def _links(uow: UnitOfWork, application: Application) -> pd.DataFrame:
 def _nearby(uow: UnitOfWork, written: pd.Series) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Parcels of the written commune and sheet (current or old), and those the applicant
     or the serial points at, with their holders."""
-    wanted = []
-    if not pd.isna(written["commune_code"]) and not pd.isna(written["sheet"]):
-        sheet = int(written["sheet"])
-        wanted.append(
-            (ParcelRow.commune_code == written["commune_code"])
-            & or_(ParcelRow.map_sheet == sheet, ParcelRow.old_map_sheet == sheet)
-        )
-    pointers = []
-    if not pd.isna(written["identity"]):
-        pointers.append(RegisterEntryRow.identity_number == written["identity"])
-    if not pd.isna(written["serial"]):
-        pointers.append(RegisterEntryRow.certificate_serial.in_(_spellings(str(written["serial"]))))
-    if pointers:
-        wanted.append(
-            ParcelRow.id.in_(
-                select(ParcelRegisterLinkRow.parcel_id)
-                .join(
-                    RegisterEntryRow, RegisterEntryRow.id == ParcelRegisterLinkRow.register_entry_id
-                )
-                .where(or_(*pointers))
-            )
-        )
-    repository = DossierRepository(uow.session)
-    if not wanted:
-        return repository.parcels().iloc[0:0], repository.holders().iloc[0:0]
-    parcels = repository.parcels(or_(*wanted))
-    return parcels, repository.holders(parcels["id"].tolist())
+    keyed = not pd.isna(written["commune_code"]) and not pd.isna(written["sheet"])
+    return uow.links.nearby(
+        commune_code=written["commune_code"] if keyed else None,
+        sheet=int(written["sheet"]) if keyed else None,
+        identity=None if pd.isna(written["identity"]) else written["identity"],
+        serials=[] if pd.isna(written["serial"]) else _spellings(str(written["serial"])),
+    )
 
 
 def _spellings(serial: str) -> list[str]:
@@ -228,29 +205,7 @@ def _other_dossiers(
     """Dossiers on the same parcel received before ``at`` and still open then: no event
     before ``at`` ended, refused or completed them (a dossier never reopens once processed).
     One query."""
-    closed = (
-        select(DossierEventRow.id)
-        .where(
-            DossierEventRow.dossier_id == DossierRow.id,
-            DossierEventRow.at <= at,
-            DossierEventRow.to_status.in_(_CLOSING),
-        )
-        .exists()
-    )
-    open_codes = list(
-        uow.session.scalars(
-            select(DossierRow.code)
-            .join(DossierParcelLinkRow, DossierParcelLinkRow.dossier_id == DossierRow.id)
-            .where(
-                DossierParcelLinkRow.parcel_id == parcel_id,
-                DossierParcelLinkRow.status.in_(("linked", "confirmed")),
-                DossierRow.received_at <= at,
-                DossierRow.id != (dossier_id or -1),
-                ~closed,
-            )
-            .order_by(DossierRow.received_at)
-        )
-    )
+    open_codes = uow.dossiers.open_on_parcel(parcel_id, at, excluding=dossier_id, closing=_CLOSING)
     return (
         [CheckItem("OTHER_OPEN_DOSSIER", {"parcel": key, "dossiers": open_codes})]
         if open_codes

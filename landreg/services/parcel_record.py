@@ -10,28 +10,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-
 from landreg.domain.model import Parcel
-from landreg.store.tables import (
-    FindingRow,
-    ParcelRegisterLinkRow,
-    RegisterEntryRow,
-    SourceBatchRow,
-)
+from landreg.domain.register_entry import RegisterEntry
 from landreg.store.unit_of_work import UnitOfWork
 
 
 def parcel_record(uow: UnitOfWork, parcel_id: int) -> dict[str, Any]:
     """The parcel as the register knows it now, with the source of every value."""
     parcel = uow.parcels.get(parcel_id)
-    entries = _linked_entries(uow, parcel_id)
-    batches = _batches(
-        uow,
-        [
-            parcel.source.batch_id if parcel.source else None,
-            *(e.source_batch_id for e, _ in entries),
-        ],
+    entries = uow.register_entries.linked_to(parcel_id)
+    batches = uow.register_entries.batch_files(
+        {
+            batch
+            for batch in (
+                parcel.source.batch_id if parcel.source else None,
+                *(e.source_batch_id for e in entries),
+            )
+            if batch is not None
+        }
     )
     map_source = _source(
         parcel.source.name if parcel.source else None,
@@ -40,37 +36,20 @@ def parcel_record(uow: UnitOfWork, parcel_id: int) -> dict[str, Any]:
         batches,
     )
     register = [
-        (_source(e.source_name, e.source_row, e.source_batch_id, batches), e, match)
-        for e, match in entries
+        (_source(e.source_name, e.source_row, e.source_batch_id, batches), e) for e in entries
     ]
     return {
         "parcel": parcel,
         "fields": _fields(parcel, map_source, register),
-        "holders": [_holder(e, source, match) for source, e, match in register],
+        "holders": [_holder(e, source) for source, e in register],
         "certificates": _certificates(register),
         "restrictions": _restrictions(register),
-        "findings": _findings(uow, parcel, [e.id for e, _ in entries]),
+        "findings": _findings(
+            uow,
+            parcel.commune_code,
+            {("parcel", parcel_id), *(("register_entry", e.id) for e in entries)},
+        ),
     }
-
-
-def _linked_entries(uow: UnitOfWork, parcel_id: int) -> list[tuple[RegisterEntryRow, str]]:
-    rows = uow.session.execute(
-        select(RegisterEntryRow, ParcelRegisterLinkRow.match_type)
-        .join(ParcelRegisterLinkRow, ParcelRegisterLinkRow.register_entry_id == RegisterEntryRow.id)
-        .where(ParcelRegisterLinkRow.parcel_id == parcel_id)
-        .order_by(RegisterEntryRow.id)
-    ).all()
-    return [(entry, match) for entry, match in rows]
-
-
-def _batches(uow: UnitOfWork, ids: list[int | None]) -> dict[int, str]:
-    wanted = {i for i in ids if i is not None}
-    if not wanted:
-        return {}
-    rows = uow.session.execute(
-        select(SourceBatchRow.id, SourceBatchRow.file_name).where(SourceBatchRow.id.in_(wanted))
-    )
-    return dict(rows.all())
 
 
 def _source(
@@ -87,7 +66,7 @@ def _source(
 def _fields(
     parcel: Parcel,
     map_source: dict[str, Any],
-    register: list[tuple[dict[str, Any], RegisterEntryRow, str]],
+    register: list[tuple[dict[str, Any], RegisterEntry]],
 ) -> dict[str, Any]:
     """Each value of the current record and where it comes from; the register, being the
     legal record, gives legal area and land use when it has them."""
@@ -97,7 +76,7 @@ def _fields(
         "land_use_code": {"value": parcel.land_use_code, "from": map_source},
         "address": {"value": parcel.address, "from": map_source},
     }
-    for source, entry, _ in register:
+    for source, entry in register:
         if entry.legal_area is not None and "legal_area" not in fields:
             fields["legal_area"] = {"value": entry.legal_area, "from": source}
         if entry.land_use_code and fields["land_use_code"]["from"] is map_source:
@@ -108,7 +87,7 @@ def _fields(
     return fields
 
 
-def _holder(entry: RegisterEntryRow, source: dict[str, Any], match: str) -> dict[str, Any]:
+def _holder(entry: RegisterEntry, source: dict[str, Any]) -> dict[str, Any]:
     return {
         "name": entry.holder_name,
         "kind": entry.holder_kind,
@@ -116,16 +95,16 @@ def _holder(entry: RegisterEntryRow, source: dict[str, Any], match: str) -> dict
         "birth_year": entry.birth_year,
         "share_percent": entry.share_percent,
         "term": entry.term_text,
-        "matched_by": match,
+        "matched_by": entry.match_type,
         "from": source,
     }
 
 
 def _certificates(
-    register: list[tuple[dict[str, Any], RegisterEntryRow, str]],
+    register: list[tuple[dict[str, Any], RegisterEntry]],
 ) -> list[dict[str, Any]]:
     seen: dict[str, dict[str, Any]] = {}
-    for source, entry, _ in register:
+    for source, entry in register:
         if entry.certificate_serial and entry.certificate_serial not in seen:
             seen[entry.certificate_serial] = {
                 "serial": entry.certificate_serial,
@@ -137,10 +116,10 @@ def _certificates(
 
 
 def _restrictions(
-    register: list[tuple[dict[str, Any], RegisterEntryRow, str]],
+    register: list[tuple[dict[str, Any], RegisterEntry]],
 ) -> list[dict[str, Any]]:
     found: dict[tuple[str, str], dict[str, Any]] = {}
-    for source, entry, _ in register:
+    for source, entry in register:
         if entry.mortgage_holder:
             found.setdefault(
                 ("mortgage", entry.mortgage_holder),
@@ -164,15 +143,10 @@ def _restrictions(
     return list(found.values())
 
 
-def _findings(uow: UnitOfWork, parcel: Parcel, entry_ids: list[int]) -> list[dict[str, Any]]:
-    """Open findings naming the parcel or one of its register entries (looked for among its
-    commune's open findings)."""
-    rows = uow.session.scalars(
-        select(FindingRow).where(
-            FindingRow.status == "open", FindingRow.commune_code == parcel.commune_code
-        )
-    )
-    wanted = {("parcel", parcel.id), *(("register_entry", i) for i in entry_ids)}
+def _findings(
+    uow: UnitOfWork, commune_code: str, records: set[tuple[str, int]]
+) -> list[dict[str, Any]]:
+    """Open findings naming the parcel or one of its register entries (``records``)."""
     return [
         {
             "id": f.id,
@@ -181,6 +155,5 @@ def _findings(uow: UnitOfWork, parcel: Parcel, entry_ids: list[int]) -> list[dic
             "message_vi": f.message_vi,
             "message_en": f.message_en,
         }
-        for f in rows
-        if any((s["table"], s["id"]) in wanted for s in f.subjects)
+        for f in uow.findings.open_naming(commune_code, records)
     ]

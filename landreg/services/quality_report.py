@@ -22,7 +22,6 @@ import geopandas as gpd
 
 from landreg.domain.rules import RULES
 from landreg.services.export import findings_table
-from landreg.store.reconcile_repository import ReconcileRepository
 from landreg.store.unit_of_work import UnitOfWork
 
 COLOURS = {"geometry": "#c0392b", "attributes": "#d68910", "sources": "#2471a3"}
@@ -31,9 +30,8 @@ COLOURS = {"geometry": "#c0392b", "attributes": "#d68910", "sources": "#2471a3"}
 def build_report(uow: UnitOfWork, path: Path) -> Path:
     """Write the report for the open findings to ``path``."""
     findings = findings_table(uow, status="open")
-    repository = ReconcileRepository(uow.session)
-    communes = repository.communes()
-    parcels = repository.parcels()
+    communes = uow.reconcile.communes()
+    parcels = uow.reconcile.parcels()
     names = dict(zip(communes["code"], communes["name"], strict=True))
     findings["group"] = findings["rule"].map(lambda code: RULES[code].group)
     environment = Environment(

@@ -1,4 +1,5 @@
-"""The findings work queue: cadastral staff apply the suggested fix or dismiss with a reason.
+"""The findings work queue: staff list findings, apply the suggested fix, edit a parcel by
+hand or dismiss with a reason.
 
 Every action is audited (before and after) and versions the finding; a fix that changes a
 parcel makes a new version of it, so the previous boundary or value stays in history.
@@ -14,45 +15,68 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-
 import shapely
-from geoalchemy2.shape import to_shape
+from shapely.geometry.base import BaseGeometry
 
 from landreg.clock import utcnow
-from landreg.errors import ConflictError, NotFoundError, ValidationError
+from landreg.domain.model import Finding
+from landreg.errors import ConflictError, ValidationError
 from landreg.services.register import changed_parcel
-from landreg.store import versioning
-from landreg.store.tables import FindingRow
+from landreg.services.spatial_refusals import spatial_refusals
 from landreg.store.unit_of_work import UnitOfWork
 from spatial.geometry import to_multipolygon
 
 OPEN = "open"
 
 
-def _finding(uow: UnitOfWork, finding_id: int, expected_version: int | None) -> FindingRow:
+def page(
+    uow: UnitOfWork,
+    *,
+    rule: str | None = None,
+    severity: str | None = None,
+    commune: str | None = None,
+    status: str = OPEN,
+    area: BaseGeometry | None = None,
+    limit: int,
+    offset: int,
+) -> tuple[int, list[Finding]]:
+    """How many findings match and one page of them, in id order: of a ``status`` (``all``
+    for every one), and where given of a rule, severity, commune, or meeting ``area`` (a
+    polygon in the cadastral CRS)."""
+    return uow.findings.page(
+        rule=rule,
+        severity=severity,
+        commune=commune,
+        status=None if status == "all" else status,
+        area=area,
+        limit=limit,
+        offset=offset,
+    )
+
+
+def one(uow: UnitOfWork, finding_id: int) -> Finding:
+    """One finding, whatever its status; raises :class:`NotFoundError`."""
+    return uow.findings.get(finding_id)
+
+
+def _finding(uow: UnitOfWork, finding_id: int, expected_version: int | None) -> Finding:
     """The open finding, locked for this unit of work, at the version the caller expects."""
     uow.begin_writing()
-    row = uow.session.scalar(
-        select(FindingRow)
-        .where(FindingRow.id == finding_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
-    if row is None:
-        raise NotFoundError(f"no finding {finding_id}", field="finding_id", value=finding_id)
-    if expected_version is not None and row.version != expected_version:
+    finding = uow.findings.get_for_update(finding_id)
+    if expected_version is not None and finding.version != expected_version:
         raise ConflictError(
-            f"finding {finding_id} is at version {row.version}, not {expected_version}: "
+            f"finding {finding_id} is at version {finding.version}, not {expected_version}: "
             "someone acted on it meanwhile",
             field="version",
             value=expected_version,
         )
-    if row.status != OPEN:
+    if finding.status != OPEN:
         raise ConflictError(
-            f"finding {finding_id} is {row.status}, not open", field="status", value=row.status
+            f"finding {finding_id} is {finding.status}, not open",
+            field="status",
+            value=finding.status,
         )
-    return row
+    return finding
 
 
 def dismiss(
@@ -62,24 +86,24 @@ def dismiss(
     *,
     actor: str,
     expected_version: int | None = None,
-) -> FindingRow:
+) -> Finding:
     """Dismiss a finding with the reason (a dismissed finding stays dismissed when found again)."""
     if len(reason.strip()) < 5:
         raise ValidationError(
             "say why the finding is dismissed (5 characters or more)", field="reason", value=reason
         )
-    row = _finding(uow, finding_id, expected_version)
-    _close(uow, row, "dismissed", reason.strip(), actor)
+    finding = _finding(uow, finding_id, expected_version)
+    closed = _close(uow, finding, "dismissed", reason.strip(), actor)
     uow.commit()
-    return row
+    return closed
 
 
 def apply_fix(
     uow: UnitOfWork, finding_id: int, *, actor: str, expected_version: int | None = None
-) -> FindingRow:
+) -> Finding:
     """Apply the finding's suggested fix; the changed parcel gets a new version."""
-    row = _finding(uow, finding_id, expected_version)
-    fix = (row.suggestion or {}).get("fix", "review")
+    finding = _finding(uow, finding_id, expected_version)
+    fix = (finding.suggestion or {}).get("fix", "review")
     appliers = {
         "make_valid": _make_valid,
         "snap_to_neighbour": _snap,
@@ -88,15 +112,15 @@ def apply_fix(
     }
     if fix not in appliers:
         raise ValidationError(
-            f"rule {row.rule} has no automatic fix: edit the record and "
+            f"rule {finding.rule} has no automatic fix: edit the record and "
             "dismiss the finding with what was done",
             field="fix",
             value=fix,
         )
-    description = appliers[fix](uow, row, actor)
-    _close(uow, row, "fixed", description, actor)
+    description = appliers[fix](uow, finding, actor)
+    closed = _close(uow, finding, "fixed", description, actor)
     uow.commit()
-    return row
+    return closed
 
 
 def apply_edit(
@@ -108,7 +132,7 @@ def apply_edit(
     *,
     actor: str,
     expected_version: int | None = None,
-) -> FindingRow:
+) -> Finding:
     """Resolve a finding by editing one of its parcels (boundary, legal area, land use,
     address) by hand: the parcel gets a new version and the finding is closed as fixed,
     together or not at all."""
@@ -116,40 +140,39 @@ def apply_edit(
         raise ValidationError(
             "say what was changed (5 characters or more)", field="note", value=note
         )
-    row = _finding(uow, finding_id, expected_version)
-    if parcel_id not in _parcel_ids(row):
+    finding = _finding(uow, finding_id, expected_version)
+    if parcel_id not in finding.parcel_ids:
         raise ValidationError(
             f"parcel {parcel_id} is not one of finding {finding_id}'s parcels",
             field="parcel_id",
             value=parcel_id,
         )
     changed_parcel(uow, parcel_id, changes, actor=actor)
-    _close(uow, row, "fixed", f"edited by hand: {note.strip()}", actor)
+    closed = _close(uow, finding, "fixed", f"edited by hand: {note.strip()}", actor)
     uow.commit()
-    return row
+    return closed
 
 
-def _close(uow: UnitOfWork, row: FindingRow, status: str, resolution: str, actor: str) -> None:
-    before = {"status": row.status, "version": row.version}
-    row.status, row.resolution, row.resolved_by = status, resolution, actor
-    row.closed_at, row.version = utcnow(), row.version + 1
+def _close(uow: UnitOfWork, finding: Finding, status: str, resolution: str, actor: str) -> Finding:
+    """The finding closed as ``status``, audited with what it was before, in this unit."""
+    closed = uow.findings.close(
+        finding, status=status, resolution=resolution, actor=actor, at=utcnow()
+    )
     uow.audit.record(
         actor=actor,
         action=status,
         entity_type="finding",
-        entity_id=row.id,
-        before=before,
-        after={"status": status, "resolution": resolution, "version": row.version},
+        entity_id=finding.id,
+        before={"status": finding.status, "version": finding.version},
+        after={"status": status, "resolution": resolution, "version": closed.version},
     )
-
-
-def _parcel_ids(row: FindingRow) -> list[int]:
-    return [int(s["id"]) for s in row.subjects if s["table"] == "parcel"]
+    return closed
 
 
 def _new_geometry(uow: UnitOfWork, parcel_id: int, geometry: Any, actor: str, why: str) -> None:
     parcel = uow.parcels.get(parcel_id)
-    parcel.geometry = to_multipolygon(geometry)
+    with spatial_refusals():
+        parcel.geometry = to_multipolygon(geometry)
     uow.parcels.change(parcel_id, parcel, actor=actor, expected_version=parcel.version, at=utcnow())
     uow.audit.record(
         actor=actor,
@@ -160,8 +183,8 @@ def _new_geometry(uow: UnitOfWork, parcel_id: int, geometry: Any, actor: str, wh
     )
 
 
-def _make_valid(uow: UnitOfWork, row: FindingRow, actor: str) -> str:
-    [parcel_id] = _parcel_ids(row)[:1]
+def _make_valid(uow: UnitOfWork, finding: Finding, actor: str) -> str:
+    [parcel_id] = finding.parcel_ids[:1]
     current = uow.parcels.get(parcel_id).geometry
     repaired = shapely.make_valid(current)
     polygons = [
@@ -169,22 +192,24 @@ def _make_valid(uow: UnitOfWork, row: FindingRow, actor: str) -> str:
     ]
     if not polygons:
         raise ValidationError(
-            "make-valid leaves no area: redraw the parcel", field="geometry", value=row.id
+            "make-valid leaves no area: redraw the parcel", field="geometry", value=finding.id
         )
     _new_geometry(uow, parcel_id, shapely.union_all(polygons), actor, "make valid")
     return "geometry made valid"
 
 
-def _snap(uow: UnitOfWork, row: FindingRow, actor: str) -> str:
+def _snap(uow: UnitOfWork, finding: Finding, actor: str) -> str:
     """An overlap is cut from the parcel that grew; a gap goes to its longest neighbour."""
-    ids = _parcel_ids(row)
-    if row.geom is None or not ids:
-        raise ValidationError("the finding has no location to snap", field="geometry", value=row.id)
-    piece = to_shape(row.geom)
+    ids = finding.parcel_ids
+    piece = finding.location
+    if piece is None or not ids:
+        raise ValidationError(
+            "the finding has no location to snap", field="geometry", value=finding.id
+        )
     shapes = {pid: uow.parcels.get(pid).geometry for pid in ids}
     parcels = {pid: shape for pid, shape in shapes.items() if shape is not None}
     ids = list(parcels)
-    if row.rule == "GEOM_GAP":
+    if finding.rule == "GEOM_GAP":
         target = max(
             ids, key=lambda pid: parcels[pid].boundary.intersection(piece.buffer(0.01)).length
         )
@@ -195,9 +220,9 @@ def _snap(uow: UnitOfWork, row: FindingRow, actor: str) -> str:
     return f"overlap cut from parcel {target}"
 
 
-def _take_register_value(uow: UnitOfWork, row: FindingRow, actor: str) -> str:
-    [parcel_id] = _parcel_ids(row)[:1]
-    value = (row.suggestion or {}).get("value")
+def _take_register_value(uow: UnitOfWork, finding: Finding, actor: str) -> str:
+    [parcel_id] = finding.parcel_ids[:1]
+    value = (finding.suggestion or {}).get("value")
     if not value or "," in value:
         raise ValidationError(
             "the register holds no single value to take", field="value", value=value
@@ -208,22 +233,17 @@ def _take_register_value(uow: UnitOfWork, row: FindingRow, actor: str) -> str:
     return f"land use set to the register's {value}"
 
 
-def _retire_copy(uow: UnitOfWork, row: FindingRow, actor: str) -> str:
-    ids = _parcel_ids(row)
+def _retire_copy(uow: UnitOfWork, finding: Finding, actor: str) -> str:
+    ids = finding.parcel_ids
     copy = max(ids)
-    versioning.current_row(uow.session, "parcel", copy, lock=True)
-    if versioning.is_referenced(uow.session, "parcel", copy):
+    uow.parcels.get(copy, lock=True)
+    if uow.parcels.is_referenced(copy):
         raise ConflictError(
             f"parcel {copy} still has rights or links; merge them first",
             field="parcel_id",
             value=copy,
         )
-    versioning.archive_version(uow.session, "parcel", copy, utcnow())
-    uow.session.execute(
-        versioning.VERSIONED_TABLES["parcel"]
-        .delete()
-        .where(versioning.VERSIONED_TABLES["parcel"].c.id == copy)
-    )
+    uow.parcels.retire(copy, at=utcnow())
     uow.audit.record(
         actor=actor,
         action="retire",

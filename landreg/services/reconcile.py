@@ -10,20 +10,19 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pandas as pd
 
 import shapely
-from geoalchemy2.shape import from_shape
 
 from landreg.clock import utcnow
+from landreg.domain.model import Finding
 from landreg.domain.rules import rule
 from landreg.services.findings import Candidate, plain
 from landreg.services.geometry_checks import GeometrySettings, geometry_candidates
 from landreg.services.register_checks import RegisterSettings, link_entries, register_candidates
-from landreg.store.reconcile_repository import ReconcileRepository
 from landreg.store.unit_of_work import UnitOfWork
 
 
@@ -52,7 +51,7 @@ def reconcile(
 ) -> ReconcileSummary:
     """Reconcile the whole register, or only ``communes``; commits once at the end."""
     started = time.perf_counter()
-    repository = ReconcileRepository(uow.session)
+    repository = uow.reconcile
     parcels = repository.parcels(communes)
     entries = repository.register_entries(communes)
     say(f"{len(parcels):,} map parcels and {len(entries):,} register entries")
@@ -77,7 +76,7 @@ def reconcile(
         register_entries=len(entries),
         links=dict(Counter(links["match_type"])),
     )
-    _store(uow, repository, candidates, communes, summary)
+    _store(uow, candidates, communes, summary)
     uow.commit()
     summary.seconds = round(time.perf_counter() - started, 2)
     return summary
@@ -137,68 +136,51 @@ def _place(candidates: list[Candidate], parcels: pd.DataFrame, links: pd.DataFra
 
 def _store(
     uow: UnitOfWork,
-    repository: ReconcileRepository,
     candidates: list[Candidate],
     communes: list[str] | None,
     summary: ReconcileSummary,
 ) -> None:
-    existing = repository.existing_findings(communes)
-    srid = uow.database.cadastral_srid
-    batch, now = repository.latest_batch(), utcnow()
-    new, again, seen = [], [], set()
+    existing = uow.findings.fingerprints(communes)
+    batch, now = uow.reconcile.latest_batch(), utcnow()
+    new, again, reopen, seen = [], [], set(), set()
     for candidate in candidates:
-        fingerprint = candidate.fingerprint
-        if fingerprint in seen:
+        finding = finding_of(candidate)
+        if finding.fingerprint in seen:
             continue
-        seen.add(fingerprint)
-        values = _values(candidate, srid)
-        known = existing.get(fingerprint)
+        seen.add(finding.fingerprint)
+        known = existing.get(finding.fingerprint)
         if known is None:
-            new.append(
-                values
-                | {
-                    "fingerprint": fingerprint,
-                    "status": "open",
-                    "version": 1,
-                    "opened_batch_id": batch,
-                    "created_at": now,
-                }
-            )
+            new.append(replace(finding, opened_batch_id=batch, created_at=now))
         else:
-            reopened = (
-                {"status": "open", "closed_at": None, "closed_batch_id": None, "resolution": None}
-                if known[1] == "closed"
-                else {}
-            )
-            again.append(values | reopened | {"id": known[0]})
-    repository.add_findings(new)
-    repository.refresh_findings(again)
+            again.append(replace(finding, id=known[0]))
+            if known[1] == "closed":
+                reopen.add(known[0])
+    uow.findings.add_many(new)
+    uow.findings.refresh_many(again, reopen=reopen)
     gone = [
         row_id for fp, (row_id, status) in existing.items() if fp not in seen and status == "open"
     ]
-    repository.close_findings(gone, batch, now)
+    uow.findings.close_many(gone, batch, now)
     summary.found = dict(Counter(c.rule for c in candidates))
     summary.opened, summary.still_open, summary.closed = len(new), len(again), len(gone)
 
 
-def _values(candidate: Candidate, srid: int) -> dict[str, Any]:
-    checked = rule(candidate.rule)
+def finding_of(candidate: Candidate) -> Finding:
+    """The finding a candidate becomes when stored: open, with its messages and fix."""
     message_vi, message_en = candidate.messages()
     location = candidate.location
-    geom = None
-    if location is not None and not location.is_empty:
-        geom = from_shape(location, srid=srid)
-    return {
-        "rule": candidate.rule,
-        "severity": str(checked.severity),
-        "commune_code": candidate.commune,
-        "subjects": plain(candidate.subjects),
-        "measured": plain(candidate.measured),
-        "suggestion": suggestion(candidate),
-        "message_vi": message_vi,
-        "message_en": message_en,
-        "geom": geom,
-    }
+    return Finding(
+        rule=candidate.rule,
+        severity=str(rule(candidate.rule).severity),
+        subjects=plain(candidate.subjects),
+        message_vi=message_vi,
+        message_en=message_en,
+        fingerprint=candidate.fingerprint,
+        commune_code=candidate.commune,
+        location=None if location is None or location.is_empty else location,
+        measured=plain(candidate.measured),
+        suggestion=suggestion(candidate),
+    )
 
 
 def suggestion(candidate: Candidate) -> dict[str, Any]:

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-import shapely
 from shapely.geometry.base import BaseGeometry
 
 from landreg.clock import as_utc, utcnow
@@ -21,8 +20,9 @@ from landreg.services.drawn_boundaries import (
     refuse_if_reported,
     report_invalid,
 )
+from landreg.services.spatial_refusals import spatial_refusals
 from landreg.store.unit_of_work import UnitOfWork
-from spatial.crs import crs_for, reproject, transformer
+from spatial.crs import reproject
 from spatial.edits import MAX_VERTICES, DrawnBoundary
 from spatial.geometry import to_multipolygon
 
@@ -63,7 +63,8 @@ def build_parcel(data: ParcelInput, cadastral_srid: int) -> Parcel:
     geometry = None
     if data.geometry is not None:
         srid = declared_srid(data.srid)
-        geometry = to_multipolygon(reproject(data.geometry, srid, cadastral_srid))
+        with spatial_refusals():
+            geometry = to_multipolygon(reproject(data.geometry, srid, cadastral_srid))
     return Parcel(
         commune_code=key.commune_code,
         map_sheet=key.map_sheet,
@@ -211,60 +212,28 @@ def _fields(parcel: Parcel, cadastral_srid: int) -> dict[str, Any]:
     }
 
 
+def parcel_history(uow: UnitOfWork, parcel_id: int) -> list[Parcel]:
+    """Every version of a parcel, oldest first, the current one last."""
+    return uow.parcels.versions(parcel_id)
+
+
+def parcels_by_key(
+    uow: UnitOfWork, commune_code: str, map_sheet: str | int, parcel_number: str | int
+) -> list[Parcel]:
+    """Current parcels with this key, as written (checked as a key is); more than one means
+    the register holds a duplicate key."""
+    return uow.parcels.by_key(ParcelKey.parse(commune_code, map_sheet, parcel_number))
+
+
 def parcel_as_of(uow: UnitOfWork, parcel_id: int, when: datetime) -> Parcel | None:
     """The parcel as it was at ``when`` (None if it did not exist yet)."""
     uow.parcels.get(parcel_id)
     return uow.parcels.as_of(parcel_id, as_utc(when))
 
 
-def point_in_cadastral_crs(
-    x: float, y: float, srid: int, cadastral_srid: int
-) -> tuple[float, float]:
-    """A point given in any known CRS, checked and reprojected into the cadastral CRS."""
-    crs_for(srid)
-    if srid == 4326 and not (-180 <= x <= 180 and -90 <= y <= 90):
-        raise ValidationError(f"longitude/latitude out of range: {x}, {y}", field="x", value=x)
-    if srid == cadastral_srid:
-        return x, y
-    moved_x, moved_y = transformer(srid, cadastral_srid).transform(x, y)
-    return float(moved_x), float(moved_y)
-
-
-def parcels_at_point(uow: UnitOfWork, x: float, y: float, srid: int = 4326) -> list[Parcel]:
-    """Parcels containing a point given in any known CRS (WGS 84 longitude/latitude by default)."""
-    crs_for(srid)
-    if srid == 4326 and not (-180 <= x <= 180 and -90 <= y <= 90):
-        raise ValidationError(f"longitude/latitude out of range: {x}, {y}", field="x", value=x)
-    return uow.parcels.at_point(x, y, srid)
-
-
+# What a look-up in a box may span and return (``GET /parcels/within``).
 MAX_BOX_M = 5_000
 MAX_PAGE = 500
-
-
-def box_in_cadastral_crs(
-    box: tuple[float, float, float, float], srid: int, cadastral_srid: int
-) -> tuple[float, float, float, float]:
-    """A box given in any known CRS, checked (min below max, at most 5 km across) and as
-    the bounds of its reprojection into the cadastral CRS."""
-    minx, miny, maxx, maxy = box
-    if minx >= maxx or miny >= maxy:
-        raise ValidationError("bbox minimum must be below its maximum", field="bbox", value=box)
-    frame = reproject(shapely.box(minx, miny, maxx, maxy), srid, cadastral_srid)
-    west, south, east, north = frame.bounds
-    if max(east - west, north - south) > MAX_BOX_M:
-        raise ValidationError(f"bbox may span at most {MAX_BOX_M} m", field="bbox", value=box)
-    return west, south, east, north
-
-
-def parcels_in_box(
-    uow: UnitOfWork, box: tuple[float, float, float, float], srid: int, limit: int, offset: int
-) -> list[Parcel]:
-    """Current parcels in a box given in any known CRS; at most 5 km across."""
-    if not 1 <= limit <= MAX_PAGE or offset < 0:
-        raise ValidationError(f"limit must be 1–{MAX_PAGE}", field="limit", value=limit)
-    bounds = box_in_cadastral_crs(box, srid, uow.database.cadastral_srid)
-    return uow.parcels.in_box(shapely.box(*bounds).wkt, limit, offset)
 
 
 def parcels_by_serial(uow: UnitOfWork, text: str) -> list[Parcel]:
@@ -280,6 +249,18 @@ def parcels_of_holder(uow: UnitOfWork, text: str) -> list[Parcel]:
     """Parcels the register lists this identity number as a holder of."""
     number = IdentityNumber.parse(text)
     return uow.parcels.by_register("identity_number", number.value)
+
+
+def looked_up_holder(uow: UnitOfWork, text: str, *, actor: str) -> list[Parcel]:
+    """:func:`parcels_of_holder` for a person, the look-up audited (who asked, the number's
+    last three digits, how many parcels) and committed: holders' data is personal."""
+    found = parcels_of_holder(uow, text)
+    uow.audit.record(
+        actor=actor, action="lookup", entity_type="holder", entity_id=None,
+        after={"identity_number_end": text[-3:], "parcels": len(found)},
+    )  # fmt: skip
+    uow.commit()
+    return found
 
 
 def _summary(parcel: Parcel) -> dict[str, Any]:

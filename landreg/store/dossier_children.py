@@ -1,4 +1,5 @@
-"""A dossier's children rows: the documents it came with and its event history."""
+"""A dossier's children rows: the documents it came with and its event history, written with
+the dossiers a source delivers (one by one, or in bulk with ``COPY`` on PostGIS)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ from sqlalchemy.orm import Session
 
 from landreg.store.bulk import insert_frame
 from landreg.store.tables import Base, DossierDocumentRow, DossierEventRow
-from landreg.store.unit_of_work import UnitOfWork
 
 CHILDREN = ("documents", "events")
 
@@ -21,8 +21,8 @@ def without_children(record: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in record.items() if k not in CHILDREN}
 
 
-def insert_children(uow: UnitOfWork, dossiers: list[tuple[int, dict[str, Any]]]) -> None:
-    """A dossier's submitted documents and its event history."""
+def insert_children(session: Session, dossiers: list[tuple[int, dict[str, Any]]]) -> None:
+    """The submitted documents and the event history of each (dossier id, record)."""
     documents, events = [], []
     for dossier_id, record in dossiers:
         documents += [
@@ -49,9 +49,9 @@ def insert_children(uow: UnitOfWork, dossiers: list[tuple[int, dict[str, Any]]])
             )
             previous = event["status"]
     if documents:
-        uow.session.execute(insert(DossierDocumentRow), documents)
+        session.execute(insert(DossierDocumentRow), documents)
     if events:
-        uow.session.execute(insert(DossierEventRow), events)
+        session.execute(insert(DossierEventRow), events)
 
 
 def bulk_dossiers(session: Session, records: pd.DataFrame) -> None:
@@ -103,6 +103,7 @@ def _events(dossiers: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def delete_children(uow: UnitOfWork, dossier_id: int) -> None:
+def delete_children(session: Session, dossier_id: int) -> None:
+    """The dossier's documents and history, to be written again from a new delivery."""
     for child in (DossierDocumentRow, DossierEventRow):
-        uow.session.execute(delete(child).where(child.dossier_id == dossier_id))
+        session.execute(delete(child).where(child.dossier_id == dossier_id))

@@ -8,6 +8,7 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from landreg.domain.dossier import HELD_LINKS
 from landreg.store.tables import (
     AdminUnit,
     DossierEventRow,
@@ -15,9 +16,6 @@ from landreg.store.tables import (
     DossierRow,
     ParcelRow,
 )
-
-# Links that say which parcel a dossier is about (not those waiting for review or rejected).
-HELD_LINKS = ("linked", "confirmed")
 
 
 class DossierStatsRepository:

@@ -1,7 +1,8 @@
-"""Reading the register as columns for reconciling, and storing links and findings.
+"""Reading the register as columns for reconciling, and storing the links it computes.
 
 Geometry comes back as WKB and is turned into shapely arrays in one call; no ORM objects
-are built for the (possibly million) parcels.
+are built for the (possibly million) parcels. The findings reconciling keeps up to date are
+stored by :mod:`landreg.store.finding_repository`.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Select, delete, func, insert, select, update
+from sqlalchemy import Select, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 import shapely
@@ -18,7 +19,6 @@ import shapely
 from landreg.store.tables import (
     AdminUnit,
     Base,
-    FindingRow,
     MapStripRow,
     ParcelRow,
     RegisterEntryRow,
@@ -38,6 +38,20 @@ ENTRY_COLUMNS = (
 )  # fmt: skip
 
 
+def read_frame(
+    session: Session, statement: Select[Any], columns: list[str], geometry: bool
+) -> pd.DataFrame:
+    """The rows of ``statement`` as a frame; with ``geometry``, its last column (WKB) becomes
+    a ``geometry`` column of shapely objects, decoded in one call."""
+    rows = session.execute(statement).all()
+    names = [*columns, "wkb"] if geometry else columns
+    frame = pd.DataFrame(rows, columns=names)
+    if geometry:
+        blobs = [None if b is None else bytes(b) for b in frame.pop("wkb")]
+        frame["geometry"] = shapely.from_wkb(np.array(blobs, dtype=object))
+    return frame
+
+
 class ReconcileRepository:
     """The register as pandas frames with shapely geometry columns."""
 
@@ -45,13 +59,7 @@ class ReconcileRepository:
         self.session = session
 
     def _frame(self, statement: Select[Any], columns: list[str], geometry: bool) -> pd.DataFrame:
-        rows = self.session.execute(statement).all()
-        names = [*columns, "wkb"] if geometry else columns
-        frame = pd.DataFrame(rows, columns=names)
-        if geometry:
-            blobs = [None if b is None else bytes(b) for b in frame.pop("wkb")]
-            frame["geometry"] = shapely.from_wkb(np.array(blobs, dtype=object))
-        return frame
+        return read_frame(self.session, statement, columns, geometry)
 
     def parcels(self, communes: list[str] | None = None) -> pd.DataFrame:
         """Current parcels with their geometry."""
@@ -97,40 +105,6 @@ class ReconcileRepository:
         for start in range(0, len(rows), 5000):
             self.session.execute(insert(table), rows[start : start + 5000])
 
-    def existing_findings(self, communes: list[str] | None) -> dict[str, tuple[int, str]]:
-        """Findings already stored, by fingerprint: (id, status)."""
-        statement = select(FindingRow.fingerprint, FindingRow.id, FindingRow.status)
-        if communes:
-            statement = statement.where(FindingRow.commune_code.in_(communes))
-        return {fp: (row_id, status) for fp, row_id, status in self.session.execute(statement)}
-
-    def add_findings(self, rows: list[dict[str, Any]]) -> None:
-        """Insert new findings."""
-        for start in range(0, len(rows), 2000):
-            self.session.execute(insert(FindingRow), rows[start : start + 2000])
-
-    def refresh_findings(self, rows: list[dict[str, Any]]) -> None:
-        """Update measured values and location of findings found again (status unchanged)."""
-        for row in rows:
-            finding_id = row.pop("id")
-            self.session.execute(
-                update(FindingRow).where(FindingRow.id == finding_id).values(**row)
-            )
-
-    def close_findings(self, ids: list[int], batch_id: int | None, at: Any) -> None:
-        """Close findings whose cause is gone."""
-        for start in range(0, len(ids), 5000):
-            self.session.execute(
-                update(FindingRow)
-                .where(FindingRow.id.in_(ids[start : start + 5000]))
-                .values(
-                    status="closed",
-                    closed_batch_id=batch_id,
-                    closed_at=at,
-                    resolution="no longer found by reconciliation",
-                )
-            )
-
     def deliveries(self) -> pd.DataFrame:
         """Every loaded batch with the date its data is as of, in the order taken in."""
         columns = ["id", "source_name", "file_name", "sha256", "commune_code", "data_as_of",
@@ -144,54 +118,3 @@ class ReconcileRepository:
     def latest_batch(self) -> int | None:
         """The newest source batch: the one that closes findings it fixed."""
         return self.session.scalar(select(func.max(SourceBatchRow.id)))
-
-
-def findings_frame(
-    session: Session,
-    *,
-    rule: str | None = None,
-    status: str | None = "open",
-    commune: str | None = None,
-    limit: int | None = None,
-) -> pd.DataFrame:
-    """Findings as a frame with their location geometry (cadastral CRS)."""
-    table = FindingRow
-    statement = select(
-        table.id,
-        table.rule,
-        table.severity,
-        table.status,
-        table.commune_code,
-        table.subjects,
-        table.measured,
-        table.suggestion,
-        table.message_vi,
-        table.message_en,
-        table.created_at,
-        table.closed_at,
-        func.ST_AsBinary(table.geom),
-    )
-    if rule:
-        statement = statement.where(table.rule == rule)
-    if status:
-        statement = statement.where(table.status == status)
-    if commune:
-        statement = statement.where(table.commune_code == commune)
-    statement = statement.order_by(table.id)
-    if limit:
-        statement = statement.limit(limit)
-    columns = [
-        "id",
-        "rule",
-        "severity",
-        "status",
-        "commune_code",
-        "subjects",
-        "measured",
-        "suggestion",
-        "message_vi",
-        "message_en",
-        "created_at",
-        "closed_at",
-    ]
-    return ReconcileRepository(session)._frame(statement, columns, True)

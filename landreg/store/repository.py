@@ -88,6 +88,18 @@ class _VersionedRepository(Generic[Entity]):
         rows = self.session.execute(statement.order_by(table.c.id)).mappings()
         return [self._from_row(dict(row) | {"valid_to": None}) for row in rows]
 
+    def is_referenced(self, row_id: int) -> bool:
+        """True when another record still points at this one (rights on a parcel, links)."""
+        return versioning.is_referenced(self.session, self.table_name, row_id)
+
+    def retire(self, row_id: int, *, at: datetime) -> None:
+        """End the record at ``at``: its current version goes to history and the record
+        leaves the current table. Lock it first (:meth:`get` with ``lock``), and check that
+        nothing points at it (:meth:`is_referenced`)."""
+        versioning.archive_version(self.session, self.table_name, row_id, at)
+        table = versioning.VERSIONED_TABLES[self.table_name]
+        self.session.execute(table.delete().where(table.c.id == row_id))
+
     def as_of(self, row_id: int, when: datetime) -> Entity | None:
         """The record as it was at ``when``; None if it did not exist yet."""
         row = versioning.row_as_of(self.session, self.table_name, row_id, when)

@@ -23,14 +23,26 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from landreg.store.account_repository import AccountRepository
+from landreg.store.batch_repository import BatchRepository
 from landreg.store.database import RegisterDatabase
+from landreg.store.dossier_repository import DossierRepository
+from landreg.store.dossier_stats_repository import DossierStatsRepository
 from landreg.store.engine import WRITES
+from landreg.store.finding_repository import FindingRepository
+from landreg.store.link_repository import LinkRepository
+from landreg.store.quarantine_repository import QuarantineRepository
+from landreg.store.reconcile_repository import ReconcileRepository
+from landreg.store.reference_repository import ReferenceRepository
+from landreg.store.register_entry_repository import RegisterEntryRepository
 from landreg.store.repository import (
     AuditRepository,
     ParcelRepository,
     PartyRepository,
     RightRepository,
 )
+from landreg.store.source_record_repository import SourceRecordRepository
+from landreg.store.unit_repository import AdminUnitRepository
 
 
 class UnitOfWork:
@@ -41,6 +53,18 @@ class UnitOfWork:
     parties: PartyRepository
     rights: RightRepository
     audit: AuditRepository
+    accounts: AccountRepository
+    dossiers: DossierRepository
+    links: LinkRepository
+    dossier_stats: DossierStatsRepository
+    findings: FindingRepository
+    reconcile: ReconcileRepository
+    register_entries: RegisterEntryRepository
+    reference: ReferenceRepository
+    batches: BatchRepository
+    quarantine: QuarantineRepository
+    units: AdminUnitRepository
+    source_records: SourceRecordRepository
 
     def __init__(self, database: RegisterDatabase, *, writes: bool = False) -> None:
         self.database = database
@@ -53,6 +77,18 @@ class UnitOfWork:
         self.parties = PartyRepository(self.session)
         self.rights = RightRepository(self.session)
         self.audit = AuditRepository(self.session)
+        self.accounts = AccountRepository(self.session)
+        self.dossiers = DossierRepository(self.session)
+        self.links = LinkRepository(self.session)
+        self.dossier_stats = DossierStatsRepository(self.session)
+        self.findings = FindingRepository(self.session, self.database.cadastral_srid)
+        self.reconcile = ReconcileRepository(self.session)
+        self.register_entries = RegisterEntryRepository(self.session)
+        self.reference = ReferenceRepository(self.session)
+        self.batches = BatchRepository(self.session)
+        self.quarantine = QuarantineRepository(self.session)
+        self.units = AdminUnitRepository(self.session, self.database.cadastral_srid)
+        self.source_records = SourceRecordRepository(self.session)
         return self
 
     def __exit__(

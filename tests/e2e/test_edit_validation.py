@@ -20,11 +20,12 @@ from sqlalchemy import select
 
 import shapely
 
-from ingest.pipeline import IngestOptions, ingest_path
 from landreg.domain.access import Role
+from landreg.domain.delivery import IngestOptions
 from landreg.services.accounts import create_user
 from landreg.services.database import upgrade_database
 from landreg.services.reconcile import reconcile
+from landreg.services.sources import ingest_path
 from landreg.settings import DatabaseSettings, RegisterSettings
 from landreg.store.database import RegisterDatabase
 from landreg.store.tables import AuditRow, FindingRow, ParcelRow

@@ -28,10 +28,11 @@ from hypothesis import HealthCheck, settings
 from schemathesis.core.failures import FailureGroup
 
 from api.app import create_app
-from ingest.pipeline import IngestOptions, ingest_path
 from landreg.domain.access import Role
+from landreg.domain.delivery import IngestOptions
 from landreg.services.accounts import create_api_key
 from landreg.services.reconcile import reconcile
+from landreg.services.sources import ingest_path
 from landreg.settings import Settings
 from landreg.store.database import RegisterDatabase
 from landreg.store.tables import DossierEventRow, DossierRow

@@ -32,10 +32,11 @@ from sqlalchemy import select
 
 from api.app import create_app
 from api.errors import _request_invalid
-from ingest.pipeline import IngestOptions, ingest_path
 from landreg.domain.access import Role
+from landreg.domain.delivery import IngestOptions
 from landreg.services.accounts import create_api_key
 from landreg.services.database import upgrade_database
+from landreg.services.sources import ingest_path
 from landreg.settings import DatabaseSettings, RegisterSettings, Settings
 from landreg.store.database import RegisterDatabase
 from landreg.store.tables import (

@@ -10,10 +10,11 @@ from sqlalchemy import select
 
 import shapely
 
-from ingest.pipeline import IngestOptions, ingest_path
+from landreg.domain.delivery import IngestOptions
 from landreg.errors import ValidationError
 from landreg.services.reconcile import reconcile
 from landreg.services.register import ParcelInput, change_parcel, register_parcels
+from landreg.services.sources import ingest_path
 from landreg.store.tables import FindingRow, ParcelRow
 from landreg.store.unit_of_work import UnitOfWork
 

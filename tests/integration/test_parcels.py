@@ -17,7 +17,6 @@ from landreg.services.register import (
     ParcelInput,
     change_parcel,
     parcel_as_of,
-    parcels_at_point,
     register_parcels,
 )
 from landreg.store.tables import AuditRow, ParcelRow
@@ -133,9 +132,9 @@ def test_point_lookup_in_any_crs(register_db):
         ParcelInput("25459", 3, 18, shapely.box(565_400, 1_249_680, 565_440, 1_249_730), 9209),
     )
     with UnitOfWork(register_db) as uow:
-        by_lonlat = parcels_at_point(uow, 106.1, 11.3)
-        by_tm3 = parcels_at_point(uow, 565_300, 1_249_700, 9209)
-        nowhere = parcels_at_point(uow, 106.2, 11.4)
+        by_lonlat = uow.parcels.at_point(106.1, 11.3, 4326)
+        by_tm3 = uow.parcels.at_point(565_300, 1_249_700, 9209)
+        nowhere = uow.parcels.at_point(106.2, 11.4, 4326)
     assert [p.id for p in by_lonlat] == [inside]
     assert [p.id for p in by_tm3] == [inside]
     assert nowhere == []

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select, update
 
-from ingest.pipeline import IngestOptions, ingest_folder
+from landreg.domain.delivery import IngestOptions
 from landreg.services.database import upgrade_database
 from landreg.services.reconcile import reconcile
+from landreg.services.sources import ingest_folder
 from landreg.settings import DatabaseSettings, RegisterSettings
 from landreg.store.database import RegisterDatabase
 from landreg.store.tables import FindingRow, ParcelRegisterLinkRow

@@ -11,8 +11,9 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from ingest.pipeline import IngestOptions, ingest_path
+from landreg.domain.delivery import IngestOptions
 from landreg.services.reconcile import reconcile
+from landreg.services.sources import ingest_path
 from landreg.store.tables import FindingRow
 from landreg.store.unit_of_work import UnitOfWork
 
