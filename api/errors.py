@@ -205,7 +205,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _request_invalid)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
     app.add_exception_handler(DataError, _data_refused)  # type: ignore[arg-type]
-    # The look-ups' pool (landreg/store/lookups.py) talks to psycopg without SQLAlchemy.
+    # The look-ups' pool (landreg/store/reads/lookups.py) talks to psycopg without SQLAlchemy.
     app.add_exception_handler(psycopg.DataError, _data_refused)  # type: ignore[arg-type]
     app.add_exception_handler(OperationalError, _database_down)  # type: ignore[arg-type]
     app.add_exception_handler(StaleDataError, _stale)  # type: ignore[arg-type]

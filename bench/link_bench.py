@@ -81,7 +81,7 @@ import json, sys, time
 from landreg.settings import DatabaseSettings
 from landreg.store.database import RegisterDatabase
 from landreg.store.unit_of_work import UnitOfWork
-from landreg.services import dossier_linking as dl
+from landreg.services import dossier_link_scoring as dl
 database = RegisterDatabase.from_settings(DatabaseSettings(database_url=sys.argv[1]))
 times, clock = {}, time.perf_counter()
 def lap(name):

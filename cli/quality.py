@@ -25,7 +25,7 @@ def reconcile_command(
     from landreg.services import UnitOfWork
     from landreg.services.geometry_checks import GeometrySettings
     from landreg.services.reconcile import reconcile
-    from landreg.services.register_checks import RegisterSettings
+    from landreg.services.register_checks import RegisterRuleSettings
 
     settings = Settings()
     with UnitOfWork(database_of(settings), writes=True) as uow:
@@ -37,7 +37,7 @@ def reconcile_command(
             geometry=GeometrySettings(
                 sliver_area=settings.cadastre.sliver_area_m2, workers=settings.cadastre.workers
             ),
-            register=RegisterSettings(
+            register=RegisterRuleSettings(
                 area_tolerance_percent=settings.cadastre.area_tolerance_percent
             ),
         )

@@ -12,7 +12,7 @@ from ingest.batches import Rejected
 from ingest.profiles import MappingProfile
 from ingest.records import Checked, apply_profile, source_keys
 from ingest.registers import canonical_records, row_refs
-from ingest.tables import Table, read_csv
+from ingest.tabular import Table, read_csv
 from landreg.domain import reference
 from landreg.domain.identifiers import DossierCode
 from landreg.errors import ValidationError

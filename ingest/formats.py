@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from ingest import cad, gdal, tables
+from ingest import cad, gdal, tabular
 from ingest.maps import MapLayer
-from ingest.tables import Table
+from ingest.tabular import Table
 from landreg.errors import LandRegError, ValidationError
 
 
@@ -60,9 +60,9 @@ FORMATS: dict[str, MapFormat | TableFormat] = {
     ".fgb": MapFormat("FlatGeobuf", "FlatGeobuf", GDAL),
     ".dxf": MapFormat("DXF drawing", "DXF", CAD),
     ".dgn": MapFormat("MicroStation DGN v7 drawing", "DGN", CAD),
-    ".csv": TableFormat("CSV", tables.read_csv),
-    ".xlsx": TableFormat("XLSX workbook", tables.read_xlsx),
-    ".json": TableFormat("JSON records", tables.read_json_table),
+    ".csv": TableFormat("CSV", tabular.read_csv),
+    ".xlsx": TableFormat("XLSX workbook", tabular.read_xlsx),
+    ".json": TableFormat("JSON records", tabular.read_json_table),
 }
 # Files beside the sources that are not sources themselves.
 NOT_SOURCES = frozenset({"manifest.json", "ground_truth.json"})
@@ -159,4 +159,4 @@ def _is_companion(path: Path) -> bool:
         return True
     if path.suffix.lower() == ".csv" and any(path.parent.glob("*.tif")):
         return True  # a raster's class table, read with the raster
-    return tables.is_event_history(path)
+    return tabular.is_event_history(path)

@@ -27,7 +27,7 @@ from ingest.maps import MapLayer
 from ingest.parcels import parcel_slices, polygons_in, strip_records
 from ingest.profiles import MappingProfile, detect_profile, load_profile
 from ingest.registers import register_records
-from ingest.tables import Table
+from ingest.tabular import Table
 from landreg.domain.delivery import IngestOptions
 from landreg.errors import ValidationError
 

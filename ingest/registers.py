@@ -13,7 +13,7 @@ from ingest import normalise
 from ingest.batches import Rejected
 from ingest.profiles import MappingProfile
 from ingest.records import Checked, apply_profile, land_use_codes, source_keys
-from ingest.tables import Table
+from ingest.tabular import Table
 from landreg.domain.identifiers import CertificateSerial
 from landreg.errors import ValidationError
 

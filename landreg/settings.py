@@ -51,7 +51,7 @@ class DatabaseSettings(BaseSettings):
         return "spatialite" if self.url.startswith("sqlite") else "postgis"
 
 
-class RegisterSettings(BaseSettings):
+class CadastreSettings(BaseSettings):
     """How the register treats geometry and areas.
 
     ``LANDREG_CADASTRAL_SRID`` is the CRS all parcel geometries are stored in (VN-2000 /
@@ -190,5 +190,5 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LANDREG_", extra="ignore")
 
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
-    cadastre: RegisterSettings = Field(default_factory=RegisterSettings)
+    cadastre: CadastreSettings = Field(default_factory=CadastreSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)

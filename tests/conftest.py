@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from landreg.services.database import upgrade_database
-from landreg.settings import DatabaseSettings, RegisterSettings
+from landreg.settings import CadastreSettings, DatabaseSettings
 from landreg.store.database import RegisterDatabase
 
 ADMIN_URL = os.environ.get(
@@ -86,7 +86,7 @@ def postgis_url() -> Iterator[str]:
 def postgis_database(postgis_url: str) -> Iterator[RegisterDatabase]:
     """The register on PostGIS, migrated to the current schema."""
     database = RegisterDatabase.from_settings(DatabaseSettings(database_url=postgis_url))
-    upgrade_database(database, RegisterSettings())
+    upgrade_database(database, CadastreSettings())
     yield database
     database.engine.dispose()
 
@@ -96,7 +96,7 @@ def spatialite_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Re
     """The register in a SpatiaLite file, migrated to the current schema."""
     path = Path(tmp_path_factory.mktemp("spatialite")) / "register.sqlite"
     database = RegisterDatabase.from_settings(DatabaseSettings(database_url=f"sqlite:///{path}"))
-    upgrade_database(database, RegisterSettings())
+    upgrade_database(database, CadastreSettings())
     yield database
     database.engine.dispose()
 
@@ -134,7 +134,7 @@ def sample_register() -> Iterator[tuple[RegisterDatabase, object]]:
     sample = Path(__file__).resolve().parents[1] / "sample_data" / "small"
     url = _create_database(f"landreg_test_sample_{os.getpid()}")
     database = RegisterDatabase.from_settings(DatabaseSettings(database_url=url))
-    upgrade_database(database, RegisterSettings())
+    upgrade_database(database, CadastreSettings())
     _, stopped = ingest_folder(database, sample, IngestOptions(), confirm_crs=True)
     assert stopped == []
     with UnitOfWork(database) as uow:

@@ -18,7 +18,7 @@ from landreg.domain.dossier_deadline import LOCAL_TIME
 from landreg.errors import ValidationError
 
 
-class Severity(StrEnum):
+class ItemSeverity(StrEnum):
     """Whether an item stops the dossier."""
 
     BLOCKS = "blocks"
@@ -30,12 +30,12 @@ class ItemKind:
     """One kind of pre-check item: code, severity and the message templates."""
 
     code: str
-    severity: Severity
+    severity: ItemSeverity
     message_vi: str
     message_en: str
 
 
-_B, _W = Severity.BLOCKS, Severity.WARNS
+_B, _W = ItemSeverity.BLOCKS, ItemSeverity.WARNS
 
 ITEM_KINDS: dict[str, ItemKind] = {kind.code: kind for kind in (
     ItemKind("DOCUMENTS_MISSING", _B,
@@ -88,7 +88,7 @@ class CheckItem:
     details: dict[str, Any] = field(default_factory=dict)
 
     @property
-    def severity(self) -> Severity:
+    def severity(self) -> ItemSeverity:
         """Whether it blocks the dossier."""
         return ITEM_KINDS[self.code].severity
 
@@ -167,4 +167,4 @@ class IntakeCheck:
     @property
     def blocked(self) -> bool:
         """True when the dossier cannot be processed as it is."""
-        return any(item.severity is Severity.BLOCKS for item in self.items)
+        return any(item.severity is ItemSeverity.BLOCKS for item in self.items)

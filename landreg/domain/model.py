@@ -1,21 +1,22 @@
 """The land register's entities, after LADM (ISO 19152) with Vietnamese keys.
 
 Parcels are spatial units ("thửa đất"); parties hold rights ("quyền sử dụng đất") in shares;
-certificates ("Giấy chứng nhận") evidence the rights; restrictions (mortgage, seizure,
-planning) limit them. Dossiers are applications at the one-stop shop ("hồ sơ một cửa").
-Entities carry shapely geometries in the cadastral CRS, never database types.
+findings are the problems the register found in its own data. Dossiers (applications at the
+one-stop shop, "hồ sơ một cửa") are in :mod:`landreg.domain.dossier`, the land register's rows
+with their certificates and restrictions in :mod:`landreg.domain.register_entry`. Entities
+carry shapely geometries in the cadastral CRS, never database types.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
 from shapely.geometry.base import BaseGeometry
 
-from landreg.domain.identifiers import CertificateSerial, IdentityNumber, ParcelKey
+from landreg.domain.identifiers import IdentityNumber, ParcelKey
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,23 +59,6 @@ class RightKind(StrEnum):
 
     LAND_USE = "land_use"
     ASSET_OWNERSHIP = "asset_ownership"
-
-
-class RestrictionKind(StrEnum):
-    """Restrictions on a parcel that can block a procedure."""
-
-    MORTGAGE = "mortgage"
-    SEIZURE = "seizure"
-    PLANNING = "planning"
-
-
-class CertificateStatus(StrEnum):
-    """Life of a certificate."""
-
-    VALID = "valid"
-    CANCELLED = "cancelled"
-    LOST = "lost"
-    REPLACED = "replaced"
 
 
 @dataclass(slots=True)
@@ -191,54 +175,6 @@ class Right:
     version: int = 1
     valid_from: datetime | None = None
     valid_to: datetime | None = None
-
-
-@dataclass(slots=True)
-class Certificate:
-    """A land-use right certificate: serial, issue date, book entry, status."""
-
-    serial: CertificateSerial
-    parcel_id: int | None
-    issued_on: date | None = None
-    book_entry: str | None = None
-    status: CertificateStatus = CertificateStatus.VALID
-    id: int | None = None
-
-
-@dataclass(slots=True)
-class Restriction:
-    """A mortgage, seizure or planning restriction on a parcel."""
-
-    parcel_id: int
-    kind: RestrictionKind
-    holder: str | None = None
-    registered_on: date | None = None
-    released_on: date | None = None
-    reference: str | None = None
-    id: int | None = None
-
-    @property
-    def is_active(self) -> bool:
-        """True until the restriction is released."""
-        return self.released_on is None
-
-
-@dataclass(slots=True)
-class SourceBatch:
-    """One file taken in: what, from where, its hash, and when (provenance)."""
-
-    kind: str
-    file_name: str
-    sha256: str
-    size_bytes: int
-    profile: str | None = None
-    layer: str | None = None
-    source_srid: int | None = None
-    actor: str | None = None
-    id: int | None = None
-    started_at: datetime | None = None
-    finished_at: datetime | None = None
-    counts: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from landreg.domain import reference
-from landreg.settings import RegisterSettings
+from landreg.settings import CadastreSettings
 from landreg.store.database import RegisterDatabase
 from landreg.store.unit_of_work import UnitOfWork
 
 
-def upgrade_database(database: RegisterDatabase, settings: RegisterSettings) -> str | None:
+def upgrade_database(database: RegisterDatabase, settings: CadastreSettings) -> str | None:
     """Apply pending migrations, then load the administrative units from the reference tables."""
     revision = database.upgrade(settings.cadastral_srid)
     sync_administrative_units(database)
@@ -21,7 +21,7 @@ def sync_administrative_units(database: RegisterDatabase) -> int:
     Boundaries already loaded (from a map of communes) are kept.
     """
     with UnitOfWork(database, writes=True) as uow:
-        changed = uow.reference.sync_units(reference.administrative_units().values())
+        changed = uow.units.sync_units(reference.administrative_units().values())
         uow.commit()
     return changed
 

@@ -10,7 +10,7 @@ import pandas as pd
 from landreg.clock import utcnow
 from landreg.domain.dossier import ParcelLink
 from landreg.errors import ConflictError, NotFoundError, ValidationError
-from landreg.services.dossier_linking import LinkSettings, link_dossiers
+from landreg.services.dossier_link_scoring import LinkSettings, link_dossiers
 from landreg.store.unit_of_work import UnitOfWork
 
 

@@ -43,7 +43,7 @@ from landreg.domain.dossier_workflow import DossierStatus
 from landreg.domain.reference import procedures_config
 from landreg.domain.working_days import HolidayCalendar, holiday_calendar
 from landreg.errors import LandRegError, UnknownReferenceError, ValidationError
-from landreg.services.dossier_linking import commune_codes
+from landreg.services.dossier_link_scoring import commune_codes
 from landreg.services.dossier_stats_types import (
     ApologyNeed,
     DossierStats,

@@ -14,6 +14,7 @@ from shapely.geometry.base import BaseGeometry
 from landreg.clock import utcnow
 from landreg.domain import reference
 from landreg.domain.model import Finding, Parcel
+from landreg.domain.rules import RuleCode
 from landreg.errors import CRSError, UnknownReferenceError, ValidationError
 from landreg.services.boundaries import expected_area
 from landreg.services.findings import Candidate, parcel_subject
@@ -23,7 +24,7 @@ from landreg.store.unit_of_work import UnitOfWork
 from spatial.crs import is_projected_metres, reproject
 from spatial.edits import MAX_VERTICES, DrawnBoundary, check_drawn_boundary
 
-INVALID = "GEOM_INVALID"
+INVALID = RuleCode.GEOM_INVALID
 
 
 def declared_srid(srid: int | None) -> int:

@@ -13,14 +13,14 @@ import pandas as pd
 
 from shapely.geometry.base import BaseGeometry
 
-from landreg.domain.rules import rule
+from landreg.domain.rules import RuleCode, rule
 
 
 @dataclass(slots=True)
 class Candidate:
     """A problem one check found: the rule, the records involved, where, by how much."""
 
-    rule: str
+    rule: RuleCode
     subjects: list[dict[str, Any]]
     commune: str | None
     location: BaseGeometry | None = None

@@ -12,15 +12,16 @@ import pandas as pd
 
 import shapely
 
+from landreg.domain.rules import RuleCode
 from landreg.services.findings import Candidate, parcel_key_text, parcel_subject
 from spatial import coverage
 
-_DUPLICATES = {"GEOM_DUPLICATE", "GEOM_NEAR_DUPLICATE"}
+_DUPLICATES = {RuleCode.GEOM_DUPLICATE, RuleCode.GEOM_NEAR_DUPLICATE}
 _OVERLAP_RULES = {
-    "duplicate_exact": "GEOM_DUPLICATE",
-    "duplicate_near": "GEOM_NEAR_DUPLICATE",
-    "overlap": "GEOM_OVERLAP",
-    "overlap_sliver": "GEOM_OVERLAP_SLIVER",
+    "duplicate_exact": RuleCode.GEOM_DUPLICATE,
+    "duplicate_near": RuleCode.GEOM_NEAR_DUPLICATE,
+    "overlap": RuleCode.GEOM_OVERLAP,
+    "overlap_sliver": RuleCode.GEOM_OVERLAP_SLIVER,
 }
 
 
@@ -152,7 +153,7 @@ def _invalid(parcels: pd.DataFrame) -> list[Candidate]:
         row = parcels.iloc[position]
         found.append(
             Candidate(
-                "GEOM_INVALID",
+                RuleCode.GEOM_INVALID,
                 [parcel_subject(row)],
                 row.commune_code,
                 location,
@@ -164,7 +165,7 @@ def _invalid(parcels: pd.DataFrame) -> list[Candidate]:
         if notes:
             found.append(
                 Candidate(
-                    "GEOM_INVALID",
+                    RuleCode.GEOM_INVALID,
                     [parcel_subject(row)],
                     row.commune_code,
                     shapely.point_on_surface(row.geometry),
@@ -224,7 +225,7 @@ def _gaps(
         centre = shapely.centroid(geometry)
         found.append(
             Candidate(
-                "GEOM_GAP",
+                RuleCode.GEOM_GAP,
                 subjects,
                 commune,
                 geometry,
@@ -245,7 +246,7 @@ def _shapes(parcels: pd.DataFrame, settings: GeometrySettings) -> list[Candidate
         row = parcels.iloc[position]
         found.append(
             Candidate(
-                "GEOM_MULTIPART",
+                RuleCode.GEOM_MULTIPART,
                 [parcel_subject(row)],
                 row.commune_code,
                 shapely.point_on_surface(row.geometry),
@@ -256,7 +257,7 @@ def _shapes(parcels: pd.DataFrame, settings: GeometrySettings) -> list[Candidate
         row = parcels.iloc[position]
         found.append(
             Candidate(
-                "GEOM_TINY",
+                RuleCode.GEOM_TINY,
                 [parcel_subject(row)],
                 row.commune_code,
                 row.geometry,
@@ -288,7 +289,7 @@ def _placement(
         if elsewhere is not None and elsewhere != row.commune_code:
             found.append(
                 Candidate(
-                    "GEOM_WRONG_COMMUNE",
+                    RuleCode.GEOM_WRONG_COMMUNE,
                     [parcel_subject(row)],
                     row.commune_code,
                     points[n],
@@ -298,7 +299,7 @@ def _placement(
         else:
             found.append(
                 Candidate(
-                    "GEOM_OUTSIDE_COMMUNE",
+                    RuleCode.GEOM_OUTSIDE_COMMUNE,
                     [parcel_subject(row)],
                     row.commune_code,
                     points[n],

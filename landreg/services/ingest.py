@@ -89,7 +89,8 @@ def ingest_records(
     records.change(kind, sorter.changed(), existing, batch_id=batch_id, actor=actor, now=now)
     _retire(uow, info, sorter.gone(), existing, now, result)
     _quarantine(uow, batch_id, sorter.rejected, result)
-    result.warnings = list(info.warnings)  # a stream adds its notes once it is read through
+    # a stream adds its notes once it is read through; what storing found comes after them
+    result.warnings = [*info.warnings, *result.warnings]
     uow.batches.record(batch_id, _counts(result), warnings=result.warnings, finished_at=utcnow())
     return result
 

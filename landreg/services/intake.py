@@ -21,7 +21,7 @@ from landreg.domain.dossier_deadline import LOCAL_TIME, first_due_date, procedur
 from landreg.domain.dossier_workflow import DossierStatus
 from landreg.domain.intake import Application, CheckItem, IntakeCheck
 from landreg.errors import UnknownReferenceError, ValidationError
-from landreg.services.dossier_linking import link_dossiers, written_references
+from landreg.services.dossier_link_scoring import link_dossiers, written_references
 from landreg.services.parcel_record import parcel_record
 from landreg.services.source_checks import folded_names
 from landreg.store.unit_of_work import UnitOfWork

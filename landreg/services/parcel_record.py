@@ -19,7 +19,7 @@ def parcel_record(uow: UnitOfWork, parcel_id: int) -> dict[str, Any]:
     """The parcel as the register knows it now, with the source of every value."""
     parcel = uow.parcels.get(parcel_id)
     entries = uow.register_entries.linked_to(parcel_id)
-    batches = uow.register_entries.batch_files(
+    batches = uow.batches.batch_files(
         {
             batch
             for batch in (

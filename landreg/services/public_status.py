@@ -34,7 +34,7 @@ from landreg.domain.dossier_workflow import DossierStatus
 from landreg.domain.public_dossier import VERIFY_DIGITS, VerifiedDossier
 from landreg.domain.reference import procedures_config
 from landreg.errors import LandRegError, NotFoundError, ValidationError
-from landreg.services.dossier_linking import commune_codes
+from landreg.services.dossier_link_scoring import commune_codes
 from landreg.services.reads import StatusReads
 
 VERIFY_PATTERN = re.compile(rf"[0-9]{{{VERIFY_DIGITS}}}")  # ASCII digits only: ١٢٣٤ is not

@@ -20,6 +20,7 @@ from shapely.geometry.base import BaseGeometry
 
 from landreg.clock import utcnow
 from landreg.domain.model import Finding
+from landreg.domain.rules import RuleCode
 from landreg.errors import ConflictError, ValidationError
 from landreg.services.register import changed_parcel
 from landreg.services.spatial_refusals import spatial_refusals
@@ -209,7 +210,7 @@ def _snap(uow: UnitOfWork, finding: Finding, actor: str) -> str:
     shapes = {pid: uow.parcels.get(pid).geometry for pid in ids}
     parcels = {pid: shape for pid, shape in shapes.items() if shape is not None}
     ids = list(parcels)
-    if finding.rule == "GEOM_GAP":
+    if finding.rule == RuleCode.GEOM_GAP:
         target = max(
             ids, key=lambda pid: parcels[pid].boundary.intersection(piece.buffer(0.01)).length
         )

@@ -19,10 +19,10 @@ import shapely
 
 from landreg.clock import utcnow
 from landreg.domain.model import Finding
-from landreg.domain.rules import rule
+from landreg.domain.rules import RuleCode, rule
 from landreg.services.findings import Candidate, plain
 from landreg.services.geometry_checks import GeometrySettings, geometry_candidates
-from landreg.services.register_checks import RegisterSettings, link_entries, register_candidates
+from landreg.services.register_checks import RegisterRuleSettings, link_entries, register_candidates
 from landreg.store.unit_of_work import UnitOfWork
 
 
@@ -45,7 +45,7 @@ def reconcile(
     *,
     communes: list[str] | None = None,
     geometry: GeometrySettings | None = None,
-    register: RegisterSettings | None = None,
+    register: RegisterRuleSettings | None = None,
     partitioned: bool = True,
     say: Callable[[str], None] = lambda _: None,
 ) -> ReconcileSummary:
@@ -65,9 +65,9 @@ def reconcile(
         geometry or GeometrySettings(),
         partitioned=partitioned,
     )
-    invalid = {s["id"] for c in candidates if c.rule == "GEOM_INVALID" for s in c.subjects}
+    invalid = {s["id"] for c in candidates if c.rule == RuleCode.GEOM_INVALID for s in c.subjects}
     candidates += register_candidates(
-        parcels, entries, links, register or RegisterSettings(), invalid=invalid
+        parcels, entries, links, register or RegisterRuleSettings(), invalid=invalid
     )
     candidates += older_deliveries(repository.deliveries(), communes)
     _place(candidates, parcels, links)
@@ -101,7 +101,7 @@ def older_deliveries(batches: pd.DataFrame, communes: list[str] | None) -> list[
         }  # fmt: skip
         found.append(
             Candidate(
-                "SRC_OLDER_SOURCE",
+                RuleCode.SRC_OLDER_SOURCE,
                 [subject],
                 latest["commune_code"],
                 None,

@@ -12,6 +12,7 @@ from datetime import date
 import pandas as pd
 
 from landreg.domain.identifiers import BIRTH_PROVINCE_CODES, IdentityNumber
+from landreg.domain.rules import RuleCode
 from landreg.errors import ValidationError
 from landreg.services.findings import Candidate, entry_subject, parcel_subject
 from landreg.services.source_checks import between_sources
@@ -20,7 +21,7 @@ KEY = ["commune_code", "map_sheet", "parcel_number"]
 
 
 @dataclass(frozen=True, slots=True)
-class RegisterSettings:
+class RegisterRuleSettings:
     """Tolerances of the attribute rules."""
 
     area_tolerance_percent: float = 1.0
@@ -136,7 +137,7 @@ def register_candidates(
     parcels: pd.DataFrame,
     entries: pd.DataFrame,
     links: pd.DataFrame,
-    settings: RegisterSettings,
+    settings: RegisterRuleSettings,
     *,
     invalid: set[int] | None = None,
 ) -> list[Candidate]:
@@ -171,7 +172,7 @@ def _missing_keys(parcels: pd.DataFrame) -> list[Candidate]:
         ]
         found.append(
             Candidate(
-                "ATTR_MISSING_KEY",
+                RuleCode.ATTR_MISSING_KEY,
                 [parcel_subject(row)],
                 row.commune_code,
                 None,
@@ -191,7 +192,7 @@ def _unknown_land_use(parcels: pd.DataFrame, entries: pd.DataFrame) -> list[Cand
         for row in unknown.itertuples():
             found.append(
                 Candidate(
-                    "ATTR_UNKNOWN_LAND_USE",
+                    RuleCode.ATTR_UNKNOWN_LAND_USE,
                     [subject(row)],
                     row.commune_code,
                     None,
@@ -201,13 +202,13 @@ def _unknown_land_use(parcels: pd.DataFrame, entries: pd.DataFrame) -> list[Cand
     return found
 
 
-def _entry_rules(entries: pd.DataFrame, settings: RegisterSettings) -> list[Candidate]:
+def _entry_rules(entries: pd.DataFrame, settings: RegisterRuleSettings) -> list[Candidate]:
     found = []
     name = entries["holder_name"].astype("string").str.strip().fillna("")
     number = entries["identity_number"].astype("string").str.strip().fillna("")
     nobody = (name == "") & (number == "")
     for row in entries[nobody.to_numpy()].itertuples():
-        found.append(Candidate("ATTR_NO_HOLDER", [entry_subject(row)], row.commune_code))
+        found.append(Candidate(RuleCode.ATTR_NO_HOLDER, [entry_subject(row)], row.commune_code))
     # the full check runs only on numbers the quick one cannot vouch for
     doubtful = ~nobody & (number != "") & ~_plausible_identity(number)
     for row in entries[doubtful.to_numpy()].itertuples():
@@ -215,7 +216,7 @@ def _entry_rules(entries: pd.DataFrame, settings: RegisterSettings) -> list[Cand
         if reason:
             found.append(
                 Candidate(
-                    "ATTR_INVALID_IDENTITY",
+                    RuleCode.ATTR_INVALID_IDENTITY,
                     [entry_subject(row)],
                     row.commune_code,
                     None,
@@ -236,7 +237,7 @@ def _plausible_identity(numbers: pd.Series) -> pd.Series:
     return (old | (new & province & (year <= date.today().year))).astype(bool)
 
 
-def _shares(entries: pd.DataFrame, settings: RegisterSettings) -> list[Candidate]:
+def _shares(entries: pd.DataFrame, settings: RegisterRuleSettings) -> list[Candidate]:
     """Holders of one certificate whose shares do not sum to 100 %."""
     found = []
     shares = entries.dropna(subset=["share_percent", "parcel_number"]).assign(
@@ -250,7 +251,7 @@ def _shares(entries: pd.DataFrame, settings: RegisterSettings) -> list[Candidate
             first = group.iloc[0]
             found.append(
                 Candidate(
-                    "ATTR_SHARES_NOT_100",
+                    RuleCode.ATTR_SHARES_NOT_100,
                     [entry_subject(r) for r in group.itertuples()],
                     first.commune_code,
                     None,
@@ -290,7 +291,7 @@ def _duplicate_keys(
         ]
         found.append(
             Candidate(
-                "ATTR_DUPLICATE_KEY",
+                RuleCode.ATTR_DUPLICATE_KEY,
                 subjects,
                 group.iloc[0].commune_code,
                 None,
@@ -317,7 +318,7 @@ def _duplicate_serials(entries: pd.DataFrame) -> list[Candidate]:
     for serial, group in with_serial.groupby("certificate_serial", sort=True):
         found.append(
             Candidate(
-                "ATTR_DUPLICATE_SERIAL",
+                RuleCode.ATTR_DUPLICATE_SERIAL,
                 [entry_subject(r) for r in group.itertuples()],
                 group.iloc[0].commune_code,
                 None,

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 import numpy as np
 import pandas as pd
 
+from landreg.domain.rules import RuleCode
 from landreg.services.findings import Candidate, entry_subject, parcel_subject
 
 KEY = ["commune_code", "map_sheet", "parcel_number"]
@@ -60,7 +61,7 @@ def _register_without_map(entries: pd.DataFrame, links: pd.DataFrame) -> list[Ca
     unlinked = entries[~entries["id"].isin(links["register_entry_id"])].dropna(subset=KEY)
     return [
         Candidate(
-            "SRC_REGISTER_WITHOUT_MAP",
+            RuleCode.SRC_REGISTER_WITHOUT_MAP,
             [entry_subject(r) for r in group.itertuples()],
             group.iloc[0].commune_code,
         )
@@ -71,7 +72,9 @@ def _register_without_map(entries: pd.DataFrame, links: pd.DataFrame) -> list[Ca
 def _map_without_register(parcels: pd.DataFrame, links: pd.DataFrame) -> list[Candidate]:
     lonely = parcels[~parcels["id"].isin(links["parcel_id"])]
     return [
-        Candidate("SRC_MAP_WITHOUT_REGISTER", [parcel_subject(r)], r.commune_code, r.geometry)
+        Candidate(
+            RuleCode.SRC_MAP_WITHOUT_REGISTER, [parcel_subject(r)], r.commune_code, r.geometry
+        )
         for r in lonely.itertuples()
     ]
 
@@ -97,7 +100,7 @@ def _land_use(pairs: pd.DataFrame, parcels: pd.DataFrame, entries: pd.DataFrame)
     codes = coded.groupby("parcel_id")["register_code"].agg(lambda c: ", ".join(sorted(set(c))))
     return [
         Candidate(
-            "SRC_LAND_USE_MISMATCH",
+            RuleCode.SRC_LAND_USE_MISMATCH,
             subjects,
             parcel.commune_code,
             parcel.geometry,
@@ -124,7 +127,7 @@ def _map_area(
     beyond = first[difference.fillna(np.inf).abs() > area_tolerance_percent]
     return [
         Candidate(
-            "ATTR_AREA_MISMATCH",
+            RuleCode.ATTR_AREA_MISMATCH,
             subjects,
             parcel.commune_code,
             parcel.geometry,
@@ -186,7 +189,7 @@ def _holders_between_registers(
     )
     return [
         Candidate(
-            "SRC_HOLDER_MISMATCH",
+            RuleCode.SRC_HOLDER_MISMATCH,
             subjects,
             parcel.commune_code,
             parcel.geometry,
@@ -214,7 +217,7 @@ def _areas_between_registers(
     flagged = spread.index[apart.fillna(np.inf).to_numpy() > area_tolerance_percent]
     return [
         Candidate(
-            "SRC_AREA_MISMATCH",
+            RuleCode.SRC_AREA_MISMATCH,
             subjects,
             parcel.commune_code,
             parcel.geometry,

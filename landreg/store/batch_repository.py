@@ -156,3 +156,15 @@ class BatchRepository:
             )
             for row in rows
         ]
+
+    def batch_files(self, batch_ids: set[int]) -> dict[int, str]:
+        """The file each of these batches took in, by batch id: a record cites it as the
+        source of the values it took from the batch."""
+        if not batch_ids:
+            return {}
+        rows = self.session.execute(
+            select(SourceBatchRow.id, SourceBatchRow.file_name).where(
+                SourceBatchRow.id.in_(batch_ids)
+            )
+        )
+        return dict(rows.all())

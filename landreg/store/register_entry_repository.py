@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from landreg.domain.register_entry import RegisterEntry
-from landreg.store.tables import ParcelRegisterLinkRow, RegisterEntryRow, SourceBatchRow
+from landreg.store.tables import ParcelRegisterLinkRow, RegisterEntryRow
 
 # The entry's columns the read model holds (all of its fields but how it was matched).
 _COLUMNS = [f.name for f in fields(RegisterEntry) if f.name != "match_type"]
@@ -35,15 +35,3 @@ class RegisterEntryRepository:
             .order_by(table.c.id)
         ).mappings()
         return [RegisterEntry(**row) for row in rows]
-
-    def batch_files(self, batch_ids: set[int]) -> dict[int, str]:
-        """The file each of these batches took in, by batch id: a record cites it as the
-        source of the values it took from the batch."""
-        if not batch_ids:
-            return {}
-        rows = self.session.execute(
-            select(SourceBatchRow.id, SourceBatchRow.file_name).where(
-                SourceBatchRow.id.in_(batch_ids)
-            )
-        )
-        return dict(rows.all())

@@ -33,7 +33,6 @@ from landreg.store.finding_repository import FindingRepository
 from landreg.store.link_repository import LinkRepository
 from landreg.store.quarantine_repository import QuarantineRepository
 from landreg.store.reconcile_repository import ReconcileRepository
-from landreg.store.reference_repository import ReferenceRepository
 from landreg.store.register_entry_repository import RegisterEntryRepository
 from landreg.store.repository import (
     AuditRepository,
@@ -60,7 +59,6 @@ class UnitOfWork:
     findings: FindingRepository
     reconcile: ReconcileRepository
     register_entries: RegisterEntryRepository
-    reference: ReferenceRepository
     batches: BatchRepository
     quarantine: QuarantineRepository
     units: AdminUnitRepository
@@ -84,7 +82,6 @@ class UnitOfWork:
         self.findings = FindingRepository(self.session, self.database.cadastral_srid)
         self.reconcile = ReconcileRepository(self.session)
         self.register_entries = RegisterEntryRepository(self.session)
-        self.reference = ReferenceRepository(self.session)
         self.batches = BatchRepository(self.session)
         self.quarantine = QuarantineRepository(self.session)
         self.units = AdminUnitRepository(self.session, self.database.cadastral_srid)

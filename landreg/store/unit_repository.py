@@ -1,10 +1,15 @@
-"""Administrative units' boundaries as the register database holds them, loaded from maps.
+"""Administrative units as the register database holds them: the reference's copy and the
+boundaries loaded from maps.
 
-The boundaries tell ingest where a commune's map layer should lie (its CRS check) and
-edits where a drawn parcel may go. The repository never commits.
+The bundled reference (:mod:`landreg.domain.reference`) is the truth for codes, names and
+dates; the database keeps a copy so that queries can join it, plus what only the database
+has, the boundaries. They tell ingest where a commune's map layer should lie (its CRS check)
+and edits where a drawn parcel may go. The repository never commits.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -13,7 +18,14 @@ import shapely
 from geoalchemy2.shape import from_shape, to_shape
 from shapely.geometry.base import BaseGeometry
 
+from landreg.domain.reference import AdministrativeUnit
 from landreg.store.tables import AdminUnit
+
+# The columns the reference decides; ``geom`` is the database's own.
+_FROM_REFERENCE = (
+    "level", "name", "parent_code", "valid_from", "valid_to", "successor_code",
+    "cadastral_srid", "remote", "official",
+)  # fmt: skip
 
 
 class AdminUnitRepository:
@@ -50,3 +62,23 @@ class AdminUnitRepository:
             .where(AdminUnit.code == code)
             .values(geom=from_shape(shape, srid=self.srid))
         )
+
+    def sync_units(self, units: Iterable[AdministrativeUnit]) -> int:
+        """Insert or update every unit as the reference has it; return how many changed.
+
+        Boundaries already loaded (from a map of communes) are kept.
+        """
+        existing = {unit.code: unit for unit in self.session.scalars(select(AdminUnit))}
+        changed = 0
+        for unit in units:
+            values = {name: getattr(unit, name) for name in _FROM_REFERENCE}
+            row = existing.get(unit.code)
+            if row is None:
+                self.session.add(AdminUnit(code=unit.code, **values))
+                changed += 1
+            elif any(getattr(row, name) != value for name, value in values.items()):
+                for name, value in values.items():
+                    setattr(row, name, value)
+                changed += 1
+        self.session.flush()
+        return changed

@@ -13,7 +13,7 @@ import httpx
 import pyogrio
 
 from landreg.services.database import upgrade_database
-from landreg.settings import DatabaseSettings, RegisterSettings
+from landreg.settings import CadastreSettings, DatabaseSettings
 from landreg.store.database import RegisterDatabase
 from tests.conftest import _create_database, _drop_database
 from tests.serving import landreg_serving
@@ -103,7 +103,7 @@ def _register_with_parcels(name: str) -> tuple[str, list[int]]:
 
     url = _create_database(name)
     database = RegisterDatabase.from_settings(DatabaseSettings(database_url=url))
-    upgrade_database(database, RegisterSettings())
+    upgrade_database(database, CadastreSettings())
     inputs = [
         ParcelInput("25459", 1, n, shapely.box(565_000 + 30 * n, 1_249_000, 565_025 + 30 * n,
                                                1_249_040), 9209, 1000.0, "ODT")

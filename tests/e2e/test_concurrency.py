@@ -36,7 +36,7 @@ from api.app import create_app
 from landreg.domain.access import Role
 from landreg.services.accounts import create_user
 from landreg.services.database import upgrade_database
-from landreg.settings import DatabaseSettings, RegisterSettings, Settings
+from landreg.settings import CadastreSettings, DatabaseSettings, Settings
 from landreg.store.database import RegisterDatabase
 from landreg.store.tables import (
     AuditRow,
@@ -73,7 +73,7 @@ def _register(url: str) -> RegisterDatabase:
     """Phường Long An taken in and reconciled, with a cadastral staff and an officer account
     (all committed, so that a server process sees them)."""
     database = RegisterDatabase.from_settings(DatabaseSettings(database_url=url))
-    upgrade_database(database, RegisterSettings())
+    upgrade_database(database, CadastreSettings())
     take_in_long_an(database)
     for name, role in (("staff", Role.CADASTRAL_STAFF), ("officer", Role.REGISTRY_OFFICER)):
         with UnitOfWork(database) as uow:

@@ -26,7 +26,7 @@ from landreg.services.accounts import create_user
 from landreg.services.database import upgrade_database
 from landreg.services.reconcile import reconcile
 from landreg.services.sources import ingest_path
-from landreg.settings import DatabaseSettings, RegisterSettings
+from landreg.settings import CadastreSettings, DatabaseSettings
 from landreg.store.database import RegisterDatabase
 from landreg.store.tables import AuditRow, FindingRow, ParcelRow
 from landreg.store.unit_of_work import UnitOfWork
@@ -46,7 +46,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[httpx.Cli
     served by a real process with a small vertex limit; a client signed in as staff."""
     url = _create_database(f"landreg_test_edits_{os.getpid()}")
     database = RegisterDatabase.from_settings(DatabaseSettings(database_url=url))
-    upgrade_database(database, RegisterSettings())
+    upgrade_database(database, CadastreSettings())
     take_in_long_an(database)  # its overlap finding
     ingest_path(database, SAMPLE / TAN_NINH, IngestOptions())  # parcels the register lacks
     with UnitOfWork(database) as uow:

@@ -37,7 +37,7 @@ from landreg.domain.delivery import IngestOptions
 from landreg.services.accounts import create_api_key
 from landreg.services.database import upgrade_database
 from landreg.services.sources import ingest_path
-from landreg.settings import DatabaseSettings, RegisterSettings, Settings
+from landreg.settings import CadastreSettings, DatabaseSettings, Settings
 from landreg.store.database import RegisterDatabase
 from landreg.store.tables import (
     DossierParcelLinkRow,
@@ -70,7 +70,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     server on it with the citizens' rate limit off (else 429 would hide that route)."""
     url = _create_database(f"landreg_test_hostile_{os.getpid()}")
     database = RegisterDatabase.from_settings(DatabaseSettings(database_url=url))
-    upgrade_database(database, RegisterSettings())
+    upgrade_database(database, CadastreSettings())
     take_in_long_an(database)
     values = _records(database)
     with UnitOfWork(database) as uow:

@@ -21,7 +21,7 @@ from landreg.services.accounts import create_api_key
 from landreg.services.database import upgrade_database
 from landreg.services.reconcile import reconcile
 from landreg.services.sources import ingest_path
-from landreg.settings import ApiSettings, DatabaseSettings, RegisterSettings, Settings
+from landreg.settings import ApiSettings, CadastreSettings, DatabaseSettings, Settings
 from landreg.store.database import RegisterDatabase
 from landreg.store.tables import FindingRow, ParcelRow, RegisterEntryRow
 from landreg.store.unit_of_work import UnitOfWork
@@ -45,7 +45,7 @@ def register() -> Iterator[tuple[str, RegisterDatabase, str]]:
     officer's API key; dropped at the end."""
     url = _create_database(f"landreg_test_ogc_{os.getpid()}")
     database = RegisterDatabase.from_settings(DatabaseSettings(database_url=url))
-    upgrade_database(database, RegisterSettings())
+    upgrade_database(database, CadastreSettings())
     for path in (
         "admin/units.gpkg",
         "maps/long_an_cu/27694_phuong_long_an.gpkg",

@@ -23,7 +23,7 @@ from landreg.domain.access import Role
 from landreg.secret import SECRET_FILE_NAME
 from landreg.services.accounts import create_user
 from landreg.services.database import upgrade_database
-from landreg.settings import DatabaseSettings, RegisterSettings
+from landreg.settings import CadastreSettings, DatabaseSettings
 from landreg.store.database import RegisterDatabase
 from landreg.store.unit_of_work import UnitOfWork
 from tests.conftest import _create_database, _drop_database
@@ -40,7 +40,7 @@ def register_url() -> Iterator[str]:
     """A database of its own with one administrator (committed: the server is a process)."""
     url = _create_database(f"landreg_test_security_{os.getpid()}")
     database = RegisterDatabase.from_settings(DatabaseSettings(database_url=url))
-    upgrade_database(database, RegisterSettings())
+    upgrade_database(database, CadastreSettings())
     with UnitOfWork(database) as uow:
         create_user(uow, ADMIN, PASSWORD, Role.ADMINISTRATOR, actor="test")
     database.engine.dispose()

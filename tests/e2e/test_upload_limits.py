@@ -28,7 +28,7 @@ from landreg.domain.access import Role
 from landreg.domain.delivery import IngestOptions
 from landreg.services.accounts import create_user
 from landreg.services.database import upgrade_database
-from landreg.settings import DatabaseSettings, RegisterSettings
+from landreg.settings import CadastreSettings, DatabaseSettings
 from landreg.store.database import RegisterDatabase
 from landreg.store.unit_of_work import UnitOfWork
 from tests.conftest import _create_database, _drop_database
@@ -51,7 +51,7 @@ def register_url() -> Iterator[str]:
     process of its own)."""
     url = _create_database(f"landreg_test_uploads_{os.getpid()}")
     database = RegisterDatabase.from_settings(DatabaseSettings(database_url=url))
-    upgrade_database(database, RegisterSettings())
+    upgrade_database(database, CadastreSettings())
     with UnitOfWork(database) as uow:
         create_user(uow, STAFF, PASSWORD, Role.CADASTRAL_STAFF, actor="test")
     database.engine.dispose()

@@ -25,7 +25,7 @@ from landreg.errors import ConflictError
 from landreg.services.database import upgrade_database
 from landreg.services.holders import change_party, change_right, grant_right, register_party
 from landreg.services.register import ParcelInput, change_parcel, register_parcels
-from landreg.settings import DatabaseSettings, RegisterSettings
+from landreg.settings import CadastreSettings, DatabaseSettings
 from landreg.store.database import RegisterDatabase
 from landreg.store.tables import AuditRow
 from landreg.store.unit_of_work import UnitOfWork
@@ -44,7 +44,7 @@ def database(
     else:
         url = f"sqlite:///{tmp_path_factory.mktemp('versions') / 'register.sqlite'}"
     register = RegisterDatabase.from_settings(DatabaseSettings(database_url=url))
-    upgrade_database(register, RegisterSettings())
+    upgrade_database(register, CadastreSettings())
     yield register
     register.engine.dispose()
     if request.param == "postgis":

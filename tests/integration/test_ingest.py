@@ -18,7 +18,9 @@ from geoalchemy2.shape import to_shape
 
 from ingest.encodings import encode_tcvn3
 from landreg.domain.delivery import IngestOptions
+from landreg.domain.model import Party, PartyKind, Right
 from landreg.errors import CRSError, ValidationError
+from landreg.services.holders import grant_right, register_party
 from landreg.services.sources import ingest_folder, ingest_path
 from landreg.store.tables import (
     DossierDocumentRow,
@@ -187,6 +189,29 @@ def test_a_newer_delivery_gives_a_diff_and_keeps_old_versions(units, tmp_path):
         )
         versions = uow.parcels.versions(row.id)
     assert [v.land_use_code for v in versions] == [frame.loc[0, "LoaiDat"], "TMD"]
+
+
+def test_a_parcel_missing_from_a_delivery_but_held_by_a_right_stays_and_says_so(units, tmp_path):
+    path = tmp_path / "tay_ninh_cu" / "25459_phuong_tan_ninh.gpkg"
+    path.parent.mkdir()
+    frame = pyogrio.read_dataframe(TN / "25459_phuong_tan_ninh.gpkg", layer="ThuaDat")
+    pyogrio.write_dataframe(frame, path, layer="ThuaDat")
+    _ingest(units, path)
+    held = str(frame.loc[2, "OBJECTID"])
+    with UnitOfWork(units) as uow:
+        parcel_id = uow.session.scalar(select(ParcelRow.id).where(ParcelRow.source_key == held))
+        party_id = register_party(
+            uow, Party(PartyKind.INDIVIDUAL, "Nguyễn Văn An", "072085001234"), actor="officer"
+        )
+        grant_right(uow, Right(parcel_id, party_id), actor="officer")
+    path.unlink()
+    pyogrio.write_dataframe(frame.drop(index=[2, 3]), path, layer="ThuaDat")
+    [result] = _ingest(units, path)
+    assert result.removed == 1 and held not in result.removed_keys
+    assert any(
+        "1 records missing from this delivery still have rights" in w for w in result.warnings
+    )
+    assert _count(units, ParcelRow, ParcelRow.id == parcel_id) == 1
 
 
 def test_register_csv_and_xlsx_with_their_own_headings(postgis):

@@ -7,7 +7,7 @@ from sqlalchemy import inspect, text
 
 from landreg.errors import ConfigurationError
 from landreg.services.database import upgrade_database
-from landreg.settings import DatabaseSettings, RegisterSettings
+from landreg.settings import CadastreSettings, DatabaseSettings
 from landreg.store import migrate
 from landreg.store.database import RegisterDatabase
 from landreg.store.tables import Base
@@ -92,7 +92,7 @@ def test_every_geometry_column_has_a_spatial_index(request, backend):
 
 def test_upgrade_twice_changes_nothing(postgis_database):
     before = migrate.current_revision(postgis_database.engine)
-    upgrade_database(postgis_database, RegisterSettings())
+    upgrade_database(postgis_database, CadastreSettings())
     assert migrate.current_revision(postgis_database.engine) == before
 
 
@@ -100,7 +100,7 @@ def test_cadastral_crs_cannot_change_after_creation(postgis_url):
     database = RegisterDatabase.from_settings(DatabaseSettings(database_url=postgis_url))
     try:
         with pytest.raises(ConfigurationError) as caught:
-            upgrade_database(database, RegisterSettings(cadastral_srid=9210))
+            upgrade_database(database, CadastreSettings(cadastral_srid=9210))
         assert caught.value.field == "cadastral_srid"
     finally:
         database.engine.dispose()
@@ -110,6 +110,6 @@ def test_a_geographic_cadastral_crs_is_refused(tmp_path):
     url = f"sqlite:///{tmp_path / 'geo.sqlite'}"
     database = RegisterDatabase.from_settings(DatabaseSettings(database_url=url))
     with pytest.raises(Exception, match="not a projected CRS") as caught:
-        upgrade_database(database, RegisterSettings(cadastral_srid=4326))
+        upgrade_database(database, CadastreSettings(cadastral_srid=4326))
     assert migrate.current_revision(database.engine) is None, caught.value
     database.engine.dispose()

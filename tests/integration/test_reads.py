@@ -33,7 +33,7 @@ from landreg.services.dossier_links import link_all
 from landreg.services.public_status import public_dossier_status
 from landreg.services.reconcile import reconcile
 from landreg.services.sources import ingest_folder
-from landreg.settings import DatabaseSettings, RegisterSettings
+from landreg.settings import CadastreSettings, DatabaseSettings
 from landreg.store.database import RegisterDatabase
 from landreg.store.reads.factory import Reads, reads_for, session_reads
 from landreg.store.reads.lookups import BoundLookups, PooledLookups
@@ -61,7 +61,7 @@ def spatialite_sample(tmp_path_factory) -> Iterator[RegisterDatabase]:
     """The same data set in a SpatiaLite file, taken in, reconciled and linked the same way."""
     path = tmp_path_factory.mktemp("reads") / "register.sqlite"
     database = RegisterDatabase.from_settings(DatabaseSettings(database_url=f"sqlite:///{path}"))
-    upgrade_database(database, RegisterSettings())
+    upgrade_database(database, CadastreSettings())
     _, stopped = ingest_folder(database, SAMPLE, IngestOptions(), confirm_crs=True)
     assert stopped == []
     with UnitOfWork(database) as uow:

@@ -9,7 +9,7 @@ from landreg.domain.delivery import IngestOptions
 from landreg.services.database import upgrade_database
 from landreg.services.reconcile import reconcile
 from landreg.services.sources import ingest_folder
-from landreg.settings import DatabaseSettings, RegisterSettings
+from landreg.settings import CadastreSettings, DatabaseSettings
 from landreg.store.database import RegisterDatabase
 from landreg.store.tables import FindingRow, ParcelRegisterLinkRow
 from landreg.store.unit_of_work import UnitOfWork
@@ -115,7 +115,7 @@ def sample_register_spatialite(tmp_path_factory):
     """The same sample set reconciled on the embedded SpatiaLite default."""
     path = tmp_path_factory.mktemp("reconcile") / "register.sqlite"
     database = RegisterDatabase.from_settings(DatabaseSettings(database_url=f"sqlite:///{path}"))
-    upgrade_database(database, RegisterSettings())
+    upgrade_database(database, CadastreSettings())
     ingest_folder(database, SAMPLE, IngestOptions(), confirm_crs=True)
     with UnitOfWork(database) as uow:
         summary = reconcile(uow)

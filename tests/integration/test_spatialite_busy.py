@@ -23,7 +23,7 @@ from landreg.domain.access import Role
 from landreg.errors import DatabaseUnavailableError
 from landreg.services.accounts import create_user
 from landreg.services.database import upgrade_database
-from landreg.settings import RegisterSettings, Settings
+from landreg.settings import CadastreSettings, Settings
 from landreg.store.database import RegisterDatabase
 from landreg.store.engine import check_connection, create_register_engine, sqlite_module
 from landreg.store.unit_of_work import UnitOfWork
@@ -43,7 +43,7 @@ def register(tmp_path: Path) -> Iterator[tuple[RegisterDatabase, Path]]:
     """An upgraded SpatiaLite register with a cadastral staff account."""
     path = tmp_path / "register.sqlite"
     database = _database(path)
-    upgrade_database(database, RegisterSettings())
+    upgrade_database(database, CadastreSettings())
     with UnitOfWork(database) as uow:
         create_user(uow, "staff", PASSWORD, Role.CADASTRAL_STAFF, actor="test")
     yield database, path
