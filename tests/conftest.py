@@ -68,6 +68,15 @@ def _create_database(name: str) -> str:
     return url.render_as_string(hide_password=False)
 
 
+def _migrated_database(name: str) -> tuple[str, RegisterDatabase]:
+    """A fresh database on the test server at the current schema: its URL, and the register
+    on it (changes committed, for a server process to see; drop it with _drop_database)."""
+    url = _create_database(name)
+    database = RegisterDatabase.from_settings(DatabaseSettings(database_url=url))
+    upgrade_database(database, CadastreSettings())
+    return url, database
+
+
 def _drop_database(url: str) -> None:
     """Remove a database this session made (each session's own, so parallel runs never meet)."""
     with psycopg.connect(ADMIN_URL, autocommit=True, connect_timeout=5) as admin:

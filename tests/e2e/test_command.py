@@ -12,10 +12,7 @@ import httpx
 
 import pyogrio
 
-from landreg.services.database import upgrade_database
-from landreg.settings import CadastreSettings, DatabaseSettings
-from landreg.store.database import RegisterDatabase
-from tests.conftest import _create_database, _drop_database
+from tests.conftest import _drop_database, _migrated_database
 from tests.serving import landreg_serving
 
 LANDREG = [sys.executable, "-m", "cli"]
@@ -101,9 +98,7 @@ def _register_with_parcels(name: str) -> tuple[str, list[int]]:
     from landreg.services.register import ParcelInput, register_parcels
     from landreg.store.unit_of_work import UnitOfWork
 
-    url = _create_database(name)
-    database = RegisterDatabase.from_settings(DatabaseSettings(database_url=url))
-    upgrade_database(database, CadastreSettings())
+    url, database = _migrated_database(name)
     inputs = [
         ParcelInput("25459", 1, n, shapely.box(565_000 + 30 * n, 1_249_000, 565_025 + 30 * n,
                                                1_249_040), 9209, 1000.0, "ODT")

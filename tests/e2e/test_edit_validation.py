@@ -23,14 +23,11 @@ import shapely
 from landreg.domain.access import Role
 from landreg.domain.delivery import IngestOptions
 from landreg.services.accounts import create_user
-from landreg.services.database import upgrade_database
 from landreg.services.reconcile import reconcile
 from landreg.services.sources import ingest_path
-from landreg.settings import CadastreSettings, DatabaseSettings
-from landreg.store.database import RegisterDatabase
 from landreg.store.tables import AuditRow, FindingRow, ParcelRow
 from landreg.store.unit_of_work import UnitOfWork
-from tests.conftest import _create_database, _drop_database
+from tests.conftest import _drop_database, _migrated_database
 from tests.serving import SAMPLE, landreg_serving, take_in_long_an
 
 PASSWORD = "correct horse battery"
@@ -44,9 +41,7 @@ NO_REGISTER = "SRC_MAP_WITHOUT_REGISTER"
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[httpx.Client, object]]:
     """Phường Long An and Phường Tân Ninh's map reconciled on a committed PostGIS register,
     served by a real process with a small vertex limit; a client signed in as staff."""
-    url = _create_database(f"landreg_test_edits_{os.getpid()}")
-    database = RegisterDatabase.from_settings(DatabaseSettings(database_url=url))
-    upgrade_database(database, CadastreSettings())
+    url, database = _migrated_database(f"landreg_test_edits_{os.getpid()}")
     take_in_long_an(database)  # its overlap finding
     ingest_path(database, SAMPLE / TAN_NINH, IngestOptions())  # parcels the register lacks
     with UnitOfWork(database) as uow:

@@ -35,9 +35,8 @@ from api.errors import _request_invalid
 from landreg.domain.access import Role
 from landreg.domain.delivery import IngestOptions
 from landreg.services.accounts import create_api_key
-from landreg.services.database import upgrade_database
 from landreg.services.sources import ingest_path
-from landreg.settings import CadastreSettings, DatabaseSettings, Settings
+from landreg.settings import Settings
 from landreg.store.database import RegisterDatabase
 from landreg.store.tables import (
     DossierParcelLinkRow,
@@ -46,7 +45,7 @@ from landreg.store.tables import (
     ParcelRow,
 )
 from landreg.store.unit_of_work import UnitOfWork
-from tests.conftest import _create_database, _drop_database, _isolated
+from tests.conftest import _drop_database, _isolated, _migrated_database
 from tests.hostile import HOSTILE, check, operations, request_for, sent
 from tests.serving import SAMPLE, landreg_serving, take_in_long_an
 
@@ -68,9 +67,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     """Phường Long An taken in and reconciled on a committed PostGIS database (a server
     process must see it), a dossier with a parcel link, an administrator's API key, and a real
     server on it with the citizens' rate limit off (else 429 would hide that route)."""
-    url = _create_database(f"landreg_test_hostile_{os.getpid()}")
-    database = RegisterDatabase.from_settings(DatabaseSettings(database_url=url))
-    upgrade_database(database, CadastreSettings())
+    url, database = _migrated_database(f"landreg_test_hostile_{os.getpid()}")
     take_in_long_an(database)
     values = _records(database)
     with UnitOfWork(database) as uow:

@@ -18,16 +18,14 @@ from api.app import create_app
 from landreg.domain.access import Role
 from landreg.domain.delivery import IngestOptions
 from landreg.services.accounts import create_api_key
-from landreg.services.database import upgrade_database
-from landreg.services.reconcile import reconcile
 from landreg.services.sources import ingest_path
-from landreg.settings import ApiSettings, CadastreSettings, DatabaseSettings, Settings
+from landreg.settings import ApiSettings, Settings
 from landreg.store.database import RegisterDatabase
 from landreg.store.tables import FindingRow, ParcelRow, RegisterEntryRow
 from landreg.store.unit_of_work import UnitOfWork
 from spatial.crs import reproject
-from tests.conftest import _create_database, _drop_database, _isolated
-from tests.serving import landreg_serving
+from tests.conftest import _drop_database, _isolated, _migrated_database
+from tests.serving import landreg_serving, take_in_long_an
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_data" / "small"
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
@@ -43,17 +41,8 @@ PARCEL_PROPERTIES = {
 def register() -> Iterator[tuple[str, RegisterDatabase, str]]:
     """A committed PostGIS register of Phường Long An (a server process must see it), with an
     officer's API key; dropped at the end."""
-    url = _create_database(f"landreg_test_ogc_{os.getpid()}")
-    database = RegisterDatabase.from_settings(DatabaseSettings(database_url=url))
-    upgrade_database(database, CadastreSettings())
-    for path in (
-        "admin/units.gpkg",
-        "maps/long_an_cu/27694_phuong_long_an.gpkg",
-        "register/so_dia_chinh_long_an_cu.xlsx",
-    ):
-        ingest_path(database, SAMPLE / path, IngestOptions())
-    with UnitOfWork(database) as uow:
-        reconcile(uow)
+    url, database = _migrated_database(f"landreg_test_ogc_{os.getpid()}")
+    take_in_long_an(database)
     with UnitOfWork(database) as uow:
         key = create_api_key(uow, "qgis", Role.REGISTRY_OFFICER, actor="test")
     yield url, database, key

@@ -22,11 +22,8 @@ import pytest
 from landreg.domain.access import Role
 from landreg.secret import SECRET_FILE_NAME
 from landreg.services.accounts import create_user
-from landreg.services.database import upgrade_database
-from landreg.settings import CadastreSettings, DatabaseSettings
-from landreg.store.database import RegisterDatabase
 from landreg.store.unit_of_work import UnitOfWork
-from tests.conftest import _create_database, _drop_database
+from tests.conftest import _drop_database, _migrated_database
 from tests.serving import landreg_serving
 
 PUBLISHED_SECRET = "development-only-secret-change-me"  # what the source once shipped
@@ -38,9 +35,7 @@ LOOKUPS_PER_MINUTE = 3
 @pytest.fixture(scope="module")
 def register_url() -> Iterator[str]:
     """A database of its own with one administrator (committed: the server is a process)."""
-    url = _create_database(f"landreg_test_security_{os.getpid()}")
-    database = RegisterDatabase.from_settings(DatabaseSettings(database_url=url))
-    upgrade_database(database, CadastreSettings())
+    url, database = _migrated_database(f"landreg_test_security_{os.getpid()}")
     with UnitOfWork(database) as uow:
         create_user(uow, ADMIN, PASSWORD, Role.ADMINISTRATOR, actor="test")
     database.engine.dispose()

@@ -27,11 +27,8 @@ from api.jobs import IngestJobs, JobFolder, run_job
 from landreg.domain.access import Role
 from landreg.domain.delivery import IngestOptions
 from landreg.services.accounts import create_user
-from landreg.services.database import upgrade_database
-from landreg.settings import CadastreSettings, DatabaseSettings
-from landreg.store.database import RegisterDatabase
 from landreg.store.unit_of_work import UnitOfWork
-from tests.conftest import _create_database, _drop_database
+from tests.conftest import _drop_database, _migrated_database
 from tests.serving import landreg_serving
 
 REPO = Path(__file__).resolve().parents[2]
@@ -49,9 +46,7 @@ LIMITS = {
 def register_url() -> Iterator[str]:
     """A database of its own with one cadastral staff account (committed: the server is a
     process of its own)."""
-    url = _create_database(f"landreg_test_uploads_{os.getpid()}")
-    database = RegisterDatabase.from_settings(DatabaseSettings(database_url=url))
-    upgrade_database(database, CadastreSettings())
+    url, database = _migrated_database(f"landreg_test_uploads_{os.getpid()}")
     with UnitOfWork(database) as uow:
         create_user(uow, STAFF, PASSWORD, Role.CADASTRAL_STAFF, actor="test")
     database.engine.dispose()
