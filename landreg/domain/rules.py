@@ -6,8 +6,10 @@ measured values, in Vietnamese for the staff and in English alongside.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 
 class Severity(StrEnum):
@@ -31,10 +33,12 @@ class RuleCode(StrEnum):
     GEOM_WRONG_COMMUNE = "GEOM_WRONG_COMMUNE"
     GEOM_MULTIPART = "GEOM_MULTIPART"
     GEOM_TINY = "GEOM_TINY"
+    GEOM_PARTS_OVERLAP = "GEOM_PARTS_OVERLAP"
     ATTR_MISSING_KEY = "ATTR_MISSING_KEY"
     ATTR_DUPLICATE_KEY = "ATTR_DUPLICATE_KEY"
     ATTR_UNKNOWN_LAND_USE = "ATTR_UNKNOWN_LAND_USE"
     ATTR_AREA_MISMATCH = "ATTR_AREA_MISMATCH"
+    ATTR_MAP_AREA_MISMATCH = "ATTR_MAP_AREA_MISMATCH"
     ATTR_INVALID_IDENTITY = "ATTR_INVALID_IDENTITY"
     ATTR_NO_HOLDER = "ATTR_NO_HOLDER"
     ATTR_SHARES_NOT_100 = "ATTR_SHARES_NOT_100"
@@ -66,6 +70,9 @@ class Rule:
     fix : str
         The kind of fix suggested (``make_valid``, ``snap_to_neighbour``, ``merge_duplicates``,
         ``take_register_value``, ``review``).
+    notes : tuple of (str, str, str)
+        Sentences added to the message when the finding measured a value: (the value's
+        name, the Vietnamese template, the English template).
     """
 
     code: RuleCode
@@ -76,6 +83,29 @@ class Rule:
     message_vi: str
     message_en: str
     fix: str
+    notes: tuple[tuple[str, str, str], ...] = ()
+
+    def messages(self, values: Mapping[str, Any]) -> tuple[str, str]:
+        """The explanation in Vietnamese and English, filled with ``values`` (a mapping that
+        answers every name, as :meth:`str.format_map` needs), with the notes whose value was
+        measured.
+
+        Parameters
+        ----------
+        values : mapping
+            The finding's measured values (and ``key``).
+
+        Returns
+        -------
+        tuple of str
+            The Vietnamese message, then the English one.
+        """
+        vi, en = self.message_vi.format_map(values), self.message_en.format_map(values)
+        for name, note_vi, note_en in self.notes:
+            if name in values and values[name] not in (None, ""):
+                vi += " " + note_vi.format_map(values)
+                en += " " + note_en.format_map(values)
+        return vi, en
 
 
 _E, _W = Severity.ERROR, Severity.WARNING
@@ -94,7 +124,9 @@ RULES: dict[RuleCode, Rule] = {rule.code: rule for rule in (
     Rule(RuleCode.GEOM_GAP, "geometry", _W, "Hở giữa các thửa", "Gap between parcels",
          "Khoảng hở {area:.2f} m² giữa các thửa {keys} không thuộc đường hay kênh nào.",
          "A gap of {area:.2f} m² between parcels {keys} is not a road or canal.",
-         "snap_to_neighbour"),
+         "snap_to_neighbour",
+         (("repaired", "Diện tích đo trên ranh giới đã sửa hợp lệ của thửa {repaired}.",
+           "The area is measured on the repaired boundary of parcel {repaired}."),)),
     Rule(RuleCode.GEOM_DUPLICATE, "geometry", _E, "Thửa trùng lặp", "Duplicate parcel",
          "Thửa {key} và thửa {other} có hình trùng nhau hoàn toàn.",
          "Parcels {key} and {other} have identical boundaries.", "merge_duplicates"),
@@ -115,6 +147,11 @@ RULES: dict[RuleCode, Rule] = {rule.code: rule for rule in (
     Rule(RuleCode.GEOM_TINY, "geometry", _W, "Thửa quá nhỏ", "Tiny parcel",
          "Thửa {key} chỉ có {area:.2f} m².", "Parcel {key} measures only {area:.2f} m².",
          "review"),
+    Rule(RuleCode.GEOM_PARTS_OVERLAP, "geometry", _E, "Các phần của thửa chồng lấn nhau",
+         "Parts of a parcel overlap",
+         "Các phần của thửa {key} chồng lấn nhau {area:.2f} m² ({pairs} cặp phần).",
+         "The parts of parcel {key} overlap each other by {area:.2f} m² ({pairs} pairs of "
+         "parts).", "make_valid"),
     Rule(RuleCode.ATTR_MISSING_KEY, "attributes", _E, "Thiếu số tờ/số thửa", "Missing key fields",
          "Thửa {key} thiếu {missing}.", "Parcel {key} lacks {missing}.", "review"),
     Rule(RuleCode.ATTR_DUPLICATE_KEY, "attributes", _E, "Trùng số hiệu thửa",
@@ -131,6 +168,13 @@ RULES: dict[RuleCode, Rule] = {rule.code: rule for rule in (
          "tích đo {measured:.1f} m².",
          "Legal area {legal:.1f} m² of parcel {key} differs by {difference:.1f}% from the "
          "measured {measured:.1f} m².", "review"),
+    Rule(RuleCode.ATTR_MAP_AREA_MISMATCH, "attributes", _W, "Diện tích ghi trên bản đồ sai",
+         "Map's written area disagrees",
+         "Diện tích ghi trên bản đồ {written:.1f} m² của thửa {key} lệch {difference:+.1f} m² "
+         "so với diện tích đo {measured:.1f} m² (cho phép {tolerance:.1f} m²).",
+         "The area the map writes for parcel {key}, {written:.1f} m², differs by "
+         "{difference:+.1f} m² from the measured {measured:.1f} m² (tolerance "
+         "{tolerance:.1f} m²).", "review"),
     Rule(RuleCode.ATTR_INVALID_IDENTITY, "attributes", _W, "Số định danh sai",
          "Invalid identity number",
          "Số định danh của chủ sử dụng thửa {key} không hợp lệ: {reason}.",

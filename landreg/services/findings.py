@@ -42,7 +42,7 @@ class Candidate:
         values = _SafeDict(
             {"key": self.subjects[0].get("key") if self.subjects else "?", **self.measured}
         )
-        return checked.message_vi.format_map(values), checked.message_en.format_map(values)
+        return checked.messages(values)
 
 
 class _SafeDict(dict[str, Any]):

@@ -16,7 +16,12 @@ from landreg.domain.rules import RuleCode
 from landreg.services.findings import Candidate, parcel_key_text, parcel_subject
 from spatial import coverage
 
-_DUPLICATES = {RuleCode.GEOM_DUPLICATE, RuleCode.GEOM_NEAR_DUPLICATE}
+# One parcel drawn twice.
+DUPLICATES = frozenset({RuleCode.GEOM_DUPLICATE, RuleCode.GEOM_NEAR_DUPLICATE})
+# A parcel found by one of these has no usable geometry until it is fixed.
+BROKEN = frozenset({RuleCode.GEOM_INVALID, RuleCode.GEOM_PARTS_OVERLAP})
+# A gap lying this much inside an invalid neighbour's own outline is that parcel's defect.
+_OWN_DEFECT_SHARE = 0.5
 _OVERLAP_RULES = {
     "duplicate_exact": RuleCode.GEOM_DUPLICATE,
     "duplicate_near": RuleCode.GEOM_NEAR_DUPLICATE,
@@ -49,9 +54,10 @@ def geometry_candidates(
 
     ``partitioned`` compares parcels commune by commune, each with a halo of neighbours, as
     a cluster would (``settings.workers`` processes share the communes); the findings are
-    the same either way. Consequences are not reported twice: an invalid parcel gets no gap,
-    area or size finding (its area means nothing until it is fixed), and the copy in a
-    duplicate pair no overlap with its twin's neighbours.
+    the same either way. Consequences are not reported twice: an invalid parcel (or one
+    whose parts overlap) gets no area or size finding (its area means nothing until it is
+    fixed), a hole that is its own defect (:func:`_beside_broken`) no gap finding, and the
+    copy in a duplicate pair no overlap with its twin's neighbours.
     """
     invalid = _invalid(parcels)
     broken = {s["id"] for c in invalid for s in c.subjects}
@@ -60,13 +66,11 @@ def geometry_candidates(
     else:
         everything = np.arange(len(parcels))
         overlaps, gaps = _partition(parcels, strips, settings, everything, everything)
-    twins = {s["id"] for c in overlaps if c.rule in _DUPLICATES for s in c.subjects}
+    twins = {s["id"] for c in overlaps if c.rule in DUPLICATES for s in c.subjects}
     overlaps = [
-        c
-        for c in overlaps
-        if c.rule in _DUPLICATES or not any(s["id"] in twins for s in c.subjects)
+        c for c in overlaps if c.rule in DUPLICATES or not any(s["id"] in twins for s in c.subjects)
     ]
-    gaps = [c for c in gaps if not any(s["id"] in broken for s in c.subjects)]
+    gaps = _beside_broken(gaps, parcels[parcels["id"].isin(broken)])
     sound = parcels[~parcels["id"].isin(broken)]
     return (
         invalid
@@ -146,9 +150,50 @@ def _shared_partition(
     return _partition(parcels, strips, settings, window, mine)
 
 
+def _beside_broken(gaps: list[Candidate], broken: pd.DataFrame) -> list[Candidate]:
+    """The gaps to report, of those found with invalid parcels around them.
+
+    A gap lying mostly (``_OWN_DEFECT_SHARE`` of its area) inside the outline of an invalid
+    neighbour (the convex hull of what it covers once repaired, see
+    :func:`spatial.coverage.share_inside_outlines`: a bow-tie's missing triangles, the area
+    of a collapsed ring) is that parcel's defect, already reported. Any other hole is a
+    hole: it is reported, measured on the repaired boundary of its invalid neighbours, and
+    says so (``measured["repaired"]`` names them).
+    """
+    shapes = dict(zip(broken["id"], broken["geometry"], strict=True))
+    kept = []
+    for gap in gaps:
+        beside = [s for s in gap.subjects if s["id"] in shapes]
+        if not beside:
+            kept.append(gap)
+            continue
+        outlines = np.array([shapes[s["id"]] for s in beside], dtype=object)
+        if coverage.share_inside_outlines(gap.location, outlines) >= _OWN_DEFECT_SHARE:
+            continue
+        gap.measured["repaired"] = ", ".join(s["key"] for s in beside)
+        kept.append(gap)
+    return kept
+
+
 def _invalid(parcels: pd.DataFrame) -> list[Candidate]:
-    bad = coverage.invalid_geometries(parcels["geometry"].to_numpy())
+    """Invalid parcels: a multipolygon whose parts overlap as such (with the overlap), any
+    other with GEOS's reason, and rings the source left open."""
+    geometry = parcels["geometry"].to_numpy()
     found = []
+    parts = coverage.overlapping_parts(geometry)
+    for position, area, pairs, overlap in parts.itertuples(index=False):
+        row = parcels.iloc[position]
+        found.append(
+            Candidate(
+                RuleCode.GEOM_PARTS_OVERLAP,
+                [parcel_subject(row)],
+                row.commune_code,
+                overlap,
+                {"area": float(area), "pairs": int(pairs)},
+            )
+        )
+    bad = coverage.invalid_geometries(geometry)
+    bad = bad[~bad["index"].isin(parts["index"])]
     for position, reason, location in bad.itertuples(index=False):
         row = parcels.iloc[position]
         found.append(

@@ -187,6 +187,10 @@ def _new_geometry(uow: UnitOfWork, parcel_id: int, geometry: Any, actor: str, wh
 def _make_valid(uow: UnitOfWork, finding: Finding, actor: str) -> str:
     [parcel_id] = finding.parcel_ids[:1]
     current = uow.parcels.get(parcel_id).geometry
+    if finding.rule == RuleCode.GEOM_PARTS_OVERLAP:
+        # the parts of one parcel overlap: the parcel is their union (GEOS's make_valid would
+        # keep the overlap out, as a hole)
+        current = shapely.union_all(shapely.get_parts(current))
     repaired = shapely.make_valid(current)
     polygons = [
         p for p in shapely.get_parts(repaired) if p.geom_type in ("Polygon", "MultiPolygon")

@@ -21,7 +21,12 @@ from landreg.clock import utcnow
 from landreg.domain.model import Finding
 from landreg.domain.rules import RuleCode, rule
 from landreg.services.findings import Candidate, plain
-from landreg.services.geometry_checks import GeometrySettings, geometry_candidates
+from landreg.services.geometry_checks import (
+    BROKEN,
+    DUPLICATES,
+    GeometrySettings,
+    geometry_candidates,
+)
 from landreg.services.register_checks import RegisterRuleSettings, link_entries, register_candidates
 from landreg.store.unit_of_work import UnitOfWork
 
@@ -65,9 +70,12 @@ def reconcile(
         geometry or GeometrySettings(),
         partitioned=partitioned,
     )
-    invalid = {s["id"] for c in candidates if c.rule == RuleCode.GEOM_INVALID for s in c.subjects}
+    invalid = {s["id"] for c in candidates if c.rule in BROKEN for s in c.subjects}
+    copies = [
+        (c.subjects[0]["id"], c.subjects[1]["id"]) for c in candidates if c.rule in DUPLICATES
+    ]
     candidates += register_candidates(
-        parcels, entries, links, register or RegisterRuleSettings(), invalid=invalid
+        parcels, entries, links, register or RegisterRuleSettings(), invalid=invalid, copies=copies
     )
     candidates += older_deliveries(repository.deliveries(), communes)
     _place(candidates, parcels, links)

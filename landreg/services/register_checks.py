@@ -6,10 +6,13 @@ number), by the numbers before the re-survey, or by address and area for the res
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 
 import pandas as pd
+
+import shapely
 
 from landreg.domain.identifiers import BIRTH_PROVINCE_CODES, IdentityNumber
 from landreg.domain.rules import RuleCode
@@ -140,17 +143,19 @@ def register_candidates(
     settings: RegisterRuleSettings,
     *,
     invalid: set[int] | None = None,
+    copies: Iterable[tuple[int, int]] = (),
 ) -> list[Candidate]:
     """Attribute rules on parcels and entries, and the rules comparing the two sources.
 
     Parcels in ``invalid`` (invalid geometry) get no area comparison: their measured area
-    means nothing until the geometry is fixed.
+    means nothing until the geometry is fixed. ``copies`` are pairs of parcel ids drawn
+    twice (``GEOM_DUPLICATE``, ``GEOM_NEAR_DUPLICATE``): one parcel, whatever key it repeats.
     """
     return (
         _missing_keys(parcels)
         + _unknown_land_use(parcels, entries)
         + _entry_rules(entries, settings)
-        + _duplicate_keys(entries, links, parcels)
+        + _duplicate_keys(entries, links, parcels, copies)
         + _duplicate_serials(entries)
         + between_sources(
             parcels, entries, links, settings.area_tolerance_percent, invalid or set()
@@ -276,29 +281,100 @@ def _identity_problem(value: object) -> str | None:
 
 
 def _duplicate_keys(
-    entries: pd.DataFrame, links: pd.DataFrame, parcels: pd.DataFrame
+    entries: pd.DataFrame,
+    links: pd.DataFrame,
+    parcels: pd.DataFrame,
+    copies: Iterable[tuple[int, int]],
 ) -> list[Candidate]:
-    """One key, several parcels: register entries of one key carry different certificates."""
+    """One key, several parcels: one finding per key (commune, sheet, number).
+
+    The register shows it when entries of one key carry different certificates (the entries
+    and the parcels they link to are named); a map shows it when different parcels of one
+    source carry the key (those parcels are named, wherever they lie, with or without a
+    register). A key both show is one finding naming everything, its fingerprint that of
+    neither alone. Parcels drawn twice (``copies``) count as one parcel, their duplicate
+    geometry being the finding; parcels lacking sheet or number are never duplicates.
+    """
+    register = _register_duplicates(entries, links, parcels)
+    on_map = _map_duplicates(parcels, copies)
+    found = []
+    for key in sorted(set(register) | set(on_map)):
+        subjects: list[dict[str, object]] = []
+        count, location = 0, None
+        for found_subjects, found_count, found_location in filter(
+            None, (register.get(key), on_map.get(key))
+        ):
+            named = {(s["table"], s["id"]) for s in subjects}
+            subjects += [s for s in found_subjects if (s["table"], s["id"]) not in named]
+            count = max(count, found_count)
+            location = found_location if location is None else location
+        found.append(
+            Candidate(RuleCode.ATTR_DUPLICATE_KEY, subjects, key[0], location, {"count": count})
+        )
+    return found
+
+
+_Duplicate = tuple[list[dict[str, object]], int, shapely.Geometry | None]
+
+
+def _register_duplicates(
+    entries: pd.DataFrame, links: pd.DataFrame, parcels: pd.DataFrame
+) -> dict[tuple[str, int, int], _Duplicate]:
+    """Keys whose register entries carry different certificates."""
     keyed = entries.dropna(subset=KEY).assign(serial=lambda f: f["certificate_serial"].fillna(""))
     keyed = keyed[keyed.groupby(KEY)["serial"].transform("nunique") > 1]
-    found = []
-    for _, group in keyed.groupby(KEY, sort=True):
+    found = {}
+    for (commune, sheet, number), group in keyed.groupby(KEY, sort=True):
         linked = parcels[
             parcels["id"].isin(links.loc[links["register_entry_id"].isin(group["id"]), "parcel_id"])
         ]
         subjects = [entry_subject(r) for r in group.itertuples()] + [
             parcel_subject(r) for r in linked.itertuples()
         ]
-        found.append(
-            Candidate(
-                RuleCode.ATTR_DUPLICATE_KEY,
-                subjects,
-                group.iloc[0].commune_code,
-                None,
-                {"count": int(group["serial"].nunique())},
-            )
-        )
+        found[(str(commune), int(sheet), int(number))] = (
+            subjects, int(group["serial"].nunique()), None
+        )  # fmt: skip
     return found
+
+
+def _map_duplicates(
+    parcels: pd.DataFrame, copies: Iterable[tuple[int, int]]
+) -> dict[tuple[str, int, int], _Duplicate]:
+    """Keys that different parcels of one map source carry; where: each parcel's point."""
+    columns = ["source_name", *KEY]
+    keyed = parcels.dropna(subset=KEY)
+    keyed = keyed[keyed.groupby(columns, dropna=False)["id"].transform("size") > 1]
+    same = _same_parcel(copies)
+    found: dict[tuple[str, int, int], _Duplicate] = {}
+    for (_, commune, sheet, number), group in keyed.groupby(columns, sort=True, dropna=False):
+        distinct = len({same.get(int(i), int(i)) for i in group["id"]})
+        if distinct < 2:
+            continue
+        key = (str(commune), int(sheet), int(number))
+        subjects = [parcel_subject(r) for r in group.itertuples()]
+        points = shapely.multipoints(shapely.point_on_surface(group["geometry"].to_numpy()))
+        before = found.get(key)
+        if before is not None:  # the key repeated on two maps: one finding for it
+            subjects = before[0] + subjects
+            distinct = max(distinct, before[1])
+        found[key] = (subjects, distinct, points if before is None else before[2])
+    return found
+
+
+def _same_parcel(copies: Iterable[tuple[int, int]]) -> dict[int, int]:
+    """Each parcel drawn twice → the lowest id of the parcels that are copies of it."""
+    root: dict[int, int] = {}
+
+    def top(one: int) -> int:
+        while root.get(one, one) != one:
+            one = root[one]
+        return one
+
+    for one, other in copies:
+        low, high = sorted((top(int(one)), top(int(other))))
+        if low != high:
+            root[high] = low
+    return {one: top(one) for one in root}
 
 
 def _duplicate_serials(entries: pd.DataFrame) -> list[Candidate]:

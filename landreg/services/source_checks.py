@@ -1,4 +1,5 @@
-"""Rules comparing the sources: the map against the register, and one register against another.
+"""Rules comparing the sources: the map against the register, one register against another,
+and the area a map writes against the area measured on it.
 
 Every comparison runs on whole columns (one merge of links, parcels and entries, then
 group-wise aggregates); Python only builds the findings themselves, which are few.
@@ -28,14 +29,17 @@ def between_sources(
 
     Areas further apart than ``area_tolerance_percent`` disagree. Parcels in ``invalid``
     get no area comparison: the measured area of an invalid polygon
-    means nothing until it is fixed.
+    means nothing until it is fixed. The map's written areas are checked with or without
+    a register.
     """
     pairs = _pairs(parcels, entries, links)
+    legal_areas = _map_area(pairs, parcels, entries, area_tolerance_percent, invalid)
     return (
         _register_without_map(entries, links)
         + _map_without_register(parcels, links)
         + _land_use(pairs, parcels, entries)
-        + _map_area(pairs, parcels, entries, area_tolerance_percent, invalid)
+        + legal_areas
+        + _written_areas(parcels, legal_areas, area_tolerance_percent, invalid)
         + _holders_between_registers(pairs, parcels, entries)
         + _areas_between_registers(pairs, parcels, entries, area_tolerance_percent)
     )
@@ -140,6 +144,58 @@ def _map_area(
         )
         for parcel, subjects in _flagged(pairs, beyond.index, parcels, entries)
     ]
+
+
+# Written areas are rounded to 0.1 m²: closer than this to the measured area, a written area
+# is right whatever the percentage allows.
+WRITTEN_AREA_ROUNDING = 0.1
+
+
+def _written_areas(
+    parcels: pd.DataFrame,
+    legal_areas: list[Candidate],
+    area_tolerance_percent: float,
+    invalid: set[int],
+) -> list[Candidate]:
+    """The area a map writes for a parcel (``map_area``, say DienTich) against the area
+    measured on its geometry: further apart than ``area_tolerance_percent`` of the measured
+    area, and never less than :data:`WRITTEN_AREA_ROUNDING`, is a finding, register or not.
+
+    Not on invalid parcels (their area means nothing until fixed), nor when the register's
+    legal area is flagged against the measured one (``ATTR_AREA_MISMATCH``) and the map wrote
+    that legal area: one wrong geometry, not two findings. A written 0 is no area written
+    (a Shapefile cannot leave a number empty).
+    """
+    written = parcels[
+        (parcels["map_area"].fillna(0) > 0)
+        & parcels["measured_area"].notna()
+        & ~parcels["id"].isin(invalid)
+    ]
+    measured = written["measured_area"].astype(float)
+    area = written["map_area"].astype(float)
+    tolerance = np.maximum(measured * area_tolerance_percent / 100.0, WRITTEN_AREA_ROUNDING)
+    off = written[((area - measured).abs() > tolerance).to_numpy()]
+    legal = {c.subjects[0]["id"]: float(c.measured["legal"]) for c in legal_areas}
+    found = []
+    for row in off.itertuples():
+        allowed = float(tolerance[row.Index])
+        if row.id in legal and abs(row.map_area - legal[row.id]) <= allowed:
+            continue
+        found.append(
+            Candidate(
+                RuleCode.ATTR_MAP_AREA_MISMATCH,
+                [parcel_subject(row)],
+                row.commune_code,
+                row.geometry,
+                {
+                    "written": float(row.map_area),
+                    "measured": float(row.measured_area),
+                    "difference": float(row.map_area - row.measured_area),
+                    "tolerance": allowed,
+                },
+            )
+        )
+    return found
 
 
 def _shared(pairs: pd.DataFrame) -> pd.DataFrame:

@@ -31,6 +31,29 @@ def test_every_rule_code_has_its_texts_in_both_languages(code):
     # both languages say the same measured values, and the Vietnamese is not the English
     assert _fields(checked.message_vi) == _fields(checked.message_en)
     assert checked.message_vi != checked.message_en and checked.title_vi != checked.title_en
+    for name, note_vi, note_en in checked.notes:
+        assert name in _fields(note_vi) and _fields(note_vi) == _fields(note_en)
+        assert note_vi != note_en
+
+
+def test_a_gap_measured_on_a_repaired_neighbour_says_so_in_both_languages():
+    measured = {"area": 10.0, "keys": "80001-3-4, 80001-3-5"}
+    plain_vi, plain_en = rule(RuleCode.GEOM_GAP).messages(measured)
+    vi, en = rule(RuleCode.GEOM_GAP).messages(measured | {"repaired": "80001-3-5"})
+    assert "sửa" not in plain_vi and "repaired" not in plain_en
+    assert vi.startswith(plain_vi) and "ranh giới đã sửa hợp lệ của thửa 80001-3-5" in vi
+    assert en.startswith(plain_en) and "repaired boundary of parcel 80001-3-5" in en
+
+
+def test_the_new_rules_fill_their_measured_values():
+    vi, en = rule(RuleCode.ATTR_MAP_AREA_MISMATCH).messages(
+        {"key": "25645-3-7", "written": 250.0, "measured": 200.04, "difference": 49.96,
+         "tolerance": 2.0}
+    )  # fmt: skip
+    assert "250.0 m²" in vi and "200.0 m²" in vi and "+50.0 m²" in vi and "25645-3-7" in vi
+    assert "250.0 m²" in en and "+50.0 m²" in en and "the map writes" in en
+    vi, en = rule(RuleCode.GEOM_PARTS_OVERLAP).messages({"key": "K", "area": 20.0, "pairs": 1})
+    assert "20.00 m²" in vi and "chồng lấn" in vi and "overlap" in en
 
 
 def test_the_catalogue_holds_exactly_the_codes():
