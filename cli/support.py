@@ -16,7 +16,7 @@ from landreg.store.database import RegisterDatabase
 from spatial.errors import SpatialError
 
 console = Console()
-errors = Console(stderr=True)
+errors = Console(stderr=True, soft_wrap=True)  # an error is one line, however long
 
 
 def database_of(settings: Settings) -> RegisterDatabase:

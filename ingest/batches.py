@@ -33,6 +33,7 @@ class BatchInfo:
     warnings: list[str] = field(default_factory=list)
     data_as_of: datetime | None = None
     data_as_of_from: str | None = None
+    reprocess: bool = False  # read again even if this very file was taken in with its profile
 
 
 @dataclass(slots=True)

@@ -345,7 +345,10 @@ def _by_line(lines: list[bytes]) -> DecodedText:
         decode = decoder(found)
         for index in legacy:
             texts[index] = decode(lines[index])
-        reason = f"row in UTF-8, not {found} like the rest of the file"
+        reason = (
+            f"dòng mã UTF-8, khác {found} của cả tệp / "
+            f"row in UTF-8, not {found} like the rest of the file"
+        )
         for index in utf8:
             bad.append(BadLine(index + 1, reason, "UTF-8", {"line": texts[index]}))
             texts[index] = ""
@@ -356,11 +359,19 @@ def _nul_line(number: int, line: bytes, found: str) -> BadLine:
     """A line with a NUL byte: a line in UTF-16, or a line with a NUL in its text."""
     utf16 = _as_utf16(line)
     if utf16 is not None:
-        reason = f"row in UTF-16, not {found} like the rest of the file"
+        reason = (
+            f"dòng mã UTF-16, khác {found} của cả tệp / "
+            f"row in UTF-16, not {found} like the rest of the file"
+        )
         return BadLine(number, reason, utf16[0], {"line": utf16[1]})
     text = line.decode("utf-8", "backslashreplace") if found == "UTF-8" else decoder(found)(line)
     shown = text.rstrip("\r").replace("\x00", "\\x00")
-    return BadLine(number, "NUL byte in the row", f"byte {line.index(0) + 1}", {"line": shown})
+    return BadLine(
+        number,
+        "dòng có byte NUL / NUL byte in the row",
+        f"byte {line.index(0) + 1}",
+        {"line": shown},
+    )
 
 
 def _legacy_line(number: int, line: bytes) -> BadLine:
@@ -369,7 +380,7 @@ def _legacy_line(number: int, line: bytes) -> BadLine:
     guess = detect([line])
     return BadLine(
         number,
-        "row not in UTF-8 like the rest of the file",
+        "dòng không mã UTF-8 như cả tệp / row not in UTF-8 like the rest of the file",
         f"reads as {guess}",
         {
             "line": line.decode("utf-8", "backslashreplace").rstrip("\r"),

@@ -7,31 +7,24 @@ import pandas as pd
 
 from ingest import normalise
 from ingest.batches import Rejected
-from ingest.profiles import REQUIRED_FIELDS, MappingProfile
+from ingest.profiles import FEATURE_ID_NAMES, MappingProfile, check_fits
 from landreg.domain import reference
-from landreg.errors import UnknownReferenceError, ValidationError
+from landreg.errors import UnknownReferenceError
 
 
 def apply_profile(frame: pd.DataFrame, profile: MappingProfile) -> pd.DataFrame:
     """The file's columns renamed to canonical fields; fields the file lacks are empty.
 
-    Raises when a field the profile requires is missing from the file.
+    Raises when a field the profile requires is missing from the file. A map or strips
+    layer always gets its key fields (commune, sheet, number), empty when not mapped.
     """
-    missing = sorted(
-        source
-        for canonical, source in profile.fields.items()
-        if source not in frame.columns and canonical in _required(profile)
-    ) + sorted(field for field in profile.source_key if field not in frame.columns)
-    if missing:
-        raise ValidationError(
-            f"the file lacks field(s) {missing} that profile {profile.name!r} needs; "
-            f"it has {sorted(map(str, frame.columns))[:20]}",
-            field="profile",
-            value=profile.name,
-        )
+    check_fits(profile, frame.columns, strict=False)
     out = pd.DataFrame(index=frame.index)
     for canonical, source in profile.fields.items():
         out[canonical] = frame[source] if source in frame.columns else None
+    for canonical in _KEY_FIELDS.get(profile.kind, ()):
+        if canonical not in out.columns:
+            out[canonical] = pd.Series(None, index=frame.index, dtype=object)
     for canonical, mapping in profile.values.items():
         if canonical in out.columns:
             cleaned = normalise.text(out[canonical])
@@ -39,17 +32,25 @@ def apply_profile(frame: pd.DataFrame, profile: MappingProfile) -> pd.DataFrame:
     return out
 
 
-def _required(profile: MappingProfile) -> set[str]:
-    return REQUIRED_FIELDS[profile.kind]
+# Fields a layer's records always have, mapped or not.
+_KEY_FIELDS = {"map": ("commune_code", "map_sheet", "parcel_number"), "strips": ("commune_code",)}
 
 
-def source_keys(frame: pd.DataFrame, profile: MappingProfile) -> tuple[pd.Series, int]:
+def source_keys(
+    frame: pd.DataFrame, profile: MappingProfile, rows: pd.Series | None = None
+) -> tuple[pd.Series, int]:
     """Each record's identity in its source, and how many repeated keys were made unique.
 
-    A key that repeats within one file (two features with the same OBJECTID) gets ``#2``,
-    ``#3``… so that no record hides another.
+    Without a ``source_key`` a record is known by its feature id (``rows``; the 1-based
+    position when none is given), as it is by ``fid``, ``FID`` or ``OGC_FID`` when the file
+    has no such column. A key that repeats within one file (two features with the same
+    OBJECTID) gets ``#2``, ``#3``… so that no record hides another.
     """
-    parts = [normalise.strings(frame[name]).fillna("") for name in profile.source_key]
+    if rows is None:
+        rows = pd.Series(np.arange(1, len(frame) + 1).astype(str), index=frame.index)
+    parts = [
+        normalise.strings(_key_part(frame, name, rows)).fillna("") for name in profile.source_key
+    ] or [normalise.strings(rows.astype(str)).fillna("")]
     keys = parts[0]
     for part in parts[1:]:
         keys = keys + "|" + part
@@ -58,6 +59,13 @@ def source_keys(frame: pd.DataFrame, profile: MappingProfile) -> tuple[pd.Series
     if repeated:
         keys = keys.where(occurrence == 0, keys + "#" + (occurrence + 1).astype(normalise.STRING))
     return keys, repeated
+
+
+def _key_part(frame: pd.DataFrame, name: str, rows: pd.Series) -> pd.Series:
+    """The column ``name``, or the feature id when the name means it and no column has it."""
+    if name not in frame.columns and name in FEATURE_ID_NAMES:
+        return rows.astype(str)
+    return frame[name]
 
 
 def land_use_codes(values: pd.Series, communes: pd.Series | None = None) -> pd.Series:
@@ -105,6 +113,35 @@ def reject_rows(
     ]
 
 
+# Canonical fields in Vietnamese, for the reasons people read.
+FIELD_NAMES_VI = {
+    "commune_code": "mã xã", "map_sheet": "số tờ bản đồ", "parcel_number": "số thửa",
+    "legal_area": "diện tích", "share_percent": "tỷ lệ sở hữu", "issued_on": "ngày cấp",
+    "mortgage_on": "ngày thế chấp", "code": "mã hồ sơ", "procedure": "thủ tục",
+    "status": "trạng thái", "received_at": "thời điểm tiếp nhận", "due_on": "ngày hẹn trả",
+    "processed_on": "ngày xử lý xong", "returned_on": "ngày trả kết quả",
+    "declared_area": "diện tích kê khai",
+}  # fmt: skip
+# What a value must be, as the readers name it, in both languages.
+_MUST_BE = {
+    "a whole number": ("phải là số nguyên dương", "must be a whole number of 1 or more"),
+    "a number": ("phải là một số", "must be a number"),
+    "a date": ("phải là một ngày", "must be a date"),
+    "a date and time": ("phải là ngày và giờ", "must be a date and time"),
+    "a dossier code": ("phải là một mã hồ sơ", "must be a dossier code"),
+    "a known procedure": ("phải là một thủ tục đã biết", "must be a known procedure"),
+    "a known status": ("phải là một trạng thái đã biết", "must be a known status"),
+}
+
+
+def reason(name: str, what: str) -> str:
+    """Why a row was refused, Vietnamese first, the same for every row it fits (so that rows
+    can be counted by reason): "số thửa phải là số nguyên dương / parcel_number must be a
+    whole number of 1 or more"."""
+    vi, en = _MUST_BE.get(what, (f"phải là {what}", f"must be {what}"))
+    return f"{FIELD_NAMES_VI.get(name, name)} {vi} / {name} {en}"
+
+
 class Checked:
     """Canonical columns parsed so far, and the rows refused with their reasons.
 
@@ -126,13 +163,12 @@ class Checked:
         what: str = "",
         source: str | None = None,
     ) -> None:
-        """Keep ``values`` as column ``name``; refuse rows in ``bad`` ("<name> is not <what>")."""
+        """Keep ``values`` as column ``name``; refuse rows in ``bad`` ("<name> must be <what>",
+        see :func:`reason`)."""
         if bad is not None:
             bad = bad & ~self.refused
             shown = self.data[source or name] if (source or name) in self.data else values
-            self.rejected += reject_rows(
-                bad, self.rows, f"{name} is not {what}", name, shown, self.raw
-            )
+            self.rejected += reject_rows(bad, self.rows, reason(name, what), name, shown, self.raw)
             self.refused |= bad
         self.out[name] = values
 

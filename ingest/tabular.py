@@ -83,7 +83,7 @@ def _rows(reader: Iterator[list[str]], header: list[str], delimiter: str) -> Tab
             rejected.append(
                 Rejected(
                     row=f"line {number}",
-                    reason="wrong number of fields",
+                    reason="sai số cột / wrong number of fields",
                     field=None,
                     value=f"{len(values)} fields, the header has {len(header)}",
                     raw={"line": delimiter.join(values)[:2000]},
@@ -174,9 +174,9 @@ def read_json_table(path: Path) -> Table:
 def _unreadable_record(record: object) -> str | None:
     """Why a JSON record cannot be taken in (not an object, a NUL character), or None."""
     if not isinstance(record, dict):
-        return "not a JSON object"
+        return "bản ghi không phải đối tượng JSON / not a JSON object"
     if "\\u0000" in json.dumps(record, default=str):
-        return "NUL character in the record"
+        return "bản ghi có ký tự NUL / NUL character in the record"
     return None
 
 

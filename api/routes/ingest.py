@@ -157,6 +157,10 @@ def upload(
     commune: Annotated[str | None, Form(pattern=r"^\d{5}$")] = None,
     source: Annotated[str | None, Form(max_length=120)] = None,
     as_of: Annotated[Moment | None, Form(description="the date the file's data is as of")] = None,
+    reprocess: Annotated[
+        bool,
+        Form(description="read the file again even if it was taken in with the same profile"),
+    ] = False,
 ) -> JobAccepted:
     """Accept the upload and take it in in the background; poll ``href`` for the outcome.
 
@@ -183,6 +187,7 @@ def upload(
         source=source,
         actor=principal.name,
         as_of=as_of,
+        reprocess=reprocess,
     )
     background.add_task(run_job, job, request.app.state.database, folder, path, options)
     return JobAccepted(id=job.id, status=job.status, href=f"/ingest/{job.id}")

@@ -18,7 +18,9 @@ class IngestOptions:
     ``kind`` (map, register, dossiers, admin) and ``profile`` override detection, ``layer``
     picks one layer of a multi-layer file, ``crs`` confirms the CRS (an EPSG code or name),
     ``commune`` names the commune the file covers, ``source`` names the source across
-    deliveries, ``as_of`` dates the data when the file does not, ``actor`` is who took it in.
+    deliveries, ``as_of`` dates the data when the file does not, ``actor`` is who took it in;
+    ``reprocess`` reads the file again even when this very file was taken in with the same
+    profile (a file already taken in with another profile is read again anyway).
     """
 
     kind: str | None = None
@@ -29,3 +31,4 @@ class IngestOptions:
     source: str | None = None
     actor: str = "landreg"
     as_of: datetime | None = None
+    reprocess: bool = False

@@ -1,11 +1,13 @@
 """Taking a source file's records into the register: one batch, atomic, idempotent, diffed.
 
 The readers in ``ingest/`` turn a file into canonical records; this use case stores them.
-Ingesting the same file again changes nothing. A newer delivery of the same source is
-compared record by record (by its key in the source and a hash of its values): added
-records are inserted, changed ones get a new version (the old one goes to history), removed
-ones are retired into history. Rows that could not be read are kept in quarantine with the
-reason. Everything of a batch is committed together, or nothing is.
+Ingesting the same file again with the same profile changes nothing (unless told to
+``reprocess`` it); read with another profile (a corrected one), it is taken in as a new
+delivery would be. A newer delivery of the same source is compared record by record (by its
+key in the source and a hash of its values): added records are inserted, changed ones get a
+new version (the old one goes to history), removed ones are retired into history. Rows that
+could not be read are kept in quarantine with the reason. Everything of a batch is committed
+together, or nothing is.
 """
 
 from __future__ import annotations
@@ -68,7 +70,11 @@ def ingest_records(
     """
     info = part.info
     result = IngestResult("loaded", info.source_name, info.file_name)
-    previous = uow.batches.already_loaded(info.source_name, info.sha256)
+    previous = (
+        None
+        if info.reprocess
+        else uow.batches.already_loaded(info.source_name, info.sha256, info.profile)
+    )
     if previous is not None:
         result.status, result.batch_id = "unchanged", previous
         result.unchanged = sum(len(one.records) for one in part.slices())

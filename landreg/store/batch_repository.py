@@ -66,13 +66,17 @@ class BatchRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def already_loaded(self, source_name: str, sha256: str) -> int | None:
-        """The batch that already loaded exactly this file for this source, if any."""
+    def already_loaded(self, source_name: str, sha256: str, profile: str | None) -> int | None:
+        """The batch that already loaded exactly this file for this source with this profile,
+        if any (read with another profile, the file is read again: a corrected profile)."""
         return self.session.scalar(
             select(SourceBatchRow.id)
             .where(
                 SourceBatchRow.source_name == source_name,
                 SourceBatchRow.sha256 == sha256,
+                SourceBatchRow.profile.is_(None)
+                if profile is None
+                else SourceBatchRow.profile == profile,
                 SourceBatchRow.status == "loaded",
             )
             .order_by(SourceBatchRow.id.desc())

@@ -273,7 +273,10 @@ def test_csv_with_broken_rows_quarantines_them_and_loads_the_rest(postgis, tmp_p
     [result] = _ingest(postgis, path)
     assert result.quarantined == 2
     assert result.added == len(broken) - 1 - 2
-    assert set(result.by_reason) == {"wrong number of fields", "map_sheet is not a whole number"}
+    assert set(result.by_reason) == {
+        "sai số cột / wrong number of fields",
+        "số tờ bản đồ phải là số nguyên dương / map_sheet must be a whole number of 1 or more",
+    }
     with UnitOfWork(postgis) as uow:
         kept = uow.session.scalars(
             select(QuarantineRow).where(QuarantineRow.batch_id == result.batch_id)

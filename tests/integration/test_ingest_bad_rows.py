@@ -112,7 +112,7 @@ def test_register_rows_in_other_encodings_are_quarantined_and_the_rest_load(regi
     assert "NUL" in kept["line 4"].reason
     assert "UTF-16" in kept["line 6"].reason and "UTF-16" in kept["line 7"].reason
     assert all("not in UTF-8" in kept[f"line {n}"].reason for n in (8, 9))
-    assert kept["line 10"].reason == "wrong number of fields"
+    assert kept["line 10"].reason == "sai số cột / wrong number of fields"
     # raw content kept, safely: the NUL shown, not stored; the UTF-16 rows readable
     assert "\x00" not in kept["line 4"].raw["line"]
     assert "Võ Văn\\x00 Kiệt" in kept["line 4"].raw["line"]
@@ -171,11 +171,11 @@ def test_empty_geometries_are_quarantined_and_the_crs_check_ignores_them(registe
         ).all()
     assert sorted(stored) == sorted(frame["SoThua"].astype(int))
     assert sorted(reason for reason, _ in refused) == [
-        "empty geometry",
-        "empty geometry",
-        "no geometry",
+        "hình học rỗng / empty geometry",
+        "hình học rỗng / empty geometry",
+        "không có hình học / no geometry",
     ]
-    assert all("EMPTY" in value for reason, value in refused if reason == "empty geometry")
+    assert all("EMPTY" in value for reason, value in refused if reason.endswith("empty geometry"))
 
 
 def test_a_layer_of_only_empty_geometries_is_refused_by_name(register_db, tmp_path):
@@ -211,7 +211,7 @@ def test_dossier_records_with_a_nul_or_of_the_wrong_shape_are_quarantined(regist
             ).all()
         )
     assert kept == {
-        "record 2": "NUL character in the record",
-        "record 4": "NUL character in the record",
-        "record 5": "not a JSON object",
+        "record 2": "bản ghi có ký tự NUL / NUL character in the record",
+        "record 4": "bản ghi có ký tự NUL / NUL character in the record",
+        "record 5": "bản ghi không phải đối tượng JSON / not a JSON object",
     }
