@@ -25,6 +25,7 @@ from rich.table import Table
 from cli.dossiers import dossiers_app, link_command
 from cli.quality import findings_command, reconcile_command, report_command
 from cli.support import console, database_of, errors, run, say
+from cli.units import units_app
 from landreg.domain.access import Role
 from landreg.errors import LandRegError
 from landreg.services import RegisterDatabase
@@ -48,6 +49,7 @@ sample_app = typer.Typer(
 )
 app.add_typer(sample_app, name="sample")
 app.add_typer(dossiers_app, name="dossiers")
+app.add_typer(units_app, name="units")
 
 
 @db_app.command("upgrade")
@@ -185,9 +187,16 @@ field names write a profile and pass it with --profile my_profile.toml, e.g.
     map_sheet = "TO_BD"
     parcel_number = "THUA"
 
-Ingesting the same file again changes nothing; a newer version is compared record by record.
-Rows that cannot be read are quarantined with the reason; a file that cannot be read changes
-nothing.
+A layer with no attributes at all (geometry only) is loaded with the shipped profile
+map_no_attributes: each parcel is known by its feature id, its commune is --commune, and it
+gets a provisional reference (finding ATTR_MISSING_KEY). A profile given with --profile that
+does not fit the file (a field the file lacks, a canonical field its kind does not know, a
+kind that does not match) is an error; a file of which nothing is loaded is an error too.
+
+Ingesting the same file again with the same profile changes nothing (--reprocess reads it
+again); with another profile, it is read again and the register brought up to date as a new
+delivery would. A newer version is compared record by record. Rows that cannot be read are
+quarantined with the reason; a file that cannot be read changes nothing.
 """
 
 
@@ -212,9 +221,13 @@ def ingest(
         datetime | None,
         typer.Option(help="the date the file's data is as of, when the file does not say"),
     ] = None,
+    reprocess: Annotated[
+        bool,
+        typer.Option(help="read the file again even if it was taken in with the same profile"),
+    ] = False,
 ) -> None:
     from landreg.domain.delivery import IngestOptions
-    from landreg.services.sources import files_to_ingest, ingest_path
+    from landreg.services.sources import NothingLoadedError, files_to_ingest, ingest_path
 
     settings = Settings()
     database = database_of(settings)
@@ -227,9 +240,10 @@ def ingest(
         source=source,
         actor=settings.cadastre.actor,
         as_of=as_of,
+        reprocess=reprocess,
     )
     paths = files_to_ingest(path) if all_files else [path]
-    failed = 0
+    failed = taken = 0
     with _progress() as bar:
         files = bar.add_task("files", total=len(paths), visible=len(paths) > 1)
         stages: dict[str, TaskID] = {}
@@ -243,6 +257,11 @@ def ingest(
             try:  # each file is atomic; one that is stopped does not stop the others
                 results = ingest_path(database, one, options, say=say, progress=progress)
                 print_results(one, results)
+                taken += 1
+            except NothingLoadedError as error:  # no shipped profile recognises the file
+                if not all_files:
+                    raise
+                say(f"{escape(one.name)}: {escape(error.detail)}; bỏ qua / skipped")
             except LandRegError as error:
                 if not all_files:
                     raise
@@ -252,6 +271,12 @@ def ingest(
             bar.advance(files)
     if failed:
         errors.print(f"{failed} file(s) stopped; nothing of them was stored")
+        raise typer.Exit(code=2)
+    if not taken:
+        errors.print(
+            f"[bold red]error[/]: không nạp được tệp nào từ {escape(str(path))} / nothing was "
+            "loaded from the folder"
+        )
         raise typer.Exit(code=2)
 
 

@@ -13,12 +13,13 @@ import pyarrow.compute as pc
 
 import shapely
 from pyproj import Transformer
+from shapely.geometry.base import BaseGeometry
 
 from ingest import maps, normalise
 from ingest.batches import RecordSlice, Rejected
 from ingest.maps import MapLayer
 from ingest.profiles import MappingProfile
-from ingest.records import apply_profile, land_use_codes, reject_rows, source_keys
+from ingest.records import apply_profile, land_use_codes, reason, reject_rows, source_keys
 from landreg.domain import reference
 from spatial.crs import apply_transformer
 
@@ -103,6 +104,7 @@ def parcel_slices(
     default_commune: str | None,
     notes: list[str],
     size: int = SLICE,
+    extent: BaseGeometry | None = None,
 ) -> Iterator[RecordSlice]:
     """Canonical parcel records of a map layer, ``size`` features at a time.
 
@@ -111,8 +113,8 @@ def parcel_slices(
     What the layer as a whole showed is added to ``notes`` once every slice is made.
     """
     apply_profile(layer.attributes.iloc[:0], profile)  # a missing field stops it before any slice
-    keys, repeated = source_keys(layer.attributes, profile)
-    missing_keys = 0
+    keys, repeated = source_keys(layer.attributes, profile, layer.rows)
+    missing_keys = loaded = 0
     for start in range(0, len(layer.rows), size):
         part = maps.decode_geometry(layer.part(start, start + size))
         one = parcel_records(
@@ -124,20 +126,40 @@ def parcel_slices(
             source_srid=source_srid,
             cadastral_srid=cadastral_srid,
             default_commune=default_commune,
+            extent=extent,
         )
         frame = one.records
         missing_keys += int((frame["map_sheet"].isna() | frame["parcel_number"].isna()).sum())
+        loaded += len(frame)
         yield RecordSlice(frame, one.rejected)
+    notes += _layer_notes(profile, repeated, missing_keys, loaded)
+
+
+def _layer_notes(
+    profile: MappingProfile, repeated: int, missing_keys: int, loaded: int
+) -> list[str]:
+    """What the layer as a whole showed: repeated keys, parcels kept with a provisional key."""
+    key = profile.source_key or "feature id"
+    notes = []
     if repeated:
         notes.append(
-            f"{repeated} features repeat another's {profile.source_key}; "
+            f"{repeated} đối tượng trùng khoá {key} với đối tượng khác; đánh số #2, #3… để không "
+            f"mất đối tượng nào / {repeated} features repeat another's {key}; "
             "numbered #2, #3… so that none is lost"
         )
-    if missing_keys:
+    if not profile.fields:
         notes.append(
+            f"lớp không có thuộc tính: {loaded} thửa được nạp với số hiệu tạm theo số thứ tự "
+            f"đối tượng / layer has no attributes: {loaded} parcels loaded with provisional "
+            "keys from the feature id"
+        )
+    elif missing_keys:
+        notes.append(
+            f"{missing_keys} thửa thiếu số tờ hoặc số thửa; được giữ với số hiệu tạm / "
             f"{missing_keys} parcels lack a sheet or parcel number; "
             "they are kept with a provisional reference"
         )
+    return notes
 
 
 def parcel_records(
@@ -150,16 +172,20 @@ def parcel_records(
     source_srid: int,
     cadastral_srid: int,
     default_commune: str | None,
+    extent: BaseGeometry | None = None,
 ) -> LayerRecords:
     """Canonical parcel records (``parcel`` table columns) of a layer with decoded geometry,
-    one row each; ``keys`` are the features' source keys."""
+    one row each; ``keys`` are the features' source keys. Features far outside ``extent``
+    (the province, in the register's CRS) are quarantined."""
     raw = layer.attributes
     data = apply_profile(raw, profile)
     out = LayerRecords(pd.DataFrame(), [])
     geometry, no_polygon = _oriented(layer, transform)
     out.rejected += refuse_shapes(geometry, no_polygon, layer)
+    far, outside = maps.refuse_outside(geometry, no_polygon, layer, extent)
+    out.rejected += outside
     commune = _communes(data["commune_code"], default_commune)
-    refused = _refuse_communes(commune, no_polygon, layer, out)
+    refused = _refuse_communes(commune, no_polygon | far, layer, out)
     numbers, refused = _parcel_numbers(data, refused, layer, out)
     keep = ~refused.to_numpy()
     frame = pd.concat([commune.rename("commune_code"), *numbers], axis=1)
@@ -190,15 +216,20 @@ def refuse_shapes(geometry: np.ndarray, no_polygon: pd.Series, layer: MapLayer) 
     ]
 
 
-_NO_POLYGON = ("no geometry", "empty geometry", "no polygon geometry")
+NO_GEOMETRY = "không có hình học / no geometry"
+EMPTY_GEOMETRY = "hình học rỗng / empty geometry"
+NOT_A_POLYGON = "không phải vùng (đa giác) / no polygon geometry"
+_NO_POLYGON = (NO_GEOMETRY, EMPTY_GEOMETRY, NOT_A_POLYGON)
+UNKNOWN_COMMUNE = "mã xã không có trong danh mục / unknown commune_code"
+MISSING_COMMUNE = "thiếu mã xã / missing commune_code"
 
 
 def _instead_of_a_polygon(shape: shapely.Geometry | None) -> tuple[str, str | None]:
     if shape is None:
-        return "no geometry", None
+        return NO_GEOMETRY, None
     if shape.is_empty:
-        return "empty geometry", shape.wkt
-    return "no polygon geometry", shape.geom_type
+        return EMPTY_GEOMETRY, shape.wkt
+    return NOT_A_POLYGON, shape.geom_type
 
 
 def _refuse_communes(
@@ -209,8 +240,8 @@ def _refuse_communes(
     unknown = commune.notna() & ~commune.isin(known) & ~no_polygon
     missing = commune.isna() & ~no_polygon
     raw = layer.attributes
-    for mask, reason in ((unknown, "unknown commune_code"), (missing, "missing commune_code")):
-        out.rejected += reject_rows(mask, layer.rows, reason, "commune_code", commune, raw)
+    for mask, why in ((unknown, UNKNOWN_COMMUNE), (missing, MISSING_COMMUNE)):
+        out.rejected += reject_rows(mask, layer.rows, why, "commune_code", commune, raw)
     return no_polygon | unknown | missing
 
 
@@ -222,8 +253,8 @@ def _parcel_numbers(
     for name in ("map_sheet", "parcel_number"):
         values, bad = normalise.whole_numbers(data[name])
         bad &= ~refused
-        reason = f"{name} is not a whole number"
-        out.rejected += reject_rows(bad, layer.rows, reason, name, data[name], layer.attributes)
+        why = reason(name, "a whole number")
+        out.rejected += reject_rows(bad, layer.rows, why, name, data[name], layer.attributes)
         numbers.append(values)
         refused = refused | bad
     return numbers, refused
@@ -278,7 +309,7 @@ def strip_records(
     """Canonical records of a roads-and-canals layer (``map_strip`` table columns)."""
     raw = layer.attributes
     data = apply_profile(raw, profile)
-    keys, _ = source_keys(raw, profile)
+    keys, _ = source_keys(raw, profile, layer.rows)
     geometry, no_polygon = _oriented(layer, transform)
     rejected = refuse_shapes(geometry, no_polygon, layer)
     keep = ~no_polygon.to_numpy()

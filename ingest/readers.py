@@ -19,13 +19,23 @@ import shapely
 from pyproj import Transformer
 from shapely.geometry.base import BaseGeometry
 
-from ingest import formats, maps
+from ingest import formats, gdal, maps
 from ingest.batches import BatchInfo, BatchPart, RecordSlice, source_name_of
 from ingest.dates import data_date
 from ingest.dossiers import dossier_records
 from ingest.maps import MapLayer
 from ingest.parcels import parcel_slices, polygons_in, strip_records
-from ingest.profiles import MappingProfile, detect_profile, load_profile
+from ingest.profiles import (
+    LAYER_KINDS,
+    NO_ATTRIBUTES,
+    TABLE_KINDS,
+    MappingProfile,
+    check_fits,
+    check_kind,
+    detect_profile,
+    load_profile,
+    shipped_profiles,
+)
 from ingest.registers import register_records
 from ingest.tabular import Table
 from landreg.domain.delivery import IngestOptions
@@ -57,12 +67,22 @@ class TableSource:
 
 def table_source(path: Path, size: int, digest: str, options: IngestOptions) -> TableSource:
     """Read a register or dossier file's rows and describe it as one batch."""
-    table = formats.read_table(path)
-    columns = [str(c) for c in table.frame.columns]
-    profile = (
-        load_profile(options.profile) if options.profile else detect_profile(options.kind, columns)
-    )
-    source_name = options.source or source_name_of(path, profile.kind)
+    return _table_batch(path, None, formats.read_table(path), size, digest, options)
+
+
+def attribute_table_source(
+    path: Path, layer: str, size: int, digest: str, options: IngestOptions
+) -> TableSource:
+    """A table without geometry of a GeoPackage, read as a register or dossier export with
+    the profile told, described as one batch."""
+    return _table_batch(path, layer, gdal.read_table(path, layer), size, digest, options)
+
+
+def _table_batch(
+    path: Path, layer: str | None, table: Table, size: int, digest: str, options: IngestOptions
+) -> TableSource:
+    profile = table_profile([str(c) for c in table.frame.columns], options)
+    source_name = options.source or source_name_of(path, profile.kind, layer)
     info = BatchInfo(
         profile.kind,
         source_name,
@@ -70,12 +90,26 @@ def table_source(path: Path, size: int, digest: str, options: IngestOptions) -> 
         size,
         digest,
         profile.name,
+        layer,
         commune_code=options.commune,
         actor=options.actor,
         warnings=table.notes,
+        reprocess=options.reprocess,
     )
-    info.data_as_of, info.data_as_of_from = data_date(path, None, options.as_of)
+    info.data_as_of, info.data_as_of_from = data_date(path, layer, options.as_of)
     return TableSource(path, table, profile, info)
+
+
+def table_profile(columns: list[str], options: IngestOptions) -> MappingProfile:
+    """The profile told (of a table's kind, naming only fields the table has), else the
+    shipped one that recognises the columns; raises when none does."""
+    kinds = {options.kind} if options.kind in TABLE_KINDS else TABLE_KINDS
+    if not options.profile:
+        return detect_profile(kinds, columns)
+    profile = load_profile(options.profile)
+    check_kind(profile, kinds, ("một bảng (sổ địa chính, hồ sơ)", "a table of rows"))
+    check_fits(profile, columns, strict=True)
+    return profile
 
 
 @dataclass(slots=True)
@@ -91,8 +125,10 @@ class LayerSource:
         most frequent first; a parcel layer must name one."""
         present = [told] if told else _communes_in(self.layer, self.profile)
         if not present and self.profile.kind == "map":
+            name = f"{self.layer.path.name} ({self.layer.layer})"
             raise ValidationError(
-                f"{self.layer.path.name} names no commune: pass --commune CODE",
+                f"{name} không ghi mã xã nào: hãy cho --commune MÃ_XÃ / {name} names no "
+                "commune: pass --commune CODE",
                 field="commune",
                 value=None,
             )
@@ -105,10 +141,13 @@ class LayerSource:
         expected: BaseGeometry | None,
         confirmed_crs: str | None,
         cadastral_srid: int,
+        extent: BaseGeometry | None = None,
+        where: str | None = None,
     ) -> BatchPart:
         """The batch once its CRS is resolved against ``expected`` (where the communes
         ``present`` lie, from the database): strips read whole, parcels as a ``stream`` of
-        slices made as they are consumed."""
+        slices made as they are consumed (those far outside ``extent``, the province,
+        quarantined); ``where`` says what ``expected`` is when not the communes'."""
         layer, profile, info = self.layer, self.profile, self.info
         # missing codes are filled in only for a one-commune layer
         commune = present[0] if len(present) == 1 else None
@@ -117,7 +156,7 @@ class LayerSource:
             confirmed=confirmed_crs,
             expected=expected,
             expected_srid=cadastral_srid,
-            where=f"commune {', '.join(present[:5])}" if present else "the province",
+            where=where or (f"commune {', '.join(present[:5])}" if present else "the province"),
         )
         info.source_srid, info.commune_code = source_srid, commune
         info.warnings.append(note)
@@ -132,6 +171,7 @@ class LayerSource:
             cadastral_srid=cadastral_srid,
             default_commune=commune,
             notes=info.warnings,
+            extent=extent,
         )
         return BatchPart(info, pd.DataFrame(), [], stream=slices, expected_rows=len(layer.rows))
 
@@ -157,10 +197,41 @@ def layer_names(path: Path, told: str | None) -> list[str]:
 
 
 def layer_profile(layer: MapLayer, options: IngestOptions) -> MappingProfile:
-    """The profile told, else the shipped one that recognises the layer's fields; raises when
-    none does."""
+    """The profile told (of a layer's kind, naming only fields the layer has), else the
+    shipped one that recognises the layer's fields (``map_no_attributes`` for a layer with no
+    attribute columns at all); raises when none does."""
     columns = [str(c) for c in layer.attributes.columns]
-    return load_profile(options.profile) if options.profile else detect_profile(None, columns)
+    if options.profile:
+        profile = load_profile(options.profile)
+        where = (f"lớp bản đồ {layer.layer!r}", f"map layer {layer.layer!r}")
+        check_kind(profile, LAYER_KINDS, where)
+        check_fits(profile, columns, strict=True)
+        return profile
+    if not has_attributes(layer):
+        return shipped_profiles()[NO_ATTRIBUTES]
+    return detect_profile(LAYER_KINDS, columns)
+
+
+# Columns a layer has without meaning anything: the feature id again, the field a Shapefile
+# must have (GDAL writes FID, ArcGIS writes Id, all 0).
+_PLACEHOLDER_COLUMNS = frozenset({"fid", "id", "ogc_fid"})
+
+
+def has_attributes(layer: MapLayer) -> bool:
+    """True when some column of the layer holds a value (a placeholder id is not one)."""
+    frame = layer.attributes
+    return any(
+        str(column).lower() not in _PLACEHOLDER_COLUMNS
+        and frame[column].dropna().head(1000).astype(str).str.strip().ne("").any()
+        for column in frame.columns
+    )
+
+
+def attribute_tables(path: Path) -> set[str]:
+    """The file's tables without geometry (a GeoPackage's attribute tables), by name."""
+    found = formats.format_of(path)
+    reader = found.reader if isinstance(found, formats.MapFormat) else formats.GDAL
+    return gdal.attribute_tables(path) if reader is formats.GDAL else set()
 
 
 def layer_source(
@@ -180,6 +251,7 @@ def layer_source(
         commune_code=options.commune,
         actor=options.actor,
         warnings=list(layer.notes),
+        reprocess=options.reprocess,
     )
     info.data_as_of, info.data_as_of_from = data_date(path, name, options.as_of)
     return LayerSource(layer, profile, info)

@@ -101,7 +101,9 @@ class ApiSettings(BaseSettings):
         default=None, description="signs bearer tokens; unset: drawn once, kept in data_dir"
     )
     data_dir: Path = Field(
-        default=Path("var"), description="landreg's own files: the signing secret it draws"
+        default=Path("var"),
+        description="landreg's own files: the signing secret it draws, and the installation's "
+        "own administrative units (admin_units.csv, written by `landreg units load`)",
     )
     trusted_proxies: str = Field(
         default="",

@@ -318,8 +318,9 @@ def candidate_srids(
     *,
     tolerance: float = 2_000.0,
     share: float = 0.9,
+    candidates: tuple[int, ...] = CANDIDATE_SRIDS,
 ) -> list[int]:
-    """The CRSs in which a layer lands on its expected area, best first.
+    """The CRSs (of ``candidates``) in which a layer lands on its expected area, best first.
 
     Parameters
     ----------
@@ -333,12 +334,14 @@ def candidate_srids(
         How far (in ``expected_srid`` units) a point may lie outside ``expected``.
     share : float
         The share of points that must land within ``tolerance`` for a CRS to fit.
+    candidates : tuple of int
+        The CRSs to try, nearest first (``CANDIDATE_SRIDS`` unless told).
     """
     scores = []
-    for srid in CANDIDATE_SRIDS:
+    for order, srid in enumerate(candidates):
         fitting = landing_share(points, srid, expected, expected_srid, tolerance)
         if fitting >= share:
-            scores.append((-fitting, CANDIDATE_SRIDS.index(srid), srid))
+            scores.append((-fitting, order, srid))
     return [srid for _, _, srid in sorted(scores)]
 
 

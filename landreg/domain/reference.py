@@ -2,62 +2,34 @@
 
 The tables ship as CSV and TOML files in ``landreg/reference`` so that the province can
 review and edit them without touching code. They are read once and cached.
+
+An installation of another province keeps its own administrative units in
+``admin_units.csv`` in its data folder (``LANDREG_DATA_DIR``, written by ``landreg units
+load``); when that file is there it replaces the shipped units everywhere the register
+checks a commune code, a remote commune or where the province lies. It is read again when
+it changes.
 """
 
 from __future__ import annotations
 
 import csv
+import os
 import tomllib
 from dataclasses import dataclass
-from datetime import date
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from landreg.domain.admin_units import AdministrativeUnit, units_from_rows
 from landreg.errors import UnknownReferenceError
+from spatial.crs import reproject
 
-
-@dataclass(frozen=True, slots=True)
-class AdministrativeUnit:
-    """A province, commune or ward, current or historical ("đơn vị hành chính").
-
-    Parameters
-    ----------
-    code : str
-        Official code: 2 digits for a province, 3 for a former district, 5 for a commune.
-    level : str
-        ``province``, ``ward``, ``commune``, ``former_province`` or ``former_district``.
-    name : str
-        Vietnamese name with diacritics.
-    parent_code : str or None
-        The unit it belongs to (the province for a commune since 1 July 2025).
-    valid_from, valid_to : date or None
-        Lifespan of the unit; ``valid_to`` is set for abolished units.
-    successor_code : str or None
-        For an abolished unit, the unit that took it over.
-    cadastral_srid : int or None
-        EPSG code of the TM-3 zone its cadastral maps are drawn in.
-    remote : bool
-        Remote commune: deadlines get extra working days.
-    official : bool
-        False where the code is assumed for the sample data and must be checked.
-    """
-
-    code: str
-    level: str
-    name: str
-    parent_code: str | None
-    valid_from: date | None
-    valid_to: date | None
-    successor_code: str | None
-    cadastral_srid: int | None
-    remote: bool
-    official: bool
-
-    @property
-    def is_current(self) -> bool:
-        """True for units that exist today (not abolished)."""
-        return self.valid_to is None
+# The installation's own units, in its data folder (see installation_units_path).
+INSTALLATION_UNITS_FILE = "admin_units.csv"
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,37 +48,93 @@ def _read_csv(name: str) -> list[dict[str, str]]:
     return list(csv.DictReader(text.splitlines()))
 
 
-def _optional_date(text: str) -> date | None:
-    return date.fromisoformat(text) if text else None
-
-
-@cache
 def administrative_units() -> dict[str, AdministrativeUnit]:
-    """All administrative units, current and historical, by code."""
+    """All administrative units, current and historical, by code: the installation's own
+    (:func:`installation_units_path`) when it has loaded some, else the shipped ones."""
+    return _units(_installation_stamp())
+
+
+def communes() -> dict[str, AdministrativeUnit]:
+    """Current communes and wards (5-digit codes) by code."""
+    return _communes(_installation_stamp())
+
+
+def installation_units_path() -> Path:
+    """Where an installation's own units are kept: ``admin_units.csv`` in ``LANDREG_DATA_DIR``
+    (``var`` when unset), the folder landreg keeps its own files in."""
+    return Path(os.environ.get("LANDREG_DATA_DIR") or "var") / INSTALLATION_UNITS_FILE
+
+
+def uses_installation_units() -> bool:
+    """True when the installation's own units replace the shipped ones."""
+    return _installation_stamp() is not None
+
+
+def _installation_stamp() -> tuple[str, int] | None:
+    """The installation's units file and when it last changed (a cache key); None without."""
+    path = installation_units_path()
+    try:
+        return str(path.resolve()), path.stat().st_mtime_ns
+    except OSError:
+        return None
+
+
+@lru_cache(maxsize=4)
+def _units(stamp: tuple[str, int] | None) -> dict[str, AdministrativeUnit]:
+    if stamp is None:
+        rows, source = _read_csv("admin_units.csv"), "admin_units.csv"
+    else:
+        text = Path(stamp[0]).read_text(encoding="utf-8-sig")
+        rows, source = list(csv.DictReader(text.splitlines())), INSTALLATION_UNITS_FILE
+    columns = list(rows[0]) if rows else []
+    return {unit.code: unit for unit in units_from_rows(columns, rows, source=source)}
+
+
+@lru_cache(maxsize=4)
+def _communes(stamp: tuple[str, int] | None) -> dict[str, AdministrativeUnit]:
     return {
-        row["code"]: AdministrativeUnit(
-            code=row["code"],
-            level=row["level"],
-            name=row["name"],
-            parent_code=row["parent_code"] or None,
-            valid_from=_optional_date(row["valid_from"]),
-            valid_to=_optional_date(row["valid_to"]),
-            successor_code=row["successor_code"] or None,
-            cadastral_srid=int(row["cadastral_srid"]) if row["cadastral_srid"] else None,
-            remote=row["remote"] == "true",
-            official=row["official"] == "true",
-        )
-        for row in _read_csv("admin_units.csv")
+        code: unit
+        for code, unit in _units(stamp).items()
+        if unit.level in {"commune", "ward"} and unit.is_current
     }
 
 
+def province_extent(srid: int = 4326) -> BaseGeometry:
+    """Where the province can lie, in ``srid``: the box shipped with the units (a generous
+    one, see ``extents.csv``), or Viet Nam's when the installation's own units replace them.
+
+    Loaded boundaries say more (the store prefers them); this is the check that always holds.
+
+    Parameters
+    ----------
+    srid : int
+        EPSG code of the answer (the box is densified before it is reprojected).
+    """
+    provinces = {code for code, unit in administrative_units().items() if unit.level == "province"}
+    shipped = _extents()
+    code = next((code for code in sorted(provinces) if code in shipped), "VN")
+    return _extent_in(code, srid)
+
+
+def country_extent(srid: int = 4326) -> BaseGeometry:
+    """Where any province of Viet Nam can lie (a generous box), in ``srid``."""
+    return _extent_in("VN", srid)
+
+
 @cache
-def communes() -> dict[str, AdministrativeUnit]:
-    """Current communes and wards (5-digit codes) by code."""
+def _extent_in(code: str, srid: int) -> BaseGeometry:
+    box = shapely.segmentize(_extents()[code], 0.05)
+    return box if srid == 4326 else reproject(box, 4326, srid)
+
+
+@cache
+def _extents() -> dict[str, BaseGeometry]:
+    """The shipped boxes by code (``extents.csv``: west, south, east, north in WGS 84)."""
     return {
-        code: unit
-        for code, unit in administrative_units().items()
-        if unit.level in {"commune", "ward"} and unit.is_current
+        row["code"]: shapely.box(
+            float(row["west"]), float(row["south"]), float(row["east"]), float(row["north"])
+        )
+        for row in _read_csv("extents.csv")
     }
 
 

@@ -10,12 +10,17 @@ from landreg.services.ingest import IngestResult
 from landreg.store.unit_of_work import UnitOfWork
 
 
-def expected_area(uow: UnitOfWork, communes: list[str]) -> BaseGeometry | None:
-    """Where a layer of these communes should lie: their boundaries, else the whole province.
-
-    None when no boundaries have been loaded yet (then only missing CRSs are caught).
-    """
+def expected_area(uow: UnitOfWork, communes: list[str]) -> BaseGeometry:
+    """Where a layer of these communes should lie (in the cadastral CRS): their boundaries,
+    else the province's loaded boundary, else the province's extent shipped with the units;
+    ``[]`` for the province itself."""
     return uow.units.expected_area(communes)
+
+
+def where_checked(uow: UnitOfWork, communes: list[str]) -> str | None:
+    """What :func:`expected_area` of these communes is, said to a person: None for their own
+    boundaries, ``the province`` when it falls back to the province's."""
+    return None if uow.units.has_boundaries(communes) else "the province"
 
 
 def load_unit_boundaries(

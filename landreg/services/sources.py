@@ -23,11 +23,11 @@ from typing import Any, TypeVar
 
 from ingest import formats, readers
 from ingest.archive import ArchiveLimits, unpack_zip
-from ingest.batches import BatchPart, unchanged_part
-from ingest.profiles import shipped_profiles
+from ingest.batches import BatchInfo, BatchPart, unchanged_part
+from ingest.profiles import NO_ATTRIBUTES, load_profile, shipped_profiles
 from landreg.domain.delivery import IngestOptions
 from landreg.errors import CRSError, LandRegError, ValidationError
-from landreg.services.boundaries import expected_area, load_unit_boundaries
+from landreg.services.boundaries import expected_area, load_unit_boundaries, where_checked
 from landreg.services.ingest import IngestResult, Progress, ingest_file
 from landreg.services.spatial_refusals import spatial_refusals
 from landreg.store.database import RegisterDatabase
@@ -89,34 +89,130 @@ def _table_parts(
 ) -> list[BatchPart]:
     """A register or dossier file as one batch (nothing more read when it is unchanged)."""
     source = readers.table_source(path, size, digest, options)
-    if uow.batches.already_loaded(source.info.source_name, digest) is not None:
+    if _unchanged(uow, source.info):
         return [unchanged_part(source.info)]
     say(f"{path.name}: {len(source.table.frame)} rows read with profile {source.profile.name}")
     return [source.part()]
 
 
+def _unchanged(uow: UnitOfWork, info: BatchInfo) -> bool:
+    """True when this very file was taken in for this source with this profile (and the user
+    did not ask to read it again)."""
+    found = uow.batches.already_loaded(info.source_name, info.sha256, info.profile)
+    return not info.reprocess and found is not None
+
+
+class NothingLoadedError(ValidationError):
+    """Nothing of a file could be taken in: no shipped profile recognises any layer of it
+    (a profile the user told that fits none is a plain ``ValidationError``)."""
+
+
 def _map_parts(
     uow: UnitOfWork, path: Path, size: int, digest: str, options: IngestOptions, say: Say
 ) -> list[BatchPart]:
-    """One batch per layer a profile recognises (a layer none does is skipped, unless it
-    was the one asked for)."""
-    parts = []
-    for name in readers.layer_names(path, options.layer):
-        layer = formats.read_layer(path, name, decode=False)
+    """One batch per layer a profile fits. A layer none fits, or a table without geometry,
+    is skipped with a line saying so (unless it was the one asked for); a file of which
+    nothing is taken in is refused (:class:`NothingLoadedError`, naming the first reason)."""
+    if options.profile:
+        load_profile(options.profile)  # a profile that is not valid stops the file, not a layer
+    names = readers.layer_names(path, options.layer)
+    tables = readers.attribute_tables(path)
+    parts, skipped = [], []
+    for name in names:
         try:
-            profile = readers.layer_profile(layer, options)
-        except LandRegError:
-            if options.layer:
-                raise
-            say(f"layer {name}: no profile recognises its fields; skipped")
+            if name in tables:
+                part = _table_layer_part(uow, path, name, size, digest, options, say)
+            else:
+                part = _spatial_layer_part(uow, path, name, size, digest, options, say)
+        except _Skipped as skip:
+            if options.layer or (options.profile and len(names) == 1):
+                raise skip.error from None
+            if len(names) > 1:  # a file of one layer says why once, refusing it
+                say(skip.line(name))
+            skipped.append((name, skip.error))
             continue
-        source = readers.layer_source(layer, profile, size, digest, options)
-        if uow.batches.already_loaded(source.info.source_name, digest) is not None:
-            parts.append(unchanged_part(source.info))  # reported as unchanged, nothing read
-            continue
-        parts.append(_layer_part(uow, source, options))
-        say(f"layer {name}: {len(layer.attributes)} features read with profile {profile.name}")
+        parts.append(part)
+    if not parts:
+        raise _nothing_loaded(path, skipped, options)
     return parts
+
+
+class _Skipped(Exception):
+    """A layer that no profile fits (or a table without geometry): skipped, or refused."""
+
+    def __init__(self, error: LandRegError) -> None:
+        super().__init__(error.detail)
+        self.error = error
+
+    def line(self, name: str) -> str:
+        """The line saying the layer was skipped, and why."""
+        if self.error.field == "profile" and self.error.value is None:  # none recognises it
+            return (
+                f"lớp {name}: không hồ sơ ánh xạ nào nhận ra các trường; bỏ qua / layer {name}: "
+                "no profile recognises its fields; skipped"
+            )
+        return f"lớp / layer {name}: {self.error.detail}; bỏ qua / skipped"
+
+
+def _spatial_layer_part(
+    uow: UnitOfWork, path: Path, name: str, size: int, digest: str, options: IngestOptions, say: Say
+) -> BatchPart:
+    """A layer with geometry as a batch (described only, when this file was taken in)."""
+    layer = formats.read_layer(path, name, decode=False)
+    try:
+        profile = readers.layer_profile(layer, options)
+    except LandRegError as error:
+        raise _Skipped(error) from None
+    source = readers.layer_source(layer, profile, size, digest, options)
+    if _unchanged(uow, source.info):
+        return unchanged_part(source.info)  # reported as unchanged, nothing read
+    part = _layer_part(uow, source, options)
+    chosen = " (không có thuộc tính / no attributes)" if profile.name == NO_ATTRIBUTES else ""
+    say(
+        f"lớp {name}: {len(layer.attributes)} đối tượng đọc với hồ sơ {profile.name}{chosen} / "
+        f"layer {name}: {len(layer.attributes)} features read with profile {profile.name}"
+    )
+    return part
+
+
+def _table_layer_part(
+    uow: UnitOfWork, path: Path, name: str, size: int, digest: str, options: IngestOptions, say: Say
+) -> BatchPart:
+    """A table without geometry of a GeoPackage: taken in as a register or dossier export when
+    it is the layer asked for, with its profile; else skipped."""
+    if not (options.layer == name and options.profile):
+        raise _Skipped(
+            ValidationError(
+                f"bảng {name!r} không có hình học: muốn nạp nó như sổ địa chính hoặc hồ sơ, "
+                f"hãy cho --layer {name} và --profile / table {name!r} has no geometry: to "
+                f"load it as a register or dossier export, give --layer {name} and --profile",
+                field="layer",
+                value=name,
+            )
+        )
+    source = readers.attribute_table_source(path, name, size, digest, options)
+    if _unchanged(uow, source.info):
+        return unchanged_part(source.info)
+    say(
+        f"bảng {name}: {len(source.table.frame)} dòng đọc với hồ sơ {source.profile.name} / "
+        f"table {name}: {len(source.table.frame)} rows read with profile {source.profile.name}"
+    )
+    return source.part()
+
+
+def _nothing_loaded(
+    path: Path, skipped: list[tuple[str, LandRegError]], options: IngestOptions
+) -> LandRegError:
+    """The refusal of a file of which no layer was taken in, with why its first was not."""
+    name, first = skipped[0]
+    layers = f" ({len(skipped)} layers skipped)" if len(skipped) > 1 else ""
+    refusal = ValidationError if options.profile else NothingLoadedError
+    return refusal(
+        f"không nạp được gì từ {path.name} / nothing was loaded from {path.name}{layers} — "
+        f"{name}: {first.detail}",
+        field=first.field,
+        value=first.value,
+    )
 
 
 def _layer_part(uow: UnitOfWork, source: readers.LayerSource, options: IngestOptions) -> BatchPart:
@@ -128,6 +224,8 @@ def _layer_part(uow: UnitOfWork, source: readers.LayerSource, options: IngestOpt
         expected=expected_area(uow, present),
         confirmed_crs=options.crs,
         cadastral_srid=uow.database.cadastral_srid,
+        extent=expected_area(uow, []),
+        where=where_checked(uow, present),
     )
     if part.stream is not None:
         part.stream = prefetched(iter(part.stream))
@@ -202,9 +300,11 @@ def ingest_folder(
 ) -> tuple[list[tuple[Path, IngestResult]], list[tuple[Path, LandRegError]]]:
     """Ingest every file under ``folder``; returns what loaded and what was stopped.
 
-    With ``confirm_crs`` a layer stopped for its CRS is taken in again in the CRS its
-    coordinates fit, as a cadastral officer would confirm after checking it on the map (the
-    demo does this; the command line never guesses).
+    A file no shipped profile recognises (a sheet index beside the parcels) is skipped with a
+    line saying so; told a ``profile``, a file it does not fit is stopped. With
+    ``confirm_crs`` a layer stopped for its CRS is taken in again in the CRS its coordinates
+    fit, as a cadastral officer would confirm after checking it on the map (the demo does
+    this; the command line never guesses).
     """
     loaded: list[tuple[Path, IngestResult]] = []
     stopped: list[tuple[Path, LandRegError]] = []
@@ -219,6 +319,9 @@ def ingest_folder(
             say(f"{path.name}: confirming EPSG:{error.candidates[0]} as staff would")
             confirmed = replace(options, crs=f"EPSG:{error.candidates[0]}")
             results = ingest_path(database, path, confirmed, say)
+        except NothingLoadedError as error:  # no shipped profile recognises it
+            say(f"{path.name}: {error.detail}; bỏ qua / skipped")
+            continue
         except LandRegError as error:
             stopped.append((path, error))
             continue
@@ -231,7 +334,8 @@ def check_profile_name(name: str | None) -> None:
     read a file of the server)."""
     if name is not None and name not in shipped_profiles():
         raise ValidationError(
-            f"no profile named {name!r}; shipped: {sorted(shipped_profiles())}",
+            f"không có hồ sơ ánh xạ tên {name!r} / no profile named {name!r}; "
+            f"shipped: {sorted(shipped_profiles())}",
             field="profile",
             value=name,
         )

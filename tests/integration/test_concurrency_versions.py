@@ -57,7 +57,17 @@ def holding(database: RegisterDatabase) -> tuple[int, int, int]:
     with UnitOfWork(database) as uow:
         [parcel_id] = register_parcels(
             uow,
-            [ParcelInput("25459", 5, 77, shapely.box(0, 0, 30, 40), 9209, 1200.0, "ONT")],
+            [
+                ParcelInput(
+                    "25459",
+                    5,
+                    77,
+                    shapely.box(565300, 1250810, 565330, 1250850),
+                    9209,
+                    1200.0,
+                    "ONT",
+                )
+            ],
             actor="staff",
         )
         party_id = register_party(uow, Party(PartyKind.INDIVIDUAL, "Nguyễn Văn An"), actor="o")

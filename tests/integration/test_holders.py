@@ -20,7 +20,17 @@ def parcel_id(register_db):
     with UnitOfWork(register_db) as uow:
         [created] = register_parcels(
             uow,
-            [ParcelInput("25459", 5, 77, shapely.box(0, 0, 30, 40), 9209, 1200.0, "ONT")],
+            [
+                ParcelInput(
+                    "25459",
+                    5,
+                    77,
+                    shapely.box(565300, 1250810, 565330, 1250850),
+                    9209,
+                    1200.0,
+                    "ONT",
+                )
+            ],
             actor="staff",
         )
     return created

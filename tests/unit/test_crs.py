@@ -113,3 +113,16 @@ def test_candidates_find_the_crs_a_misdeclared_layer_is_really_in():
     assert candidate_srids(points, commune, 9209) == [9209]
     assert candidate_srids(reproject(points, 9209, 4326), commune, 9209)[0] in (4326, 4756)
     assert candidate_srids(shapely.points([[0, 0], [10, 10]]), commune, 9209) == []
+
+
+def test_candidates_can_be_the_zones_of_another_province():
+    # Huế's TM-3 zone (107-00) is not among the shipped candidates; an installation's units
+    # bring it in, and 9209 (105-30) would put the same numbers about 160 km west.
+    area = reproject(shapely.box(107.50, 16.40, 107.60, 16.50), 4326, 9209)
+    points = reproject(
+        shapely.points(np.column_stack([np.linspace(107.51, 107.59, 12), np.full(12, 16.45)])),
+        4326,
+        9214,
+    )
+    assert candidate_srids(points, area, 9209) == []
+    assert candidate_srids(points, area, 9209, candidates=(9209, 9214, 3406)) == [9214]
