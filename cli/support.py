@@ -31,7 +31,8 @@ def say(text: str) -> None:
 
 def fail(error: LandRegError) -> None:
     """Print an error as one line naming the field and value, and exit with code 2."""
-    where = f" [{error.field}={error.value!r}]" if error.field else ""
+    shown = "" if error.value is None else f"={error.value!r}"
+    where = f" [{error.field}{shown}]" if error.field else ""
     errors.print(f"[bold red]error[/]{escape(where)}: {escape(error.detail)}")
     raise typer.Exit(code=2)
 

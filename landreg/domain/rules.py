@@ -150,8 +150,8 @@ RULES: dict[RuleCode, Rule] = {rule.code: rule for rule in (
     Rule(RuleCode.GEOM_PARTS_OVERLAP, "geometry", _E, "Các phần của thửa chồng lấn nhau",
          "Parts of a parcel overlap",
          "Các phần của thửa {key} chồng lấn nhau {area:.2f} m² ({pairs} cặp phần).",
-         "The parts of parcel {key} overlap each other by {area:.2f} m² ({pairs} pairs of "
-         "parts).", "make_valid"),
+         "The parts of parcel {key} overlap each other by {area:.2f} m² (pairs of parts: "
+         "{pairs}).", "make_valid"),
     Rule(RuleCode.ATTR_MISSING_KEY, "attributes", _E, "Thiếu số tờ/số thửa", "Missing key fields",
          "Thửa {key} thiếu {missing}.", "Parcel {key} lacks {missing}.", "review"),
     Rule(RuleCode.ATTR_DUPLICATE_KEY, "attributes", _E, "Trùng số hiệu thửa",

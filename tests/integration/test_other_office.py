@@ -26,9 +26,12 @@ from geoalchemy2.shape import to_shape
 from landreg.domain import reference
 from landreg.domain.delivery import IngestOptions
 from landreg.errors import UnknownReferenceError
+from landreg.services.database import upgrade_database
 from landreg.services.ingest import IngestResult
 from landreg.services.reconcile import reconcile
 from landreg.services.sources import ingest_path
+from landreg.settings import CadastreSettings, DatabaseSettings
+from landreg.store.database import RegisterDatabase
 from landreg.store.tables import FindingRow, ParcelRow
 from landreg.store.unit_of_work import UnitOfWork
 from sample_data.other_office import UNITS, generate_other_office
@@ -275,13 +278,24 @@ def _known(code: str) -> bool:
 # --- landreg on the province: taken in as a user would, reconciled, scored --------------------
 
 
-@pytest.fixture(scope="module")
-def reconciled(province, tmp_path_factory):
-    """The province taken in on a fresh PostGIS register (boundaries first), reconciled once:
-    the database, what each layer's ingest said (or the error that stopped it), and the open
-    findings."""
+def _fresh_register(backend: str, tmp_path_factory) -> tuple[str | None, RegisterDatabase]:
+    """A fresh register on PostGIS (its URL, to drop it after) or in a SpatiaLite file (the
+    embedded default a newcomer runs)."""
+    if backend == "postgis":
+        return _migrated_database(f"landreg_test_other_office_{os.getpid()}")
+    path = tmp_path_factory.mktemp("other_office_spatialite") / "register.sqlite"
+    database = RegisterDatabase.from_settings(DatabaseSettings(database_url=f"sqlite:///{path}"))
+    upgrade_database(database, CadastreSettings())
+    return None, database
+
+
+@pytest.fixture(scope="module", params=["postgis", "spatialite"])
+def reconciled(request, province, tmp_path_factory):
+    """The province taken in on a fresh register (boundaries first) on each backend,
+    reconciled once: the database, what each layer's ingest said (or the error that stopped
+    it), and the open findings."""
     profiles = write_profiles(tmp_path_factory.mktemp("profiles"))
-    url, database = _migrated_database(f"landreg_test_other_office_{os.getpid()}")
+    url, database = _fresh_register(request.param, tmp_path_factory)
     try:
         ingest_path(database, UNITS, IngestOptions())
         outcome: dict[str, list[IngestResult] | Exception] = {}
@@ -310,7 +324,8 @@ def reconciled(province, tmp_path_factory):
         yield database, (outcome, said), findings
     finally:
         database.engine.dispose()
-        _drop_database(url)
+        if url is not None:
+            _drop_database(url)
 
 
 def test_every_layer_is_taken_in_whole_under_the_keys_the_truth_names(province, reconciled):

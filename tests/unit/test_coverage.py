@@ -204,3 +204,17 @@ def test_a_gap_beside_an_invalid_parcel_survives_a_round_trip_through_wgs84(widt
     [hole] = beside
     assert hole.area == pytest.approx(width * SIDE, abs=1e-3)
     assert hole.centroid.distance(shapely.Point(x0 + 60 + width / 2, y0 + 50)) < 0.01
+
+
+def test_an_overlap_beside_a_shared_edge_is_the_area_alone():
+    """Two parcels that overlap and also share an edge meet in a polygon and a line; the
+    overlap reported (and stored as the finding's place) is the polygon alone."""
+    one = shapely.Polygon([(0, 0), (10, 0), (10, 10), (0, 10)])
+    # shares the edge x=10 for y 0..4, then bulges 2 m into ``one`` for y 4..8
+    other = shapely.Polygon(
+        [(10, 0), (20, 0), (20, 10), (10, 10), (10, 8), (8, 8), (8, 4), (10, 4)]
+    )
+    pairs = overlapping_pairs(np.array([one, other], dtype=object))
+    [overlap] = pairs["geometry"]
+    assert overlap.geom_type == "Polygon"
+    assert overlap.area == pytest.approx(8.0)
