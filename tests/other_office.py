@@ -20,6 +20,8 @@ from pyproj import CRS
 
 from ingest.batches import source_name_of
 from spatial.crs import reproject
+from tests import ground_truth
+from tests.ground_truth import Score
 
 WORK_SRID = 9209
 
@@ -181,25 +183,6 @@ def matches(defect: Defect, found: Found) -> bool:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class Score:
-    """Recall and precision of one rule."""
-
-    rule: str
-    planted: int
-    found: int
-    findings: int
-    true: int
-
-    @property
-    def recall(self) -> float:
-        return self.found / self.planted if self.planted else 1.0
-
-    @property
-    def precision(self) -> float:
-        return self.true / self.findings if self.findings else 1.0
-
-
 def score(defects: list[Defect], findings: list[Found]) -> dict[str, Score]:
     """Per rule: planted defects a finding matches, and findings matching a planted defect."""
     by_rule: dict[str, tuple[list[Defect], list[Found]]] = defaultdict(lambda: ([], []))
@@ -221,13 +204,4 @@ def score(defects: list[Defect], findings: list[Found]) -> dict[str, Score]:
 
 def table(scores: dict[str, Score]) -> str:
     """The scores as a printable table."""
-    lines = [
-        f"{'rule':24} {'planted':>7} {'found':>6} {'recall':>7} {'findings':>8} "
-        f"{'true':>5} {'precision':>9}"
-    ]
-    for s in scores.values():
-        lines.append(
-            f"{s.rule:24} {s.planted:7d} {s.found:6d} {s.recall:7.1%} {s.findings:8d} "
-            f"{s.true:5d} {s.precision:9.1%}"
-        )
-    return "\n".join(lines)
+    return ground_truth.table(list(scores.values()))
