@@ -25,6 +25,7 @@ lint: venv
 test: venv
 	bash .ci/ensure-spatialite.sh $(BIN)/python
 	bash .ci/ensure-postgis.sh $(BIN)/python
+	bash .ci/ensure-browser.sh $(BIN)/python
 	$(MAKE) --no-print-directory lint
 	$(BIN)/pytest
 
