@@ -16,10 +16,11 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import problem
+from api.errors import language_of, problem, title_of
 
 _WITH_BODY = frozenset({"POST", "PUT", "PATCH"})
 _DETAIL = "NaN and Infinity are not JSON numbers; send a finite number"
+_DETAIL_VI = "NaN và Infinity không phải là số trong JSON; hãy gửi một số hữu hạn"
 
 
 class NonFiniteNumber(HTTPException):
@@ -111,13 +112,16 @@ def _first_constant(document: Any) -> tuple[str, str] | None:
 
 
 async def _non_finite(request: Request, error: NonFiniteNumber) -> JSONResponse:
+    language = language_of(request)
+    said = _DETAIL_VI if language == "vi" else _DETAIL
     return problem(
         422,
-        "Invalid request",
-        error.detail,
+        title_of(422, language),
+        f"trường `{error.field}`: {said}" if language == "vi" else error.detail,
         kind="/problems/validation",
+        language=language,
         instance=request.url.path,
-        errors=[{"field": error.field, "value": error.token, "detail": _DETAIL}],
+        errors=[{"field": error.field, "value": error.token, "detail": said}],
     )
 
 

@@ -86,14 +86,23 @@ class ParcelOut(BaseModel):
 
 
 class Problem(BaseModel):
-    """RFC 9457 problem details."""
+    """RFC 9457 problem details, in the language the request prefers: Vietnamese unless its
+    ``Accept-Language`` prefers English (q-values honoured); ``Content-Language`` says which.
+    An error with no Vietnamese text yet keeps its English detail under a Vietnamese title."""
 
-    type: str
-    title: str
-    status: int
-    detail: str
-    instance: str | None = None
-    errors: list[dict[str, Any]] | None = None
+    type: str = Field(examples=["/problems/notfound"])
+    title: str = Field(examples=["Không tìm thấy"], description="the kind of error")
+    status: int = Field(examples=[404])
+    detail: str = Field(
+        examples=["không có hồ sơ H55.703-240104-0001"],
+        description="what went wrong, for a person; never SQL, a path or a stack trace",
+    )
+    instance: str | None = Field(default=None, examples=["/dossiers/H55.703-240104-0001"])
+    errors: list[dict[str, Any]] | None = Field(
+        default=None,
+        description="each field at fault: `field`, the `value` sent (personal numbers masked) "
+        "and its `detail` in the same language",
+    )
 
 
 class Traced(BaseModel):

@@ -20,27 +20,52 @@ from typing import Any, Protocol
 
 
 class LandRegError(Exception):
-    """Base of every error landreg raises on purpose."""
+    """Base of every error landreg raises on purpose.
+
+    ``detail`` is English; ``detail_vi``, when given, says the same in Vietnamese (what a
+    person at the counter or on the public page reads first). ``title`` and ``title_vi``
+    name the kind of error in both languages.
+    """
 
     title = "Land register error"
+    title_vi = "Lỗi sổ địa chính"
 
-    def __init__(self, detail: str, *, field: str | None = None, value: Any = None) -> None:
+    def __init__(
+        self,
+        detail: str,
+        *,
+        field: str | None = None,
+        value: Any = None,
+        detail_vi: str | None = None,
+    ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.field = field
         self.value = value
+        self.detail_vi = detail_vi
+
+    def detail_in(self, language: str) -> str:
+        """The detail in ``language`` (``vi`` or ``en``): the English one when there is no
+        Vietnamese text yet, never an empty one."""
+        return self.detail_vi if language == "vi" and self.detail_vi else self.detail
+
+    def title_in(self, language: str) -> str:
+        """The title in ``language`` (``vi`` or ``en``)."""
+        return self.title_vi if language == "vi" else self.title
 
 
 class ValidationError(LandRegError, ValueError):
     """A value does not have the form the land register requires."""
 
     title = "Invalid value"
+    title_vi = "Giá trị không hợp lệ"
 
 
 class UnknownReferenceError(ValidationError):
     """A code (commune, land use, procedure) that the reference tables do not know."""
 
     title = "Unknown code"
+    title_vi = "Mã không có trong danh mục"
 
 
 class CRSError(ValidationError):
@@ -50,6 +75,7 @@ class CRSError(ValidationError):
     """
 
     title = "Coordinate reference system error"
+    title_vi = "Lỗi hệ tọa độ"
 
     def __init__(
         self,
@@ -58,8 +84,9 @@ class CRSError(ValidationError):
         field: str | None = None,
         value: Any = None,
         candidates: list[int] | None = None,
+        detail_vi: str | None = None,
     ) -> None:
-        super().__init__(detail, field=field, value=value)
+        super().__init__(detail, field=field, value=value, detail_vi=detail_vi)
         self.candidates = candidates or []
 
 
@@ -67,24 +94,28 @@ class NotFoundError(LandRegError, LookupError):
     """The requested record does not exist."""
 
     title = "Not found"
+    title_vi = "Không tìm thấy"
 
 
 class ConflictError(LandRegError):
     """The change conflicts with the current state (a concurrent update, a forbidden transition)."""
 
     title = "Conflict"
+    title_vi = "Xung đột dữ liệu"
 
 
 class ConfigurationError(LandRegError):
     """landreg is configured in a way it refuses to run with."""
 
     title = "Configuration error"
+    title_vi = "Lỗi cấu hình"
 
 
 class DatabaseUnavailableError(LandRegError):
     """The database cannot be reached or lacks a required extension."""
 
     title = "Database unavailable"
+    title_vi = "Cơ sở dữ liệu không sẵn sàng"
 
 
 class SpatialProblem(Protocol):

@@ -185,7 +185,10 @@ def dossier_statistics(
         ),
     ] = None,
     office: Annotated[str | None, Query(max_length=80, examples=["H55.707"])] = None,
-    procedure: Annotated[str | None, Query(max_length=40, examples=["transfer"])] = None,
+    procedure: Annotated[
+        str | None,
+        Query(max_length=120, examples=["transfer", "Chuyển nhượng quyền sử dụng đất"]),
+    ] = None,
 ) -> DossierStatsOut:
     """The portal's on-time rate ((early + on time) ÷ processed) overall and by procedure,
     office and month of processing; overdue and at-risk dossiers, most late first; late

@@ -9,12 +9,16 @@ send the citizen away.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
 from landreg.domain.dossier_deadline import LOCAL_TIME
+from landreg.domain.messages import document_names
+from landreg.domain.procedures import known_procedure
+from landreg.domain.rules import rule
 from landreg.errors import ValidationError
 
 
@@ -93,10 +97,39 @@ class CheckItem:
         return ITEM_KINDS[self.code].severity
 
     def messages(self) -> tuple[str, str]:
-        """The message in Vietnamese and English."""
+        """The message in Vietnamese and English, each naming documents and register
+        findings in its own language (never a code like ``notarised_contract``)."""
         kind = ITEM_KINDS[self.code]
-        values = {k: _text(v) for k, v in self.details.items()}
-        return kind.message_vi.format_map(values), kind.message_en.format_map(values)
+        vi = {k: _text(_said(k, v, "vi")) for k, v in self.details.items()}
+        en = {k: _text(_said(k, v, "en")) for k, v in self.details.items()}
+        return kind.message_vi.format_map(vi), kind.message_en.format_map(en)
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _said(name: str, value: Any, language: str) -> Any:
+    """A detail as the ``language`` sentence says it: documents by their catalogue names,
+    findings by their rules' titles; other values as they are."""
+    side = 0 if language == "vi" else 1
+    if name == "documents" and isinstance(value, list | tuple):
+        return document_names(str(v) for v in value)[side]
+    if name == "findings" and isinstance(value, list | tuple):
+        return [_rule_title(str(v))[side] for v in value]
+    if isinstance(value, date) and not isinstance(value, datetime):
+        # the Vietnamese way (05/12/2026); the English sentence keeps ISO 8601
+        return f"{value:%d/%m/%Y}" if language == "vi" else value.isoformat()
+    if isinstance(value, str) and language == "vi" and _ISO_DATE.fullmatch(value):
+        return f"{value[8:10]}/{value[5:7]}/{value[:4]}"
+    return value
+
+
+def _rule_title(code: str) -> tuple[str, str]:
+    try:
+        found = rule(code)
+    except (KeyError, ValueError):
+        return code, code
+    return found.title_vi, found.title_en
 
 
 def _text(value: Any) -> str:
@@ -112,6 +145,9 @@ class Application:
     """A dossier as received at the counter (or as it was received, to check it again).
 
     Times are the province's local time (UTC+7); a time given with an offset is converted.
+    The procedure may be given by its code or its Vietnamese name (any case, with or
+    without diacritics): a name of a known procedure becomes its code; any other text is
+    kept, for the pre-check to refuse naming the field.
     """
 
     procedure: str
@@ -128,6 +164,9 @@ class Application:
     documents: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        code = known_procedure(self.procedure)
+        if code is not None:
+            object.__setattr__(self, "procedure", code)
         if self.received_at.tzinfo is not None:
             local = self.received_at.astimezone(LOCAL_TIME).replace(tzinfo=None)
             object.__setattr__(self, "received_at", local)
@@ -139,7 +178,11 @@ def application_from(data: dict[str, Any]) -> Application:
     known = set(Application.__dataclass_fields__) | {"applicant_phone", "office", "code"}
     unknown = sorted(set(data) - known)
     if unknown:
-        raise ValidationError(f"unknown fields: {', '.join(unknown)}", field=unknown[0])
+        raise ValidationError(
+            f"unknown fields: {', '.join(unknown)}",
+            field=unknown[0],
+            detail_vi=f"trường không được phép: {', '.join(unknown)}",
+        )
     values = {k: v for k, v in data.items() if k in Application.__dataclass_fields__}
     try:
         values["received_at"] = datetime.fromisoformat(str(data["received_at"]))
@@ -148,6 +191,7 @@ def application_from(data: dict[str, Any]) -> Application:
             "received_at must be a date and time like 2024-01-04T09:30:00",
             field="received_at",
             value=str(data.get("received_at")),
+            detail_vi="thời điểm tiếp nhận phải là ngày giờ dạng 2024-01-04T09:30:00",
         ) from None
     values["documents"] = tuple(data.get("documents") or ())
     return Application(**values)

@@ -40,6 +40,7 @@ from landreg.domain.dossier_clock import (
 )
 from landreg.domain.dossier_deadline import LOCAL_TIME, procedure_deadline, to_local
 from landreg.domain.dossier_workflow import DossierStatus
+from landreg.domain.procedures import procedure_code
 from landreg.domain.reference import procedures_config
 from landreg.domain.working_days import HolidayCalendar, holiday_calendar
 from landreg.errors import LandRegError, UnknownReferenceError, ValidationError
@@ -112,6 +113,7 @@ def dossier_stats(
     options = options or StatsOptions()
     calendar = calendar or holiday_calendar()
     now = as_of_moment(as_of)
+    procedure = None if procedure is None else procedure_code(procedure)
     _check_query(now, procedure, calendar)
     dossiers = uow.dossier_stats.dossiers(office=office, procedure=procedure)
     events = uow.dossier_stats.events(office=office, procedure=procedure)

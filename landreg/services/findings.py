@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -13,6 +15,7 @@ import pandas as pd
 
 from shapely.geometry.base import BaseGeometry
 
+from landreg.domain.messages import bilingual_part, geos_reason_vi, identity_reason_vi
 from landreg.domain.rules import RuleCode, rule
 
 
@@ -37,17 +40,44 @@ class Candidate:
         return hashlib.sha256("\n".join([self.rule, *refs, *extra]).encode("utf-8")).hexdigest()
 
     def messages(self) -> tuple[str, str]:
-        """The explanation in Vietnamese and English."""
+        """The explanation in Vietnamese and English: each sentence with the measured values
+        said in its own language (GEOS's reason in Vietnamese words in the Vietnamese one)."""
         checked = rule(self.rule)
-        values = _SafeDict(
-            {"key": self.subjects[0].get("key") if self.subjects else "?", **self.measured}
-        )
-        return checked.messages(values)
+        values = {"key": self.subjects[0].get("key") if self.subjects else "?", **self.measured}
+        vi, _ = checked.messages(_said(values, _IN_VIETNAMESE.get(self.rule, {})))
+        _, en = checked.messages(_said(values, _IN_ENGLISH.get(self.rule, {})))
+        return vi, en
 
 
 class _SafeDict(dict[str, Any]):
     def __missing__(self, key: str) -> str:
         return "?"
+
+
+def _said(values: dict[str, Any], sayers: dict[str, Callable[[str], str]]) -> _SafeDict:
+    """The values with those ``sayers`` name said in the message's language."""
+    return _SafeDict(
+        {
+            name: sayers[name](str(value)) if name in sayers and value is not None else value
+            for name, value in values.items()
+        }
+    )
+
+
+def _identity_reason_vi(reason: str) -> str:
+    return identity_reason_vi(reason) or "số định danh không đúng quy định"
+
+
+# Measured values written in English (or in both languages) that each message says in its
+# own: no GEOS words or English field names inside a Vietnamese sentence.
+_IN_VIETNAMESE: dict[str, dict[str, Callable[[str], str]]] = {
+    RuleCode.GEOM_INVALID: {"reason": geos_reason_vi},
+    RuleCode.ATTR_INVALID_IDENTITY: {"reason": _identity_reason_vi},
+    RuleCode.ATTR_MISSING_KEY: {"missing": partial(bilingual_part, language="vi")},
+}
+_IN_ENGLISH: dict[str, dict[str, Callable[[str], str]]] = {
+    RuleCode.ATTR_MISSING_KEY: {"missing": partial(bilingual_part, language="en")},
+}
 
 
 def _reference(subject: dict[str, Any]) -> str:

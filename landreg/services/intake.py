@@ -20,7 +20,8 @@ from landreg.domain import reference
 from landreg.domain.dossier_deadline import LOCAL_TIME, first_due_date, procedure_deadline
 from landreg.domain.dossier_workflow import DossierStatus
 from landreg.domain.intake import Application, CheckItem, IntakeCheck
-from landreg.errors import UnknownReferenceError, ValidationError
+from landreg.domain.procedures import procedure_code
+from landreg.errors import ValidationError
 from landreg.services.dossier_link_scoring import link_dossiers, written_references
 from landreg.services.parcel_record import parcel_record
 from landreg.services.source_checks import folded_names
@@ -84,14 +85,9 @@ def plans_in(folder: Path | None) -> list[PlanningMap]:
 
 
 def _procedure(name: str) -> dict[str, Any]:
-    procedures = reference.procedures_config()["procedures"]
-    if name not in procedures:
-        raise UnknownReferenceError(
-            f"unknown procedure {name!r}; known: {', '.join(sorted(procedures))}",
-            field="procedure",
-            value=name,
-        )
-    return dict(procedures[name])
+    """The procedure ``name`` names (its code or its Vietnamese name); a 422 listing the
+    procedures by their Vietnamese names otherwise."""
+    return dict(reference.procedures_config()["procedures"][procedure_code(name)])
 
 
 def _check_dates(application: Application) -> None:
@@ -101,6 +97,8 @@ def _check_dates(application: Application) -> None:
             f"received_at {application.received_at:%Y-%m-%d %H:%M} is not a possible receipt time",
             field="received_at",
             value=application.received_at.isoformat(),
+            detail_vi=f"thời điểm tiếp nhận {application.received_at:%H:%M %d/%m/%Y} không thể "
+            "có (trước năm 1990 hoặc ở tương lai)",
         )
 
 

@@ -20,6 +20,8 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 import geopandas as gpd
 
+from landreg.domain.dossier_deadline import LOCAL_TIME
+from landreg.domain.messages import fix_label
 from landreg.domain.rules import RULES
 from landreg.services.export import findings_table
 from landreg.store.unit_of_work import UnitOfWork
@@ -34,11 +36,13 @@ def build_report(uow: UnitOfWork, path: Path) -> Path:
     parcels = uow.reconcile.parcels()
     names = dict(zip(communes["code"], communes["name"], strict=True))
     findings["group"] = findings["rule"].map(lambda code: RULES[code].group)
+    findings["fix_vi"] = findings["suggested_fix"].map(lambda fix: fix_label(fix)[0])
+    findings["fix_en"] = findings["suggested_fix"].map(lambda fix: fix_label(fix)[1])
     environment = Environment(
         loader=PackageLoader("landreg", "templates"), autoescape=select_autoescape()
     )
     html = environment.get_template("quality_report.html").render(
-        generated=datetime.now().strftime("%d/%m/%Y %H:%M"),
+        generated=datetime.now(LOCAL_TIME).strftime("%d/%m/%Y %H:%M"),  # Vietnam's time
         total=len(findings),
         parcels=len(parcels),
         by_rule=_by_rule(findings),

@@ -18,6 +18,7 @@ import pandas as pd
 import shapely
 
 from landreg.clock import utcnow
+from landreg.domain.messages import labelled_suggestion
 from landreg.domain.model import Finding
 from landreg.domain.rules import RuleCode, rule
 from landreg.services.findings import Candidate, plain
@@ -187,7 +188,7 @@ def finding_of(candidate: Candidate) -> Finding:
         commune_code=candidate.commune,
         location=None if location is None or location.is_empty else location,
         measured=plain(candidate.measured),
-        suggestion=suggestion(candidate),
+        suggestion=labelled_suggestion(suggestion(candidate)),
     )
 
 

@@ -137,3 +137,4 @@ def test_reconcile_and_findings_for_qgis_on_the_embedded_default(tmp_path: Path)
     assert _run("report", "--out", str(report), env=env).returncode == 0
     html = report.read_text(encoding="utf-8")
     assert "Chồng lấn" in html and "Phường Long An" in html and html.count("<svg") >= 3
+    assert "Khớp ranh giới với thửa liền kề" in html and "snap_to_neighbour" not in html

@@ -82,7 +82,7 @@ def test_anonymous_and_officers_may_not_ingest(client):
     assert anonymous.headers["content-type"] == "application/problem+json"
     assert anonymous.headers["www-authenticate"] == "Bearer"
     officer = _upload(client, _token(client, "officer"), GPKG.name, b"x")
-    assert officer.status_code == 403 and "cadastral_staff" in officer.json()["detail"]
+    assert officer.status_code == 403 and "cán bộ địa chính" in officer.json()["detail"]
     assert _parcels(client) == 0
 
 
@@ -98,7 +98,7 @@ def test_a_system_with_an_api_key_may_ingest(client):
 
 def test_wrong_password_and_forged_token_are_refused(client):
     wrong = client.post("/auth/token", data={"username": "staff", "password": "nope nope nope"})
-    assert wrong.status_code == 401 and wrong.json()["detail"] == "wrong username or password"
+    assert wrong.status_code == 401 and wrong.json()["detail"] == "sai tên đăng nhập hoặc mật khẩu"
     unknown = client.post("/auth/token", data={"username": "ghost", "password": PASSWORD})
     assert unknown.json()["detail"] == wrong.json()["detail"]
     forged = client.get("/auth/me", headers={"Authorization": "Bearer abc.def.ghi"})

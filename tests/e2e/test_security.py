@@ -90,7 +90,7 @@ def _refused(base: str, token: str) -> None:
         answer = httpx.get(f"{base}{path}", headers=_bearer(token))
         assert answer.status_code == 401, (path, answer.text)
         assert answer.headers["content-type"] == "application/problem+json"
-        assert answer.json()["detail"] == "the sign-in has expired or is not valid"
+        assert answer.json()["detail"] == "phiên đăng nhập đã hết hạn hoặc không hợp lệ"
         assert answer.headers["www-authenticate"] == "Bearer"
 
 
