@@ -379,8 +379,44 @@ def demo(
     link_command()
     report_command(out=Path("var/quality_report.html"))
     print_info(database)
+    _demo_accounts(database, port or settings.api.port)
     if serve_after:
         serve(host=None, port=port, workers=1)
+
+
+# One account per role of the officers' workbench: sign-in name, role, role in Vietnamese.
+DEMO_ACCOUNTS = (
+    ("tiepnhan", Role.REGISTRY_OFFICER, "Cán bộ tiếp nhận, một cửa / registry officer"),
+    ("diachinh", Role.CADASTRAL_STAFF, "Cán bộ địa chính / cadastral staff"),
+    ("quantri", Role.ADMINISTRATOR, "Quản trị / administrator"),
+)
+
+
+def _demo_accounts(database: RegisterDatabase, port: int) -> None:
+    """One account per role, each with a password drawn at random for this demo run, printed
+    once (demo only: a real installation adds its people with ``landreg users add``)."""
+    import secrets
+
+    from landreg.errors import ConflictError
+    from landreg.services import UnitOfWork
+    from landreg.services.accounts import create_user
+
+    table = Table(title="tài khoản thử / demo accounts (demo only)")
+    for column in ("tên đăng nhập / username", "vai trò / role", "mật khẩu / password"):
+        table.add_column(column)
+    for username, role, label in DEMO_ACCOUNTS:
+        password = secrets.token_urlsafe(12)
+        try:
+            with UnitOfWork(database, writes=True) as uow:
+                create_user(uow, username, password, role, full_name=label, actor="demo")
+        except ConflictError:  # a database kept from an earlier run (--no-fresh)
+            password = "(đã có, giữ nguyên / exists already, unchanged)"
+        table.add_row(username, label, password)
+    console.print(table)
+    console.print(
+        f"đăng nhập / sign in: http://localhost:{port}/app/dang-nhap — mật khẩu chỉ dùng cho "
+        "bản thử, mỗi lần chạy demo một mật khẩu mới / demo-only passwords, new on each run"
+    )
 
 
 def _demo_ingest(database: RegisterDatabase, settings: Settings) -> None:

@@ -1,26 +1,32 @@
-"""Dossiers for registry officers: the intake pre-check, receiving, status, the review queue."""
+"""Dossiers for registry officers: the intake pre-check, receiving, the dossier list (search),
+status, requests for documents, the review queue."""
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
 
 from api.deps import UowDep
 from api.params import Moment, RowId
 from api.schemas import LocalTime, Problem
 from api.security import InternalDep, OfficerDep
-from landreg.domain.dossier import DossierRecord, ParcelLink
+from landreg.domain.dossier import DocumentRequest, DossierRecord, ParcelLink
 from landreg.domain.intake import Application, IntakeCheck
+from landreg.domain.public_dossier import document_names
 from landreg.services.dossier_links import confirm_link, reject_link
 from landreg.services.dossiers import (
+    DossierQuery,
+    DossierSummary,
     awaiting_review,
     change_status,
     check_stored,
     dossier_record,
     receive_dossier,
+    request_documents,
+    search_dossiers,
 )
 from landreg.services.intake import check_application, plans_in
 
@@ -38,7 +44,11 @@ CODE = r"^[A-Za-z0-9.]+-\d{6}-\d{3,6}$"
 class ApplicationIn(BaseModel):
     """A dossier as handed in: procedure, applicant, the parcel as written, documents."""
 
-    procedure: str = Field(max_length=40, examples=["transfer"])
+    procedure: str = Field(
+        max_length=120,
+        examples=["transfer", "Chuyển nhượng quyền sử dụng đất"],
+        description="the code or the Vietnamese name (any case, with or without diacritics)",
+    )
     received_at: Moment = Field(description="local time (UTC+7) of receipt")
     applicant_name: str | None = Field(default=None, max_length=200)
     applicant_identity: str | None = Field(default=None, pattern=r"^\d{9}(\d{3})?$")
@@ -145,6 +155,39 @@ class LinkOut(BaseModel):
         )  # fmt: skip
 
 
+class RequestedDocumentOut(BaseModel):
+    """A document asked for: its catalogue code (null for free text) and its names."""
+
+    code: str | None
+    name_vi: str
+    name_en: str
+
+
+class DocumentRequestOut(BaseModel):
+    """Documents an officer asked the citizen to bring; open until processing resumes."""
+
+    id: int
+    documents: list[RequestedDocumentOut]
+    note: str | None
+    requested_at: LocalTime
+    requested_by: str
+    closed_at: LocalTime | None
+    open: bool
+
+    @classmethod
+    def of(cls, request: DocumentRequest) -> DocumentRequestOut:
+        """From the domain's request."""
+        return cls(
+            id=request.id,
+            documents=[
+                RequestedDocumentOut(code=d.code, name_vi=d.name_vi, name_en=d.name_en)
+                for d in document_names(request.items)
+            ],
+            note=request.note, requested_at=request.requested_at,
+            requested_by=request.requested_by, closed_at=request.closed_at, open=request.is_open,
+        )  # fmt: skip
+
+
 class DossierOut(BaseModel):
     """A dossier as an officer sees it."""
 
@@ -162,6 +205,9 @@ class DossierOut(BaseModel):
     documents: list[str]
     events: list[EventOut]
     links: list[LinkOut]
+    document_requests: list[DocumentRequestOut] = Field(
+        default_factory=list, description="requests for documents, oldest first"
+    )
 
     @classmethod
     def of(cls, record: DossierRecord) -> DossierOut:
@@ -176,7 +222,68 @@ class DossierOut(BaseModel):
             events=[EventOut(at=e.at, actor=e.actor, from_status=e.from_status,
                              to_status=e.to_status, note=e.note) for e in record.history],
             links=[LinkOut.of(link) for link in record.links],
+            document_requests=[DocumentRequestOut.of(r) for r in record.requests],
         )  # fmt: skip
+
+
+class DossierSummaryOut(BaseModel):
+    """One line of the dossier list."""
+
+    code: str
+    procedure: str
+    procedure_name_vi: str
+    status: str
+    status_label_vi: str
+    applicant_name: str | None
+    office: str | None
+    received_at: LocalTime
+    due_on: date | None = Field(description="the due date, clock pauses counted")
+    timeliness: str | None = Field(
+        description="early, on_time, late, on_track, at_risk, overdue or not_counted; null "
+        "when the history cannot be read"
+    )
+    version: int
+
+    @classmethod
+    def of(cls, found: DossierSummary) -> DossierSummaryOut:
+        """From the service's line."""
+        return cls(
+            code=found.code, procedure=found.procedure,
+            procedure_name_vi=found.procedure_name_vi, status=found.status,
+            status_label_vi=found.status_label_vi, applicant_name=found.applicant_name,
+            office=found.office, received_at=found.received_at, due_on=found.due_on,
+            timeliness=found.timeliness, version=found.version,
+        )  # fmt: skip
+
+
+class DossierPageOut(BaseModel):
+    """A page of the dossier list, newest first, and how many match in all."""
+
+    items: list[DossierSummaryOut]
+    total: int
+    limit: int
+    offset: int
+
+
+RequestedItem = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)
+]
+
+
+class DocumentRequestIn(BaseModel):
+    """Documents to ask the citizen for: catalogue codes or names, or free text."""
+
+    documents: list[RequestedItem] = Field(
+        min_length=1,
+        max_length=20,
+        examples=[["notarised_contract", "Bản sao sổ hộ khẩu"]],
+        description="each a document of the procedures' catalogue (its code or name) or "
+        "free text, 1 to 20 items of at most 200 characters",
+    )
+    note: str | None = Field(default=None, max_length=2000)
+    expected_version: int | None = Field(
+        default=None, ge=1, description="optimistic locking: the version you read"
+    )
 
 
 class StatusIn(BaseModel):
@@ -215,6 +322,41 @@ def receive(body: ReceiveIn, uow: UowDep, officer: OfficerDep, request: Request)
                        check=CheckOut.of(received.check))  # fmt: skip
 
 
+@router.get("/dossiers", response_model=DossierPageOut, responses=ERRORS,
+            summary="Find dossiers")  # fmt: skip
+def search(
+    uow: UowDep,
+    _: OfficerDep,
+    q: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            description="receipt code (or part), applicant name (any case, "
+            "with or without diacritics), parcel key 25459-12-345 or certificate serial",
+        ),
+    ] = None,
+    status: Annotated[
+        str | None, Query(max_length=60, description="a status code or its Vietnamese label")
+    ] = None,
+    procedure: Annotated[
+        str | None, Query(max_length=120, description="a procedure code or Vietnamese name")
+    ] = None,
+    office: Annotated[str | None, Query(max_length=80, examples=["H55.703"])] = None,
+    timeliness: Annotated[
+        Literal["overdue", "at_risk"] | None, Query(description="only overdue or at risk")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> DossierPageOut:
+    """Dossiers matching the search and every filter given, newest first, with the total."""
+    query = DossierQuery(q, status, procedure, office, timeliness)
+    page = search_dossiers(uow, query, limit=limit, offset=offset)
+    return DossierPageOut(
+        items=[DossierSummaryOut.of(item) for item in page.items], total=page.total,
+        limit=limit, offset=offset,
+    )  # fmt: skip
+
+
 @router.get("/dossiers/review", response_model=list[DossierOut], responses=ERRORS,
             summary="Dossiers whose parcel an officer must choose")  # fmt: skip
 def review_queue(
@@ -247,6 +389,21 @@ def status(code: str, body: StatusIn, uow: UowDep, officer: OfficerDep) -> Dossi
         note=body.note,
     )  # fmt: skip
     return DossierOut.of(record)
+
+
+@router.post("/dossiers/{code}/document-requests", response_model=DossierOut, status_code=201,
+             responses=ERRORS, summary="Ask the citizen for documents")  # fmt: skip
+def ask_for_documents(
+    code: str, body: DocumentRequestIn, uow: UowDep, officer: OfficerDep
+) -> DossierOut:
+    """The dossier waits for the documents named (the citizen's status page lists them) until
+    processing resumes; 409 when the lifecycle does not allow it or someone changed the
+    dossier meanwhile."""
+    request_documents(
+        uow, code, list(body.documents), note=body.note, actor=officer.name,
+        expected_version=body.expected_version,
+    )  # fmt: skip
+    return DossierOut.of(dossier_record(uow, code))
 
 
 @router.post("/dossier-links/{link_id}/confirm", response_model=LinkOut, responses=ERRORS,

@@ -80,6 +80,18 @@ class ProcedureOut(BaseModel):
     name_en: str = Field(examples=["Transfer of land-use right"])
 
 
+class MissingDocumentOut(BaseModel):
+    """A document the citizen still has to bring, by its names."""
+
+    code: str | None = Field(
+        description="its code in the procedures' catalogue; null for one the officer "
+        "described in free text",
+        examples=["notarised_contract"],
+    )
+    name_vi: str = Field(examples=["Hợp đồng đã công chứng, chứng thực"])
+    name_en: str = Field(examples=["Notarised contract"])
+
+
 class PublicDossierOut(BaseModel):
     """Where a dossier stands; nothing about any person."""
 
@@ -96,8 +108,13 @@ class PublicDossierOut(BaseModel):
     )
     processed_on: date | None
     returned_on: date | None
-    missing_documents: list[str] = Field(
-        description="required documents of the procedure not recorded as handed in"
+    missing_documents: list[MissingDocumentOut] = Field(
+        description="the documents the officer asked for, while that request is open; "
+        "otherwise the procedure's required documents not recorded as handed in"
+    )
+    requested_on: date | None = Field(
+        description="the day the officer asked for the missing documents; null when the "
+        "list is the procedure's"
     )
 
     @classmethod
@@ -117,7 +134,11 @@ class PublicDossierOut(BaseModel):
             overdue=found.overdue,
             timeliness=found.timeliness.value if found.timeliness is not None else None,
             processed_on=found.processed_on, returned_on=found.returned_on,
-            missing_documents=list(found.missing_documents),
+            missing_documents=[
+                MissingDocumentOut(code=d.code, name_vi=d.name_vi, name_en=d.name_en)
+                for d in found.missing_documents
+            ],
+            requested_on=found.requested_on,
         )  # fmt: skip
 
 

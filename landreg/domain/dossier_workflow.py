@@ -77,6 +77,7 @@ class DossierStatus(StrEnum):
             f"status {value!r} is not a dossier status of the public-service portal",
             field="status",
             value=value,
+            detail_vi=f"{value!r} không phải trạng thái hồ sơ của Cổng Dịch vụ công",
         )
 
 
@@ -129,20 +130,30 @@ ALLOWED_TRANSITIONS: Mapping[DossierStatus, frozenset[DossierStatus]] = MappingP
     }
 )
 INITIAL_STATUSES = frozenset({_S.NEW, _S.RECEIVED})
+# The step of the procedure while the office waits for the citizen's documents, as the
+# citizen reads it ("additional documents requested").
+DOCUMENTS_STEP = "Yêu cầu bổ sung giấy tờ"
 
 
 class TransitionNotAllowedError(ConflictError):
     """A status change the portal's lifecycle does not allow (``from_status`` → ``to_status``)."""
 
     title = "Status change not allowed"
+    title_vi = "Không được chuyển trạng thái"
 
     def __init__(self, from_status: DossierStatus, to_status: DossierStatus) -> None:
         allowed = ", ".join(sorted(ALLOWED_TRANSITIONS[from_status])) or "nothing (final)"
+        allowed_vi = "; ".join(
+            sorted(status.label_vi for status in ALLOWED_TRANSITIONS[from_status])
+        )
         super().__init__(
             f"status cannot change from {from_status.value!r} to {to_status.value!r}; "
             f"from {from_status.value!r} only to: {allowed}",
             field="status",
             value=to_status.value,
+            detail_vi=f"hồ sơ đang ở trạng thái «{from_status.label_vi}» không thể chuyển sang "
+            f"«{to_status.label_vi}»; "
+            + (f"chỉ có thể chuyển sang: {allowed_vi}" if allowed_vi else "đây là bước cuối"),
         )
         self.from_status = from_status
         self.to_status = to_status

@@ -11,8 +11,12 @@ from __future__ import annotations
 
 import hmac
 import re
+import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+
+from landreg.domain.reference import procedures_config
 
 VERIFY_DIGITS = 4
 # Compared with when a dossier (or its phone) is missing: never equal to four digits.
@@ -38,6 +42,11 @@ class VerifiedDossier:
     linked_remote : bool or None
         Whether the first commune (by code) of the parcels linked to it is remote; None when
         no parcel is linked.
+    requested_documents : tuple of str
+        The items of the officer's open request for documents (catalogue codes or free
+        text), empty when none is open.
+    requested_at : datetime or None
+        When that request was made.
     """
 
     code: str
@@ -52,6 +61,71 @@ class VerifiedDossier:
     history: list[tuple[datetime, str, str | None]]
     documents: frozenset[str]
     linked_remote: bool | None
+    requested_documents: tuple[str, ...] = ()
+    requested_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentName:
+    """A document as a person reads it: its catalogue code (None for a document an officer
+    described in free text) and its names.
+
+    Parameters
+    ----------
+    code : str or None
+        The code of the procedures' document catalogue (``notarised_contract``).
+    name_vi, name_en : str
+        Its name in Vietnamese and English; for free text, the text as written, in both.
+    """
+
+    code: str | None
+    name_vi: str
+    name_en: str
+
+
+# A document the citizen still has to bring.
+MissingDocument = DocumentName
+
+
+def document_name(item: str) -> DocumentName:
+    """The document an item of a request or a dossier names.
+
+    Parameters
+    ----------
+    item : str
+        A catalogue code (any case), a catalogue name in Vietnamese or English (any case,
+        with or without diacritics), or free text.
+
+    Returns
+    -------
+    DocumentName
+        With the catalogue's code and names when the item is one of its documents; else the
+        text as written (spaces trimmed), with no code.
+    """
+    text = " ".join(str(item).split())
+    catalogue: dict[str, dict[str, str]] = procedures_config().get("documents", {})
+    wanted = _folded(text)
+    for code, names in catalogue.items():
+        known = {code, names.get("name_vi", ""), names.get("name_en", "")}
+        if wanted in {_folded(name) for name in known if name}:
+            return DocumentName(code, names.get("name_vi", code), names.get("name_en", code))
+    return DocumentName(None, text, text)
+
+
+def document_names(items: Iterable[str]) -> tuple[DocumentName, ...]:
+    """:func:`document_name` of each item, in order, each document once."""
+    named: dict[str, DocumentName] = {}
+    for item in items:
+        document = document_name(item)
+        named.setdefault(document.code or _folded(document.name_vi), document)
+    return tuple(named.values())
+
+
+def _folded(text: str) -> str:
+    """Comparable however typed: no case, diacritics, underscores or extra spaces."""
+    decomposed = unicodedata.normalize("NFD", text.casefold().replace("đ", "d"))
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(plain.replace("_", " ").split())
 
 
 def verification_matches(given: str, identity: str | None, phone: str | None) -> bool:

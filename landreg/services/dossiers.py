@@ -1,10 +1,14 @@
-"""Use cases on one dossier: receive it at the counter (with its pre-check), read it, move it on.
+"""Use cases on one dossier: receive it at the counter (with its pre-check), read it, move it
+on, ask the citizen for documents, print its receipt; and the officer's dossier list
+(:mod:`landreg.services.dossier_search`).
 
 Receiving runs the pre-check first: a dossier nothing blocks is received and its clock
 starts; one something blocks is recorded as not received, with every reason at once, so the
 citizen comes back once with everything. Status changes follow the portal's lifecycle only,
 each an event with actor and time, guarded by the dossier's version so that two officers
-updating one dossier at once cannot overwrite each other.
+updating one dossier at once cannot overwrite each other. A request for documents names
+them (the procedures' catalogue, or free text) and pauses the dossier until processing
+resumes, which closes the request and records the catalogue's documents as brought.
 """
 
 from __future__ import annotations
@@ -16,13 +20,43 @@ from datetime import datetime
 from landreg.domain import reference
 from landreg.domain.dossier import Dossier, DossierRecord, StatusChange
 from landreg.domain.dossier_deadline import LOCAL_TIME
-from landreg.domain.dossier_workflow import DossierStatus, check_transition
+from landreg.domain.dossier_workflow import DOCUMENTS_STEP, DossierStatus, check_transition
 from landreg.domain.identifiers import DossierCode
 from landreg.domain.intake import Application, IntakeCheck
+from landreg.domain.public_dossier import document_names
 from landreg.errors import ConflictError, ValidationError
+from landreg.services.dossier_receipt import Receipt, receipt
+from landreg.services.dossier_search import (
+    DossierPage,
+    DossierQuery,
+    DossierSummary,
+    search_dossiers,
+)
 from landreg.services.intake import check_application
 from landreg.store.unit_of_work import UnitOfWork
 from spatial.planning import PlanningMap
+
+__all__ = [
+    "DossierPage",
+    "DossierQuery",
+    "DossierSummary",
+    "Receipt",
+    "Received",
+    "change_status",
+    "dossier_by_code",
+    "dossier_record",
+    "receipt",
+    "receive_dossier",
+    "request_documents",
+    "search_dossiers",
+]
+# The steps of the counter, named as the one-stop shop's records name them.
+_STEPS = {
+    DossierStatus.NEW: "Nộp hồ sơ",
+    DossierStatus.RECEIVED: "Bộ phận một cửa tiếp nhận",
+    DossierStatus.NOT_RECEIVED: "Bộ phận một cửa không tiếp nhận",
+}
+MAX_REQUESTED = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +91,10 @@ def receive_dossier(
         str(DossierCode.parse(code)) if code else _next_code(uow, office, application.received_at)
     )
     if uow.dossiers.exists(code):
-        raise ConflictError(f"dossier {code} already exists", field="code", value=code)
+        raise ConflictError(
+            f"dossier {code} already exists", field="code", value=code,
+            detail_vi=f"đã có hồ sơ mã {code}",
+        )  # fmt: skip
     status = DossierStatus.NOT_RECEIVED if check.blocked else DossierStatus.RECEIVED
     dossier = uow.dossiers.add(
         application, code=code, office=office, phone=phone, status=status.value,
@@ -99,7 +136,7 @@ def _children(
     uow.dossiers.add_history(
         dossier.id,
         [
-            StatusChange(application.received_at, actor, before, to.value, note, step="intake")
+            StatusChange(application.received_at, actor, before, to.value, note, _STEPS[to])
             for to, before, note in first
         ],
     )
@@ -142,6 +179,7 @@ def _record(uow: UnitOfWork, dossier: Dossier) -> DossierRecord:
         uow.dossiers.documents(dossier.id),
         uow.dossiers.history(dossier.id),
         tuple(uow.links.of_dossier(dossier.id)),
+        uow.dossiers.requests(dossier.id),
     )
 
 
@@ -165,7 +203,7 @@ def change_status(
     to: str,
     *,
     actor: str,
-    expected_version: int,
+    expected_version: int | None,
     note: str | None = None,
     at: datetime | None = None,
 ) -> DossierRecord:
@@ -176,26 +214,15 @@ def change_status(
     exactly one succeeds and the others are refused (409), never a stale-data error.
     """
     dossier = dossier_by_code(uow, code, lock=True)
-    if dossier.version != expected_version:
-        raise ConflictError(
-            f"dossier {dossier.code} changed meanwhile (version {dossier.version}, you had "
-            f"{expected_version}); reload it",
-            field="expected_version",
-            value=str(expected_version),
-        )
+    _check_version(dossier, expected_version)
     target = _status(to)
     current = DossierStatus(dossier.status)
     check_transition(current, target)
-    moment = at or datetime.now(LOCAL_TIME).replace(tzinfo=None)
-    if moment < dossier.received_at:
-        raise ValidationError(
-            "a status cannot change before the dossier was received",
-            field="at",
-            value=moment.isoformat(),
-        )
+    moment = _moment(dossier, at)
     uow.dossiers.add_history(
         dossier.id, [StatusChange(moment, actor, current.value, target.value, note)]
     )
+    closed = _close_requests(uow, dossier, target, moment)
     changed = uow.dossiers.set_status(
         dossier.id, target.value,
         processed_on=moment.date() if target is DossierStatus.PROCESSED else None,
@@ -204,10 +231,120 @@ def change_status(
     uow.audit.record(
         actor=actor, action="status", entity_type="dossier", entity_id=dossier.id,
         before={"status": dossier.status, "version": dossier.version},
-        after={"status": changed.status, "version": changed.version, "note": note},
+        after={"status": changed.status, "version": changed.version, "note": note,
+               **({"closed_requests": closed} if closed else {})},
     )  # fmt: skip
     uow.commit()
     return _record(uow, uow.dossiers.get(changed.code))
+
+
+def _check_version(dossier: Dossier, expected_version: int | None) -> None:
+    """Refuse (409) a change made on a dossier read before someone else changed it."""
+    if expected_version is None or dossier.version == expected_version:
+        return
+    raise ConflictError(
+        f"dossier {dossier.code} changed meanwhile (version {dossier.version}, you had "
+        f"{expected_version}); reload it",
+        field="expected_version",
+        value=str(expected_version),
+        detail_vi=f"hồ sơ {dossier.code} vừa được người khác thay đổi; hãy tải lại",
+    )
+
+
+def _moment(dossier: Dossier, at: datetime | None) -> datetime:
+    """The local time of a change (now by default), never before the dossier's receipt."""
+    moment = at or datetime.now(LOCAL_TIME).replace(tzinfo=None, microsecond=0)
+    if moment < dossier.received_at:
+        raise ValidationError(
+            "a status cannot change before the dossier was received",
+            field="at",
+            value=moment.isoformat(),
+            detail_vi="trạng thái không thể đổi trước lúc tiếp nhận hồ sơ",
+        )
+    return moment
+
+
+def _close_requests(
+    uow: UnitOfWork, dossier: Dossier, target: DossierStatus, moment: datetime
+) -> list[int]:
+    """Leaving the wait for the citizen closes the open request for documents (waiting for
+    the financial obligations instead keeps it open); resuming processing records its
+    catalogue documents as brought. The ids of the requests closed."""
+    if target.stops_clock:
+        return []
+    closed = uow.dossiers.close_requests(dossier.id, moment)
+    if target is DossierStatus.PROCESSING:
+        have = set(uow.dossiers.documents(dossier.id))
+        brought = [
+            d.code
+            for r in closed
+            for d in document_names(r.items)
+            if d.code is not None and d.code not in have
+        ]
+        uow.dossiers.add_documents(dossier.id, dict.fromkeys(brought), moment)
+    return [r.id for r in closed]
+
+
+def request_documents(
+    uow: UnitOfWork,
+    code: str,
+    documents: list[str],
+    *,
+    note: str | None,
+    actor: str,
+    expected_version: int | None,
+    at: datetime | None = None,
+) -> Dossier:
+    """Ask the citizen for documents: each item a code or name of the procedures' document
+    catalogue, or free text; the dossier waits (additional documents requested) until
+    processing resumes. Only from a status the lifecycle allows it from (409 otherwise, and
+    when the dossier changed since ``expected_version``); the dossier as it then stands."""
+    items = _requested_items(documents)
+    dossier = dossier_by_code(uow, code, lock=True)
+    _check_version(dossier, expected_version)
+    current = DossierStatus(dossier.status)
+    target = check_transition(current, DossierStatus.ADDITIONAL_DOCUMENTS_REQUESTED)
+    moment = _moment(dossier, at)
+    asked = uow.dossiers.add_request(
+        dossier.id, items, note=note, requested_at=moment, requested_by=actor
+    )
+    named = "; ".join(d.name_vi for d in document_names(items))
+    uow.dossiers.add_history(
+        dossier.id,
+        [StatusChange(moment, actor, current.value, target.value, note or named, DOCUMENTS_STEP)],
+    )
+    changed = uow.dossiers.set_status(dossier.id, target.value)
+    uow.audit.record(
+        actor=actor, action="request_documents", entity_type="dossier", entity_id=dossier.id,
+        before={"status": dossier.status, "version": dossier.version},
+        after={"status": changed.status, "version": changed.version, "request": asked.id,
+               "items": list(items), "note": note},
+    )  # fmt: skip
+    uow.commit()
+    return changed
+
+
+def _requested_items(documents: list[str]) -> tuple[str, ...]:
+    """The items as stored: spaces trimmed, each once, a catalogue document by its code."""
+    items: dict[str, None] = {}
+    for text in documents:
+        cleaned = " ".join(str(text).split())
+        if len(cleaned) > 200:
+            raise ValidationError(
+                "each document is at most 200 characters",
+                field="documents",
+                detail_vi="mỗi giấy tờ tối đa 200 ký tự",
+            )
+        if cleaned:
+            [named] = document_names([cleaned])
+            items.setdefault(named.code or cleaned)
+    if not 1 <= len(items) <= MAX_REQUESTED:
+        raise ValidationError(
+            f"name 1 to {MAX_REQUESTED} documents",
+            field="documents",
+            detail_vi=f"hãy ghi từ 1 đến {MAX_REQUESTED} giấy tờ cần bổ sung",
+        )
+    return tuple(items)
 
 
 def _status(text: str) -> DossierStatus:
@@ -218,6 +355,8 @@ def _status(text: str) -> DossierStatus:
             f"unknown status {text!r}; known: {', '.join(s.value for s in DossierStatus)}",
             field="to",
             value=text,
+            detail_vi=f"không có trạng thái {text!r}; các trạng thái: "
+            + "; ".join(s.label_vi for s in DossierStatus),
         ) from None
 
 

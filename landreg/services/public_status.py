@@ -15,6 +15,7 @@ time on SpatiaLite). Only a verified dossier is read further.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
@@ -30,17 +31,32 @@ from landreg.domain.dossier_clock import (
     timeliness,
 )
 from landreg.domain.dossier_deadline import procedure_deadline
-from landreg.domain.dossier_workflow import DossierStatus
-from landreg.domain.public_dossier import VERIFY_DIGITS, VerifiedDossier
-from landreg.domain.reference import procedures_config
+from landreg.domain.dossier_workflow import DOCUMENTS_STEP, DossierStatus
+from landreg.domain.public_dossier import (
+    VERIFY_DIGITS,
+    MissingDocument,
+    VerifiedDossier,
+    document_names,
+)
+from landreg.domain.reference import Office, offices, procedures_config
 from landreg.errors import LandRegError, NotFoundError, ValidationError
 from landreg.services.dossier_link_scoring import commune_codes
 from landreg.services.reads import StatusReads
 
 VERIFY_PATTERN = re.compile(rf"[0-9]{{{VERIFY_DIGITS}}}")  # ASCII digits only: ١٢٣٤ is not
+# Any dash a phone keyboard or a word processor types, for the one the receipt code uses.
+_DASHES = re.compile("[\u2010-\u2015\u2212\ufe58\ufe63\uff0d]")
+# An apology letter recorded as a step ("Gửi thư xin lỗi"), as the statistics find it.
+_APOLOGY = re.compile(r"xin\s+l[oỗ]i|apolog", re.IGNORECASE)
+# Steps earlier versions recorded as codes, never shown to a citizen.
+_MACHINE_STEPS = frozenset({"intake"})
 NOT_FOUND_DETAIL = (
     "no dossier has this code and verification; check the receipt code and the last "
     f"{VERIFY_DIGITS} digits of the applicant's identity number or phone"
+)
+NOT_FOUND_DETAIL_VI = (
+    "không có hồ sơ nào có mã và số kiểm tra này; hãy xem lại mã hồ sơ trên giấy tiếp nhận và "
+    f"{VERIFY_DIGITS} số cuối của số định danh hoặc số điện thoại của người nộp"
 )
 
 
@@ -61,7 +77,31 @@ class PublicDossierStatus:
     timeliness: Timeliness | None
     processed_on: date | None
     returned_on: date | None
-    missing_documents: tuple[str, ...]
+    # The documents of the officer's open request, else the procedure's not handed in.
+    missing_documents: tuple[MissingDocument, ...]
+    # Where the dossier is handled: the office of offices.csv (None when it is not listed).
+    office_name_vi: str | None = None
+    office_name_en: str | None = None
+    office_address: str | None = None
+    office_hours_vi: str | None = None
+    office_hours_en: str | None = None
+    office_phone: str | None = None
+    office_official: bool = False
+    # The steps so far, oldest first, and the day an apology letter was recorded as sent.
+    timeline: tuple[PublicStep, ...] = ()
+    apologised_on: date | None = None
+    # The day the officer asked for the missing documents (None: none asked for).
+    requested_on: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PublicStep:
+    """One step of the dossier's way: when, the status it reached, the workflow step's name
+    (never the event's note or actor, which may name people)."""
+
+    at: datetime
+    status: DossierStatus
+    step: str | None
 
 
 def check_verification(verify: str) -> bytes:
@@ -72,6 +112,8 @@ def check_verification(verify: str) -> bytes:
             f"verify must be the last {VERIFY_DIGITS} digits of the applicant's identity "
             "number or phone",
             field="verify",
+            detail_vi=f"số kiểm tra phải là {VERIFY_DIGITS} chữ số cuối của số định danh hoặc "
+            "số điện thoại của người nộp",
         )
     return verify.encode("ascii")
 
@@ -89,7 +131,7 @@ async def public_dossier_status(
     given = check_verification(verify).decode("ascii")
     found = await reads.verified_dossier(_cleaned(code), given)
     if found is None:
-        raise NotFoundError(NOT_FOUND_DETAIL)
+        raise NotFoundError(NOT_FOUND_DETAIL, detail_vi=NOT_FOUND_DETAIL_VI)
     remote = found.linked_remote
     if remote is None:  # no parcel linked: the commune written on the dossier
         commune = _written_commune(found.declared_commune)
@@ -98,7 +140,11 @@ async def public_dossier_status(
 
 
 def _cleaned(code: str) -> str:
-    return str(code).strip().upper()
+    """The code as printed, however it was typed: any case, any dash, spaces around its
+    parts (\"h55.703 – 240104 – 0001\"), or spaces for its dashes."""
+    code = _DASHES.sub("-", str(code)).strip().upper()
+    code = re.sub(r"\s*([-.])\s*", r"\1", code)
+    return re.sub(r"\s+", "-", code)
 
 
 def _answer(dossier: VerifiedDossier, remote: bool, as_of: datetime | None) -> PublicDossierStatus:
@@ -107,11 +153,8 @@ def _answer(dossier: VerifiedDossier, remote: bool, as_of: datetime | None) -> P
     procedure: dict[str, Any] = procedures_config()["procedures"].get(dossier.procedure, {})
     clock = _clock(dossier, remote, as_of)
     kind = timeliness(clock) if clock is not None else None
-    # Only the workflow step ("Chuyển Chi nhánh Văn phòng đăng ký đất đai"): notes and actors
-    # may name people.
-    step = next((step for _, _, step in reversed(dossier.history) if step), None)
     return PublicDossierStatus(
-        code=dossier.code, status=status, current_step=step or status.label_vi,
+        code=dossier.code, status=status, current_step=current_step(dossier, status),
         procedure=dossier.procedure,
         procedure_name_vi=procedure.get("name_vi", dossier.procedure),
         procedure_name_en=procedure.get("name_en", dossier.procedure), office=dossier.office,
@@ -119,10 +162,65 @@ def _answer(dossier: VerifiedDossier, remote: bool, as_of: datetime | None) -> P
         due_on=clock.due_date if clock is not None and clock.due_date else dossier.due_on,
         overdue=kind is Timeliness.OVERDUE, timeliness=kind, processed_on=dossier.processed_on,
         returned_on=dossier.returned_on,
-        missing_documents=tuple(
-            d for d in procedure.get("documents", []) if d not in dossier.documents
-        ),
+        missing_documents=_missing(dossier, procedure),
+        requested_on=dossier.requested_at.date() if dossier.requested_at else None,
+        **_office_fields(offices().get(dossier.office or "")),
+        timeline=_timeline(dossier), apologised_on=_apologised_on(dossier),
     )  # fmt: skip
+
+
+def current_step(dossier: VerifiedDossier, status: DossierStatus) -> str:
+    """The step the dossier is at: waiting for documents says so; otherwise the workflow step
+    recorded since it reached its status ("Chuyển Chi nhánh Văn phòng đăng ký đất đai"), else
+    the status. Only the step: notes and actors may name people."""
+    if status is DossierStatus.ADDITIONAL_DOCUMENTS_REQUESTED:
+        return DOCUMENTS_STEP
+    for _, reached, step in reversed(dossier.history):
+        if reached != status.value:
+            break  # a step of an earlier status is not where the dossier is now
+        if step and step not in _MACHINE_STEPS:
+            return step
+    return status.label_vi
+
+
+def _missing(dossier: VerifiedDossier, procedure: dict[str, Any]) -> tuple[MissingDocument, ...]:
+    """The documents the officer asked for, while the request is open; else the procedure's
+    required documents not handed in."""
+    if dossier.requested_documents:
+        return document_names(dossier.requested_documents)
+    return document_names(d for d in procedure.get("documents", []) if d not in dossier.documents)
+
+
+def _office_fields(office: Office | None) -> dict[str, Any]:
+    if office is None:
+        return {}
+    return {
+        "office_name_vi": office.name_vi, "office_name_en": office.name_en,
+        "office_address": office.address, "office_hours_vi": office.hours_vi,
+        "office_hours_en": office.hours_en, "office_phone": office.phone,
+        "office_official": office.official,
+    }  # fmt: skip
+
+
+def _timeline(dossier: VerifiedDossier) -> tuple[PublicStep, ...]:
+    """The recorded steps whose status is one of the portal's (others are left out)."""
+    steps = []
+    for at, status, step in dossier.history:
+        try:
+            steps.append(PublicStep(at, DossierStatus.parse(status), step))
+        except LandRegError:
+            continue
+    return tuple(steps)
+
+
+def _apologised_on(dossier: VerifiedDossier) -> date | None:
+    """The last day an apology letter was recorded as sent (by its step's name)."""
+    days = [
+        at.date()
+        for at, _, step in dossier.history
+        if step and _APOLOGY.search(unicodedata.normalize("NFC", step))
+    ]
+    return days[-1] if days else None
 
 
 def _clock(dossier: VerifiedDossier, remote: bool, as_of: datetime | None) -> DossierClock | None:

@@ -11,10 +11,12 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from landreg.domain.dossier import HELD_LINKS, Dossier, StatusChange
+from landreg.domain.dossier import HELD_LINKS, DocumentRequest, Dossier, StatusChange
 from landreg.domain.intake import Application
 from landreg.errors import ConflictError, NotFoundError
+from landreg.store.dossier_search import DossierSearch, dossier_of
 from landreg.store.tables import (
+    DossierDocumentRequestRow,
     DossierDocumentRow,
     DossierEventRow,
     DossierParcelLinkRow,
@@ -22,8 +24,9 @@ from landreg.store.tables import (
 )
 
 
-class DossierRepository:
-    """Dossiers and their children (documents, events); adds and changes, never commits."""
+class DossierRepository(DossierSearch):
+    """Dossiers and their children (documents, events, requests for documents); adds,
+    changes and searches (:class:`DossierSearch`), never commits."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -48,7 +51,9 @@ class DossierRepository:
     def _row(self, statement: Select[Any], code: str) -> DossierRow:
         row: DossierRow | None = self.session.scalar(statement)
         if row is None:
-            raise NotFoundError(f"no dossier {code}", field="code", value=code)
+            raise NotFoundError(
+                f"no dossier {code}", field="code", value=code, detail_vi=f"không có hồ sơ {code}"
+            )
         return row
 
     def exists(self, code: str) -> bool:
@@ -125,7 +130,12 @@ class DossierRepository:
         version check: a dossier changed meanwhile raises :class:`ConflictError`."""
         row = self.session.get(DossierRow, dossier_id)
         if row is None:
-            raise NotFoundError(f"no dossier {dossier_id}", field="id", value=str(dossier_id))
+            raise NotFoundError(
+                f"no dossier {dossier_id}",
+                field="id",
+                value=str(dossier_id),
+                detail_vi=f"không có hồ sơ {dossier_id}",
+            )
         row.status = status
         if processed_on is not None:
             row.processed_on = processed_on
@@ -164,7 +174,12 @@ class DossierRepository:
         """The dossier as it was handed in: what the form said, and its documents."""
         row = self.session.get(DossierRow, dossier.id)
         if row is None:
-            raise NotFoundError(f"no dossier {dossier.code}", field="code", value=dossier.code)
+            raise NotFoundError(
+                f"no dossier {dossier.code}",
+                field="code",
+                value=dossier.code,
+                detail_vi=f"không có hồ sơ {dossier.code}",
+            )
         documents = self.documents(row.id)
         return Application(
             row.procedure, row.received_at, row.applicant_name, row.applicant_identity,
@@ -216,9 +231,52 @@ class DossierRepository:
             )
         )
 
+    def add_request(
+        self,
+        dossier_id: int,
+        items: Sequence[str],
+        *,
+        note: str | None,
+        requested_at: datetime,
+        requested_by: str,
+    ) -> DocumentRequest:
+        """Record an officer's request for documents, open."""
+        row = DossierDocumentRequestRow(
+            dossier_id=dossier_id, items=list(items), note=note, requested_at=requested_at,
+            requested_by=requested_by,
+        )  # fmt: skip
+        self.session.add(row)
+        self.session.flush()
+        return _request(row)
 
-def _dossier(row: DossierRow) -> Dossier:
-    return Dossier(
-        row.id, row.code, row.procedure, row.status, row.version, row.office, row.applicant_name,
-        row.applicant_identity, row.received_at, row.due_on, row.processed_on, row.returned_on,
+    def requests(self, dossier_id: int) -> tuple[DocumentRequest, ...]:
+        """The dossier's requests for documents, oldest first."""
+        rows = self.session.scalars(
+            select(DossierDocumentRequestRow)
+            .where(DossierDocumentRequestRow.dossier_id == dossier_id)
+            .order_by(DossierDocumentRequestRow.requested_at, DossierDocumentRequestRow.id)
+        )
+        return tuple(_request(row) for row in rows)
+
+    def close_requests(self, dossier_id: int, at: datetime) -> tuple[DocumentRequest, ...]:
+        """Close the dossier's open requests at ``at``; the requests closed."""
+        rows = self.session.scalars(
+            select(DossierDocumentRequestRow).where(
+                DossierDocumentRequestRow.dossier_id == dossier_id,
+                DossierDocumentRequestRow.closed_at.is_(None),
+            )
+        ).all()
+        for row in rows:
+            row.closed_at = at
+        self.session.flush()
+        return tuple(_request(row) for row in rows)
+
+
+_dossier = dossier_of
+
+
+def _request(row: DossierDocumentRequestRow) -> DocumentRequest:
+    return DocumentRequest(
+        row.id, row.dossier_id, tuple(row.items), row.note, row.requested_at, row.requested_by,
+        row.closed_at,
     )  # fmt: skip

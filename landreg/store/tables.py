@@ -363,6 +363,23 @@ class DossierDocumentRow(Base):
     received_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
+class DossierDocumentRequestRow(Base):
+    """Documents an officer asked the citizen to bring ("yêu cầu bổ sung giấy tờ"): each item a
+    code of the document catalogue or free text as written; open until ``closed_at``."""
+
+    __tablename__ = "dossier_document_request"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # A dossier a source no longer delivers is deleted with its requests.
+    dossier_id: Mapped[int] = mapped_column(
+        ForeignKey("dossier.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    items: Mapped[list[str]] = mapped_column(JSONType, nullable=False)
+    note: Mapped[str | None] = mapped_column(Text)
+    requested_at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    requested_by: Mapped[str] = mapped_column(String(120), nullable=False)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
 class DossierParcelLinkRow(Base):
     """The parcel a dossier was linked to: method, confidence, explanation, review status."""
 

@@ -4,6 +4,7 @@ lifecycle with optimistic locking, and bad input answered with problem details."
 from __future__ import annotations
 
 import re
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -110,7 +111,7 @@ def test_everything_wrong_comes_in_one_answer(client):
     assert set(codes) == {"DOCUMENTS_MISSING", "APPLICANT_NOT_HOLDER"}
     missing = codes["DOCUMENTS_MISSING"]
     assert missing["details"]["documents"] == ["notarised_contract", "original_certificate"]
-    assert "notarised_contract" in missing["message_vi"] and missing["severity"] == "blocks"
+    assert "Hợp đồng đã công chứng" in missing["message_vi"] and missing["severity"] == "blocks"
     assert client.holder["name"] in codes["APPLICANT_NOT_HOLDER"]["message_en"]
 
 
@@ -136,7 +137,7 @@ def test_received_dossier_moves_through_its_lifecycle_and_a_stale_update_is_refu
         headers=minh,
         json={"to": "result_returned", "expected_version": 2},
     )
-    assert skipped.status_code == 409 and "processing" in skipped.json()["detail"]
+    assert skipped.status_code == 409 and "Đang xử lý" in skipped.json()["detail"]
     seen = client.get(f"/dossiers/{code}", headers=minh).json()
     assert [e["to_status"] for e in seen["events"]] == ["new", "received", "processing"]
     assert seen["events"][-1]["actor"] == "lan" and seen["version"] == 2
@@ -148,7 +149,7 @@ def test_a_blocked_dossier_is_recorded_not_received_with_every_reason(client):
     made = client.post("/dossiers", json=body, headers=_as(client, "lan")).json()
     assert made["status"] == "not_received" and made["check"]["blocked"]
     seen = client.get(f"/dossiers/{made['code']}", headers=_as(client, "lan")).json()
-    assert "original_certificate" in seen["events"][-1]["note"] and seen["due_on"] is None
+    assert "Bản gốc Giấy chứng nhận" in seen["events"][-1]["note"] and seen["due_on"] is None
 
 
 def test_bad_input_is_a_problem_naming_the_field(client):
@@ -176,3 +177,115 @@ def test_only_registry_officers_receive_dossiers(client):
     assert client.post("/dossiers", json=body).status_code == 401
     assert client.post("/dossiers", json=body, headers=_as(client, "staff")).status_code == 403
     assert client.get("/dossiers/review", headers=_as(client, "staff")).status_code == 200
+
+
+def test_officers_find_dossiers_by_applicant_parcel_key_and_status(client):
+    lan = _as(client, "lan")
+    made = client.post("/dossiers", json=_transfer(client, office="H55.801"), headers=lan).json()
+    other = _transfer(client, office="H55.802", applicant_name="Đặng Thị Thu",
+                      received_at="2024-01-05T10:00:00", documents=[])  # fmt: skip
+    refused = client.post("/dossiers", json=other, headers=lan).json()
+    folded = client.holder["name"].upper()  # as typed at the counter: capitals
+    found = client.get("/dossiers", params={"q": folded}, headers=lan).json()
+    assert [item["code"] for item in found["items"]] == [made["code"]]
+    line = found["items"][0]
+    assert line["procedure_name_vi"] == "Chuyển nhượng quyền sử dụng đất"
+    assert line["status_label_vi"] == "Đã tiếp nhận" and line["due_on"] == "2024-01-16"
+    assert line["received_at"] == "2024-01-04T09:30:00+07:00" and line["version"] == 1
+    by_key = client.get("/dossiers", params={"q": client.holder["key"]}, headers=lan).json()
+    assert {item["code"] for item in by_key["items"]} == {made["code"], refused["code"]}
+    plain = client.get("/dossiers", params={"q": "dang thi thu"}, headers=lan).json()
+    assert [item["code"] for item in plain["items"]] == [refused["code"]]
+    paged = client.get(
+        "/dossiers", params={"status": "Không tiếp nhận", "limit": 1}, headers=lan
+    ).json()
+    assert paged["total"] == 1 and paged["items"][0]["code"] == refused["code"]
+    assert client.get("/dossiers", headers=_as(client, "staff")).status_code == 403
+    wrong = client.get("/dossiers", params={"timeliness": "soon"}, headers=lan)
+    assert wrong.status_code == 422 and "timeliness" in wrong.text
+
+
+def test_the_documents_an_officer_requests_are_what_the_citizen_sees(client):
+    lan, minh = _as(client, "lan"), _as(client, "minh")
+    code = client.post("/dossiers", json=_transfer(client, office="H55.801"), headers=lan).json()[
+        "code"
+    ]
+    client.post(f"/dossiers/{code}/status", headers=lan,
+                json={"to": "processing", "expected_version": 1})  # fmt: skip
+    asked = client.post(
+        f"/dossiers/{code}/document-requests",
+        headers=lan,
+        json={
+            "documents": ["Ban goc giay chung nhan da cap", "Giấy xác nhận tình trạng hôn nhân"],
+            "note": "bổ sung trong 5 ngày",
+            "expected_version": 2,
+        },
+    )
+    assert asked.status_code == 201, asked.text
+    body = asked.json()
+    assert body["status"] == "additional_documents_requested" and body["version"] == 3
+    [request] = body["document_requests"]
+    assert request["open"] and request["requested_by"] == "lan"
+    assert [d["code"] for d in request["documents"]] == ["original_certificate", None]
+    stale = client.post(
+        f"/dossiers/{code}/document-requests", headers=minh,
+        json={"documents": ["notarised_contract"], "expected_version": 2},
+    )  # fmt: skip
+    assert stale.status_code == 409
+    assert stale.headers["content-type"].startswith("application/problem+json")
+    verify = {"verify": client.holder["identity"][-4:]}
+    seen = client.get(f"/public/dossiers/{code}", params=verify).json()
+    assert seen["current_step"] == "Yêu cầu bổ sung giấy tờ"
+    assert seen["missing_documents"] == [
+        {"code": "original_certificate", "name_vi": "Bản gốc Giấy chứng nhận đã cấp",
+         "name_en": "Original certificate"},
+        {"code": None, "name_vi": "Giấy xác nhận tình trạng hôn nhân",
+         "name_en": "Giấy xác nhận tình trạng hôn nhân"},
+    ]  # fmt: skip
+    assert seen["requested_on"] == date.today().isoformat()
+    resumed = client.post(f"/dossiers/{code}/status", headers=minh,
+                          json={"to": "processing", "expected_version": 3})  # fmt: skip
+    assert resumed.status_code == 200 and not resumed.json()["document_requests"][0]["open"]
+    after = client.get(f"/public/dossiers/{code}", params=verify).json()
+    assert after["missing_documents"] == [] and after["requested_on"] is None
+    assert after["current_step"] == "Đang xử lý"
+
+
+def test_documents_are_requested_only_within_limits(client):
+    lan = _as(client, "lan")
+    code = client.post("/dossiers", json=_transfer(client, office="H55.801"), headers=lan).json()[
+        "code"
+    ]
+    for documents in ([], ["x" * 201], [f"giấy {n}" for n in range(21)]):
+        answer = client.post(
+            f"/dossiers/{code}/document-requests", headers=lan, json={"documents": documents}
+        )
+        assert answer.status_code == 422, documents
+    # received, not yet processing: the lifecycle does not allow it
+    early = client.post(
+        f"/dossiers/{code}/document-requests", headers=lan, json={"documents": ["giấy a"]}
+    )
+    assert early.status_code == 409
+    staff = client.post(
+        f"/dossiers/{code}/document-requests", headers=_as(client, "staff"),
+        json={"documents": ["giấy a"]},
+    )  # fmt: skip
+    assert staff.status_code == 403
+
+
+def test_the_demo_prints_one_account_per_role_that_signs_in(postgis, capsys):
+    from cli.main import DEMO_ACCOUNTS, _demo_accounts
+    from landreg.services.accounts import authenticate
+
+    _demo_accounts(postgis, 8000)
+    printed = capsys.readouterr().out
+    assert "/app/dang-nhap" in printed
+    for username, role, _ in DEMO_ACCOUNTS:
+        [row] = [line for line in printed.splitlines() if f" {username} " in line]
+        password = row.split("│")[3].strip()
+        with UnitOfWork(postgis) as uow:
+            signed_in = authenticate(uow, username, password)
+        assert signed_in is not None and signed_in.role is role
+    assert {role for _, role, _ in DEMO_ACCOUNTS} == {
+        Role.REGISTRY_OFFICER, Role.CADASTRAL_STAFF, Role.ADMINISTRATOR,
+    }  # fmt: skip

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.routes.public import LOOKUPS_PER_MINUTE
 from landreg.domain.dossier_deadline import LOCAL_TIME
+from landreg.services.dossiers import request_documents
 from landreg.settings import ApiSettings, Settings
 from landreg.store.tables import DossierDocumentRow, DossierEventRow, DossierRow
 from landreg.store.unit_of_work import UnitOfWork
@@ -93,7 +94,13 @@ def test_the_right_verification_gives_the_status_and_nothing_about_any_person(cl
     assert body["office"] == "H55.703" and body["received_at"] == "2024-01-04T09:30:00+07:00"
     assert body["due_on"] == "2024-01-16"  # 8 working days from Thursday 4 January 2024
     assert body["overdue"] is True and body["timeliness"] == "overdue"
-    assert body["missing_documents"] == ["notarised_contract", "original_certificate"]
+    assert body["missing_documents"] == [
+        {"code": "notarised_contract", "name_vi": "Hợp đồng đã công chứng, chứng thực",
+         "name_en": "Notarised contract"},
+        {"code": "original_certificate", "name_vi": "Bản gốc Giấy chứng nhận đã cấp",
+         "name_en": "Original certificate"},
+    ]  # fmt: skip
+    assert body["requested_on"] is None  # nobody asked: the procedure's list
     text = answer.text
     for personal in (NAME, IDENTITY, PHONE, IDENTITY[-4:], PHONE[-4:], "345"):
         assert personal not in text, personal
@@ -104,6 +111,7 @@ def test_the_right_verification_gives_the_status_and_nothing_about_any_person(cl
     assert set(body) == {
         "code", "status", "current_step", "procedure", "office", "received_at", "due_on",
         "overdue", "timeliness", "processed_on", "returned_on", "missing_documents",
+        "requested_on",
     }  # fmt: skip
 
 
@@ -146,7 +154,7 @@ def test_lookups_are_rate_limited_per_client(client):
     assert refused.status_code == 429
     assert refused.headers["content-type"] == "application/problem+json"
     assert 1 <= int(refused.headers["retry-after"]) <= 60
-    assert refused.json()["status"] == 429 and refused.json()["title"] == "Too many requests"
+    assert refused.json()["status"] == 429 and refused.json()["title"] == "Quá nhiều yêu cầu"
 
 
 def test_a_province_can_lift_the_limit_for_a_trusted_portal(postgis):
@@ -155,3 +163,24 @@ def test_a_province_can_lift_the_limit_for_a_trusted_portal(postgis):
     with TestClient(create_app(settings, database=postgis), raise_server_exceptions=False) as c:
         answers = {_look(c, NOBODY, "1234").status_code for _ in range(LOOKUPS_PER_MINUTE + 5)}
     assert answers == {404}
+
+
+def test_a_dossier_waiting_for_documents_says_so_and_lists_exactly_them(client, postgis):
+    """The officer's request is the truth the citizen reads: the step is the request, not
+    the older step recorded before it, and the list is the request's, not the procedure's."""
+    with UnitOfWork(postgis) as uow:
+        request_documents(
+            uow, LATE, ["Hợp đồng đã công chứng, chứng thực", "Trích lục khai tử (bản sao)"],
+            note=f"gọi {NAME}", actor="lan", expected_version=1,
+            at=datetime(2024, 1, 9, 14, 0),
+        )  # fmt: skip
+    body = _look(client, LATE, IDENTITY[-4:]).json()
+    assert body["status"]["code"] == "additional_documents_requested"
+    assert body["current_step"] == "Yêu cầu bổ sung giấy tờ"
+    assert [(d["code"], d["name_vi"]) for d in body["missing_documents"]] == [
+        ("notarised_contract", "Hợp đồng đã công chứng, chứng thực"),
+        (None, "Trích lục khai tử (bản sao)"),
+    ]
+    assert body["requested_on"] == "2024-01-09"
+    assert body["overdue"] is False  # the clock stopped on the 9th, before the due date
+    assert NAME not in _look(client, LATE, IDENTITY[-4:]).text

@@ -4,11 +4,11 @@
 dossier, found by its code only when the verification matches the last four digits of the
 applicant's identity number or phone (the database compares, as
 :func:`landreg.domain.public_dossier.verification_matches` does), then what the answer is
-made from: the events in order, the documents handed in, and the first commune (by code) of
-the parcels it is linked to (is it remote?). Each part is an index probe by the dossier's id,
-whatever plan the server keeps for the prepared statement. :class:`SessionStatusReads`
-(SpatiaLite) reads the same through the ORM in a worker thread. The rules of the answer are in
-:mod:`landreg.services.public_status`.
+made from: the events in order, the documents handed in, the officer's open request for
+documents, and the first commune (by code) of the parcels it is linked to (is it remote?).
+Each part is an index probe by the dossier's id, whatever plan the server keeps for the
+prepared statement. :class:`SessionStatusReads` (SpatiaLite) reads the same through the ORM
+in a worker thread. The rules of the answer are in :mod:`landreg.services.public_status`.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from landreg.store.database import RegisterDatabase
 from landreg.store.reads.lookups import Lookups
 from landreg.store.tables import (
     AdminUnit,
+    DossierDocumentRequestRow,
     DossierDocumentRow,
     DossierEventRow,
     DossierParcelLinkRow,
@@ -36,7 +37,7 @@ SELECT d.code, d.status, d.procedure, d.office, d.received_at, d.due_on, d.proce
        d.returned_on, d.declared_commune,
        coalesce(ev.ats, '{{}}'), coalesce(ev.statuses, '{{}}'), coalesce(ev.steps, '{{}}'),
        ARRAY(SELECT g.document_code FROM dossier_document AS g WHERE g.dossier_id = d.id),
-       linked.remote
+       linked.remote, asked.items, asked.requested_at
 FROM dossier AS d
 LEFT JOIN LATERAL (
     SELECT array_agg(e.at ORDER BY e.at, e.id) AS ats,
@@ -52,6 +53,11 @@ LEFT JOIN LATERAL (
     LEFT JOIN admin_unit AS a ON a.code = first.commune_code
     WHERE first.commune_code IS NOT NULL
 ) AS linked ON true
+LEFT JOIN LATERAL (
+    SELECT r.items, r.requested_at FROM dossier_document_request AS r
+    WHERE r.dossier_id = d.id AND r.closed_at IS NULL
+    ORDER BY r.requested_at DESC, r.id DESC LIMIT 1
+) AS asked ON true
 WHERE d.code = %(code)s
   AND %(verify)s IN ({_LAST_DIGITS.format("d.applicant_identity")},
                      {_LAST_DIGITS.format("d.applicant_phone")})
@@ -74,13 +80,14 @@ class PooledStatusReads:
         if found is None:
             return None
         (code, status, procedure, office, received_at, due_on, processed_on, returned_on,
-         declared, ats, statuses, steps, documents, remote) = found  # fmt: skip
+         declared, ats, statuses, steps, documents, remote, asked, asked_at) = found  # fmt: skip
         return VerifiedDossier(
             code=code, status=status, procedure=procedure, office=office,
             received_at=received_at, due_on=due_on, processed_on=processed_on,
             returned_on=returned_on, declared_commune=declared,
             history=list(zip(ats, statuses, steps, strict=True)),
             documents=frozenset(documents), linked_remote=remote,
+            requested_documents=tuple(asked or ()), requested_at=asked_at,
         )  # fmt: skip
 
     async def commune_remote(self, commune_code: str) -> bool:
@@ -131,12 +138,25 @@ def _read(session: Session, row: DossierRow) -> VerifiedDossier:
             select(DossierDocumentRow.document_code).where(DossierDocumentRow.dossier_id == row.id)
         )
     )
+    asked = session.execute(
+        select(DossierDocumentRequestRow.items, DossierDocumentRequestRow.requested_at)
+        .where(
+            DossierDocumentRequestRow.dossier_id == row.id,
+            DossierDocumentRequestRow.closed_at.is_(None),
+        )
+        .order_by(
+            DossierDocumentRequestRow.requested_at.desc(), DossierDocumentRequestRow.id.desc()
+        )
+        .limit(1)
+    ).one_or_none()
     return VerifiedDossier(
         code=row.code, status=row.status, procedure=row.procedure, office=row.office,
         received_at=row.received_at, due_on=row.due_on, processed_on=row.processed_on,
         returned_on=row.returned_on, declared_commune=row.declared_commune,
         history=[(e.at, e.to_status, e.step) for e in events], documents=given,
         linked_remote=_linked_remote(session, row.id),
+        requested_documents=tuple(asked.items) if asked else (),
+        requested_at=asked.requested_at if asked else None,
     )  # fmt: skip
 
 
