@@ -5,15 +5,17 @@ from __future__ import annotations
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 import landreg
-from api import pages
 from api.bodies import install_finite_json
 from api.errors import install_error_handlers
 from api.jobs import IngestJobs, sweep_job_folders
-from api.openapi import install_openapi
+from api.openapi import install_docs, install_openapi
+from api.pages import citizen, overview, workbench
 from api.routes import (
     auth,
     dossiers,
@@ -36,6 +38,8 @@ landreg keeps one land register for the province from its cadastral maps, land r
 and one-stop-shop dossiers. Geometries are stored in VN-2000 / TM-3 and returned in the CRS
 you ask for (`crs`, WGS 84 by default). Errors are RFC 9457 problem details.
 """
+# The pages' stylesheets and scripts, and the npm packages vendored under vendor/ (no CDN).
+STATIC = Path(__file__).resolve().parent / "static"
 
 
 def create_app(
@@ -44,7 +48,12 @@ def create_app(
     """Build the web service; nothing connects to the database until a request needs it."""
     settings = settings or Settings()
     app = FastAPI(
-        title="landreg", version=landreg.__version__, description=DESCRIPTION, lifespan=_lifespan
+        title="landreg",
+        version=landreg.__version__,
+        description=DESCRIPTION,
+        lifespan=_lifespan,
+        docs_url=None,  # served by install_docs from the vendored assets
+        redoc_url=None,
     )
     app.state.settings = settings
     # Resolved here, once per app (each worker): drawn and kept in the data folder when
@@ -67,7 +76,11 @@ def create_app(
     app.include_router(findings.router)
     app.include_router(stats.router)
     app.include_router(dossiers.router)
-    app.include_router(pages.router)
+    app.include_router(citizen.router)
+    app.include_router(overview.router)
+    workbench.install(app)
+    install_docs(app)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
 
 

@@ -212,3 +212,58 @@ def procedures_config() -> dict[str, Any]:
     """The procedures table (deadlines in working days, required documents) as configured."""
     text = resources.files("landreg.reference").joinpath("procedures.toml").read_text("utf-8")
     return tomllib.loads(text)
+
+
+@dataclass(frozen=True, slots=True)
+class Office:
+    """An office that receives dossiers and returns results ("nơi tiếp nhận hồ sơ").
+
+    Parameters
+    ----------
+    code : str
+        The office code that begins its receipt codes ("H55.703").
+    name_vi, name_en : str
+        The office's name.
+    address : str
+        Where a citizen brings documents.
+    hours_vi, hours_en : str
+        Opening hours, written for people.
+    phone : str or None
+        The office's published phone, when known.
+    official : bool
+        False for an entry invented for the sample data, to be replaced by the office's own.
+    """
+
+    code: str
+    name_vi: str
+    name_en: str
+    address: str
+    hours_vi: str
+    hours_en: str
+    phone: str | None
+    official: bool
+
+
+@cache
+def offices() -> dict[str, Office]:
+    """The offices of ``offices.csv`` by code (lines starting with ``#`` are its notes)."""
+    text = resources.files("landreg.reference").joinpath("offices.csv").read_text("utf-8")
+    rows = csv.DictReader(line for line in text.splitlines() if not line.startswith("#"))
+    return {row["code"]: _office(row) for row in rows}
+
+
+def _office(row: dict[str, str]) -> Office:
+    return Office(
+        row["code"], row["name_vi"], row["name_en"], row["address"], row["hours_vi"],
+        row["hours_en"], row["phone"] or None, row["official"] == "true",
+    )  # fmt: skip
+
+
+def office(code: str) -> Office:
+    """The office with this code; raises :class:`UnknownReferenceError` for an unknown one."""
+    try:
+        return offices()[code.strip().upper()]
+    except KeyError:
+        raise UnknownReferenceError(
+            f"office {code!r} is not in the offices table", field="office", value=code
+        ) from None

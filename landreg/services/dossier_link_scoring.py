@@ -16,6 +16,7 @@ compares the few names that are not equal once folded.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -347,6 +348,7 @@ def _method(pairs: pd.DataFrame) -> np.ndarray:
     )  # fmt: skip
 
 
+# What each agreement level says, in English (stored with the link) and in Vietnamese.
 _SAYS = {
     ("key", "exact"): "sheet and parcel number as written",
     ("key", "old"): "the numbers before the re-survey",
@@ -359,6 +361,33 @@ _SAYS = {
     ("serial", "agrees"): "certificate serial agrees",
     ("serial", "differs"): "certificate serial differs",
 }
+_SAYS_VI = {
+    "sheet and parcel number as written": "số tờ, số thửa đúng như đã ghi",
+    "the numbers before the re-survey": "số tờ, số thửa trước khi đo đạc lại",
+    "parcel number one keystroke or one off": "số thửa sai một phím gõ hoặc lệch một số",
+    "another sheet and parcel number": "số tờ, số thửa khác với đã ghi",
+    "in another commune than written": "ở xã khác với xã đã ghi",
+    "the applicant's identity number is a holder's": (
+        "số định danh của người nộp là của một chủ sử dụng"
+    ),
+    "the applicant's name is a holder's": "tên người nộp là tên một chủ sử dụng",
+    "the applicant is not a holder of record": "người nộp không phải chủ sử dụng trong sổ",
+    "certificate serial agrees": "số phát hành Giấy chứng nhận khớp",
+    "certificate serial differs": "số phát hành Giấy chứng nhận khác",
+}
+_BITS = re.compile(r" \((-?[\d.]+) bits\)$")
+
+
+def explanation_in(explanation: str | None, lang: str) -> str | None:
+    """A link's stored (English) explanation in ``lang`` (``vi`` or ``en``): each piece of
+    evidence translated, the score kept ("… (30.2 bit)")."""
+    if not explanation or lang == "en":
+        return explanation
+    match = _BITS.search(explanation)
+    body = explanation[: match.start()] if match else explanation
+    pieces = [_SAYS_VI.get(piece, piece) for piece in body.split("; ") if piece]
+    score = f" (điểm {match.group(1)} bit)" if match else ""
+    return "; ".join(pieces) + score
 
 
 def _explanation(pairs: pd.DataFrame) -> list[str]:

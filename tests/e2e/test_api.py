@@ -130,7 +130,7 @@ def test_database_down_gives_no_sql_or_trace(tmp_path):
 
 
 def test_overview_page_in_vietnamese(client):
-    page = client.get("/")
+    page = client.get("/tong-quan-du-lieu")
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert "Thửa đất" in page.text and "Đơn vị hành chính" in page.text
 

@@ -1,0 +1,18 @@
+"""The registry officers' workbench (``/app``), wired into an app: sign-in, the pages, the
+forms."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from api.pages import officer, officer_actions, session
+
+
+def install(app: FastAPI) -> None:
+    """Add the workbench's routes to ``app``, and let its pages answer with a redirect to the
+    sign-in form or a refusal page instead of problem+json."""
+    session.install_page_exits(app)
+    app.include_router(session.router)
+    # The receive form's fixed address (/app/ho-so/moi) comes before a dossier's (/app/ho-so/X).
+    app.include_router(officer_actions.router)
+    app.include_router(officer.router)
