@@ -18,7 +18,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from api.deps import UowDep
-from api.pages.render import page
+from api.pages.render import language, page
 from api.pages.session import OfficerPage, csrf_of
 from landreg.domain import reference
 from landreg.domain.dossier import HELD_LINKS, DossierRecord
@@ -40,6 +40,7 @@ from landreg.services.dossiers import (
 )
 from landreg.services.intake import plans_in
 from landreg.services.parcel_record import parcel_record
+from landreg.services.public_status import recorded_apology
 
 router = APIRouter(include_in_schema=False)
 
@@ -53,45 +54,59 @@ DEADLINE_FILTERS: dict[str, Literal["overdue", "at_risk"]] = {
 REQUESTED = DossierStatus.ADDITIONAL_DOCUMENTS_REQUESTED
 
 
-def procedure_choices() -> list[tuple[str, str]]:
-    """(code, Vietnamese name) of every procedure, in Vietnamese alphabetical order."""
+# The deadline's classes in English (the Vietnamese are the portal's, Timeliness.label_vi).
+TIMELINESS_EN = {
+    Timeliness.EARLY: "Early", Timeliness.ON_TIME: "On time", Timeliness.LATE: "Late",
+    Timeliness.ON_TRACK: "On track", Timeliness.AT_RISK: "At risk",
+    Timeliness.OVERDUE: "Overdue", Timeliness.NOT_COUNTED: "Not counted",
+}  # fmt: skip
+
+
+def procedure_choices(lang: str = "vi") -> list[tuple[str, str]]:
+    """(code, name in ``lang``) of every procedure, in alphabetical order of that name."""
     procedures = reference.procedures_config()["procedures"]
     return sorted(
-        ((code, str(entry.get("name_vi", code))) for code, entry in procedures.items()),
-        key=lambda pair: pair[1],
+        ((code, procedure_name(code, lang)) for code in procedures), key=lambda pair: pair[1]
     )
 
 
-def office_choices() -> list[tuple[str, str]]:
-    """(code, Vietnamese name) of every office that receives dossiers."""
-    return [(code, office.name_vi) for code, office in sorted(reference.offices().items())]
+def office_choices(lang: str = "vi") -> list[tuple[str, str]]:
+    """(code, name in ``lang``) of every office that receives dossiers."""
+    return [
+        (code, office.name_en if lang == "en" else office.name_vi)
+        for code, office in sorted(reference.offices().items())
+    ]
 
 
-def document_name(item: str) -> str:
-    """A document's Vietnamese name from the catalogue; free text as written."""
-    return named_document(item).name_vi
+def document_name(item: str, lang: str = "vi") -> str:
+    """A document's name in ``lang`` from the catalogue; free text as written."""
+    named = named_document(item)
+    return named.name_en if lang == "en" else named.name_vi
 
 
-def procedure_documents(procedure: str) -> list[tuple[str, str, bool]]:
-    """(code, Vietnamese name, required) of the documents a procedure asks for."""
+def procedure_documents(procedure: str, lang: str = "vi") -> list[tuple[str, str, bool]]:
+    """(code, name in ``lang``, required) of the documents a procedure asks for."""
     entry = reference.procedures_config()["procedures"].get(procedure, {})
-    required = [(code, document_name(code), True) for code in entry.get("documents", [])]
-    optional = [(code, document_name(code), False) for code in entry.get("optional_documents", [])]
+    required = [(code, document_name(code, lang), True) for code in entry.get("documents", [])]
+    optional = [
+        (code, document_name(code, lang), False) for code in entry.get("optional_documents", [])
+    ]
     return required + optional
 
 
-def procedure_name(code: str) -> str:
-    """The procedure's Vietnamese name (its code when the table does not know it)."""
+def procedure_name(code: str, lang: str = "vi") -> str:
+    """The procedure's name in ``lang`` (its code when the table does not know it)."""
     entry = reference.procedures_config()["procedures"].get(code, {})
-    return str(entry.get("name_vi", code))
+    return str(entry.get("name_en" if lang == "en" else "name_vi", code))
 
 
-def status_label(status: str) -> str:
-    """The portal's Vietnamese wording of a status."""
+def status_label(status: str, lang: str = "vi") -> str:
+    """The portal's wording of a status, in ``lang``."""
     try:
-        return DossierStatus.parse(status).label_vi
+        parsed = DossierStatus.parse(status)
     except LandRegError:
         return status
+    return parsed.label_en if lang == "en" else parsed.label_vi
 
 
 def local_now() -> datetime:
@@ -132,6 +147,7 @@ def dossier_list(
         timeliness=DEADLINE_FILTERS.get(han or ""),
     )
     number = _page_number(trang)
+    lang = language(request)
     error = None
     try:
         found = search_dossiers(uow, query, limit=PAGE_SIZE, offset=(number - 1) * PAGE_SIZE)
@@ -141,10 +157,10 @@ def dossier_list(
              "don_vi": query.office, "han": han if query.timeliness else None}  # fmt: skip
     return page(
         request, "officer_list.html", officer=officer, csrf=csrf_of(request), error=error,
-        rows=[_row(item) for item in found.items], total=found.total, page_number=number,
+        rows=[_row(item, lang) for item in found.items], total=found.total, page_number=number,
         pages=max(1, -(-found.total // PAGE_SIZE)), shown=shown, link=_list_link(shown),
-        statuses=[(s.value, s.label_vi) for s in DossierStatus],
-        procedures=procedure_choices(), offices=office_choices(),
+        statuses=[(s.value, s.label_en if lang == "en" else s.label_vi) for s in DossierStatus],
+        procedures=procedure_choices(lang), offices=office_choices(lang),
     )  # fmt: skip
 
 
@@ -154,27 +170,33 @@ def _list_link(shown: dict[str, str | None]) -> dict[str, str]:
     return {"base": "/app?" + urlencode(kept) + ("&" if kept else "")}
 
 
-def _row(item: DossierSummary) -> dict[str, Any]:
+def _row(item: DossierSummary, lang: str = "vi") -> dict[str, Any]:
+    english = lang == "en"
     return {
         "code": item.code,
-        "procedure": item.procedure_name_vi or procedure_name(item.procedure),
-        "status": item.status_label_vi or status_label(item.status),
+        "procedure": procedure_name(item.procedure, lang)
+        if english or not item.procedure_name_vi
+        else item.procedure_name_vi,
+        "status": status_label(item.status, lang)
+        if english or not item.status_label_vi
+        else item.status_label_vi,
         "applicant": item.applicant_name,
         "office": item.office,
         "received_at": item.received_at,
         "due_on": item.due_on,
-        "timeliness": _timeliness_label(item.timeliness),
+        "timeliness": _timeliness_label(item.timeliness, lang),
         "timeliness_kind": str(item.timeliness) if item.timeliness else None,
     }
 
 
-def _timeliness_label(kind: object) -> str | None:
+def _timeliness_label(kind: object, lang: str = "vi") -> str | None:
     if kind is None:
         return None
     try:
-        return Timeliness(str(kind)).label_vi
+        known = Timeliness(str(kind))
     except ValueError:
         return str(kind)
+    return TIMELINESS_EN[known] if lang == "en" else known.label_vi
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,7 +214,7 @@ class Clock:
         return self.kind == Timeliness.OVERDUE.value
 
 
-def _clock(summary: DossierSummary | None, today: date) -> Clock:
+def _clock(summary: DossierSummary | None, today: date, lang: str = "vi") -> Clock:
     if summary is None:
         return Clock(None, None, None, None)
     left = None
@@ -202,7 +224,7 @@ def _clock(summary: DossierSummary | None, today: date) -> Clock:
         except LandRegError:  # a date outside the holiday calendar: no count, the date shows
             left = None
     kind = str(summary.timeliness) if summary.timeliness else None
-    return Clock(summary.due_on, _timeliness_label(summary.timeliness), kind, left)
+    return Clock(summary.due_on, _timeliness_label(summary.timeliness, lang), kind, left)
 
 
 def _summary(uow: UowDep, code: str) -> DossierSummary | None:
@@ -232,7 +254,9 @@ def _check(uow: UowDep, request: Request, code: str) -> tuple[IntakeCheck | None
 
 
 def dossier_view(uow: UowDep, request: Request, code: str) -> dict[str, Any]:
-    """Everything the dossier page shows, from the services the API uses."""
+    """Everything the dossier page shows, from the services the API uses, its names in the
+    page's language."""
+    lang = language(request)
     record = dossier_record(uow, code)
     dossier = record.dossier
     check, check_error = _check(uow, request, dossier.code)
@@ -244,21 +268,22 @@ def dossier_view(uow: UowDep, request: Request, code: str) -> dict[str, Any]:
     return {
         "record": record,
         "dossier": dossier,
-        "procedure_name": procedure_name(dossier.procedure),
-        "status_label": status.label_vi,
+        "procedure_name": procedure_name(dossier.procedure, lang),
+        "status_label": status.label_en if lang == "en" else status.label_vi,
         "check": _check_items(check),
         "check_error": check_error,
         "held": held,
         "review": [link for link in record.links if link.status == "review"],
         "parcel": parcel,
-        "others": [_row(item) for item in others],
-        "clock": _clock(_summary(uow, dossier.code), local_now().date()),
-        "history": _history(record),
-        "documents": [document_name(d) for d in record.documents],
-        "requested_names": [[document_name(i) for i in r.items] for r in record.requests],
-        "moves": [(s.value, s.label_vi) for s in moves],
+        "others": [_row(item, lang) for item in others],
+        "clock": _clock(_summary(uow, dossier.code), local_now().date(), lang),
+        "history": _history(record, lang),
+        "apology": recorded_apology((e.at, e.step, e.note) for e in record.history),
+        "documents": [document_name(d, lang) for d in record.documents],
+        "requested_names": [[document_name(i, lang) for i in r.items] for r in record.requests],
+        "moves": [(s.value, s.label_en if lang == "en" else s.label_vi) for s in moves],
         "may_request": REQUESTED in ALLOWED_TRANSITIONS[status],
-        "requestable": procedure_documents(dossier.procedure),
+        "requestable": procedure_documents(dossier.procedure, lang),
     }
 
 
@@ -274,13 +299,13 @@ def _check_items(check: IntakeCheck | None) -> dict[str, Any] | None:
             "parcel_key": check.parcel_key}  # fmt: skip
 
 
-def _history(record: DossierRecord) -> list[dict[str, Any]]:
+def _history(record: DossierRecord, lang: str = "vi") -> list[dict[str, Any]]:
     return [
         {
             "at": event.at,
             "actor": event.actor,
-            "before": status_label(event.from_status) if event.from_status else None,
-            "after": status_label(event.to_status),
+            "before": status_label(event.from_status, lang) if event.from_status else None,
+            "after": status_label(event.to_status, lang),
             "note": event.note,
         }
         for event in record.history
@@ -353,10 +378,13 @@ def receipt_page(request: Request, code: str, uow: UowDep, officer: OfficerPage)
         return not_found(request, officer, code)
     lookup = str(request.base_url).rstrip("/") + made.lookup_url_path
     office = reference.offices().get(made.office or "")
+    english = language(request) == "en"
     return page(
         request, "officer_receipt.html", officer=officer, csrf=csrf_of(request), receipt=made,
         lookup_url=lookup, qr_svg=qr_svg(lookup),
-        office_name=office.name_vi if office else (made.office or ""),
+        office_name=(office.name_en if english else office.name_vi)
+        if office
+        else (made.office or ""),
     )  # fmt: skip
 
 

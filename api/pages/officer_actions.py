@@ -23,7 +23,7 @@ from api.pages.officer import (
     procedure_documents,
     render_dossier,
 )
-from api.pages.render import page
+from api.pages.render import language, page
 from api.pages.session import CheckedForm, OfficerPage, csrf_of
 from api.routes.dossiers import ReceiveIn
 from landreg.domain.access import Principal
@@ -98,13 +98,14 @@ def _receive_page(
     errors: list[tuple[str, str]] | None = None,
     status_code: int = 200,
 ) -> Response:
+    lang = language(request)
     known = {code for code, _ in procedure_choices()}
     chosen = values.get("procedure") if values.get("procedure") in known else None
-    checklists = {code: procedure_documents(code) for code in known}
+    checklists = {code: procedure_documents(code, lang) for code in known}
     response = page(
         request, "officer_receive.html", officer=officer, csrf=csrf_of(request), values=values,
-        procedures=procedure_choices(), offices=office_choices(), chosen=chosen,
-        checklist=procedure_documents(chosen) if chosen else [], checklists=checklists,
+        procedures=procedure_choices(lang), offices=office_choices(lang), chosen=chosen,
+        checklist=procedure_documents(chosen, lang) if chosen else [], checklists=checklists,
         check=_shown_check(check), errors=errors or [], labels=FIELD_LABELS,
     )  # fmt: skip
     response.status_code = status_code

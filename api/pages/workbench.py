@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from api.pages import officer, officer_actions, session
+from api.pages import officer, officer_actions, officer_apology, session
 
 
 def install(app: FastAPI) -> None:
@@ -15,4 +15,5 @@ def install(app: FastAPI) -> None:
     app.include_router(session.router)
     # The receive form's fixed address (/app/ho-so/moi) comes before a dossier's (/app/ho-so/X).
     app.include_router(officer_actions.router)
+    app.include_router(officer_apology.router)
     app.include_router(officer.router)

@@ -47,6 +47,10 @@ class VerifiedDossier:
         text), empty when none is open.
     requested_at : datetime or None
         When that request was made.
+    notes : tuple of (str or None)
+        Each event's note, in the order of ``history`` (empty when not read). Notes may name
+        people: only what :mod:`landreg.services.public_status` takes from an apology
+        letter's note (its new date, its stated reason) reaches the citizen.
     """
 
     code: str
@@ -63,6 +67,7 @@ class VerifiedDossier:
     linked_remote: bool | None
     requested_documents: tuple[str, ...] = ()
     requested_at: datetime | None = None
+    notes: tuple[str | None, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
@@ -90,8 +91,26 @@ class PublicDossierStatus:
     # The steps so far, oldest first, and the day an apology letter was recorded as sent.
     timeline: tuple[PublicStep, ...] = ()
     apologised_on: date | None = None
+    # The last apology letter recorded (None: none was sent).
+    apology: PublicApology | None = None
     # The day the officer asked for the missing documents (None: none asked for).
     requested_on: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PublicApology:
+    """The apology letter recorded for a late dossier ("Phiếu xin lỗi và hẹn lại ngày trả kết
+    quả"), as far as its event says it: the day it was sent, the new return date written in
+    its note, and the reason the note states after "Lý do:" (long digit runs, such as a
+    phone number, blanked), else the plain reason every such letter gives. Never the rest of
+    the note, nor who wrote it."""
+
+    issued_on: date
+    new_return_on: date | None
+    reason_vi: str
+    reason_en: str
+    # The office wrote the reason (in Vietnamese; then reason_en is the same text).
+    reason_stated: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +185,7 @@ def _answer(dossier: VerifiedDossier, remote: bool, as_of: datetime | None) -> P
         requested_on=dossier.requested_at.date() if dossier.requested_at else None,
         **_office_fields(offices().get(dossier.office or "")),
         timeline=_timeline(dossier), apologised_on=_apologised_on(dossier),
+        apology=recorded_apology(_with_notes(dossier)),
     )  # fmt: skip
 
 
@@ -221,6 +241,58 @@ def _apologised_on(dossier: VerifiedDossier) -> date | None:
         if step and _APOLOGY.search(unicodedata.normalize("NFC", step))
     ]
     return days[-1] if days else None
+
+
+# A day written in an apology's note: 24/01/2025 (or 24-01-2025) and 2025-01-24.
+_DAY_FIRST = re.compile(r"\b(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})\b")
+_ISO_DAY = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
+_REASON = re.compile(r"(?:l[ýy]\s+do|reason)\s*[:：]\s*(.+)", re.IGNORECASE | re.DOTALL)
+_HENCE = re.compile(r"[.;]\s*(?:h[eẹ]n|new date)\b", re.IGNORECASE)
+_DIGIT_RUN = re.compile(r"\+?\d[\d .-]{4,}\d")
+GENERIC_REASON = (
+    "hồ sơ chưa được giải quyết xong trong thời hạn quy định",
+    "the dossier could not be processed within the time allowed",
+)
+
+
+def recorded_apology(
+    events: Iterable[tuple[datetime, str | None, str | None]],
+) -> PublicApology | None:
+    """The last apology letter among ``events`` ((time, step, note), oldest first): an event
+    whose step or note says "xin lỗi" or "apolog", as the statistics find it; None when
+    there is none."""
+    found = [
+        (at, note)
+        for at, step, note in events
+        if _APOLOGY.search(unicodedata.normalize("NFC", f"{step or ''} {note or ''}"))
+    ]
+    if not found:
+        return None
+    at, note = found[-1]
+    text = " ".join(unicodedata.normalize("NFC", note or "").split())
+    stated = _REASON.search(text)
+    reason = _HENCE.split(stated.group(1))[0] if stated else ""  # not the new date's sentence
+    reason = _DIGIT_RUN.sub("…", reason).strip().rstrip(".")
+    if not reason:
+        return PublicApology(at.date(), _new_date(text), *GENERIC_REASON)
+    return PublicApology(at.date(), _new_date(text), reason, reason, reason_stated=True)
+
+
+def _new_date(note: str) -> date | None:
+    """The first real day the note writes (the new return date the letter gives)."""
+    for pattern, order in ((_DAY_FIRST, (2, 1, 0)), (_ISO_DAY, (0, 1, 2))):
+        for match in pattern.finditer(note):
+            parts = [int(match.group(i + 1)) for i in order]
+            try:
+                return date(parts[0], parts[1], parts[2])
+            except ValueError:
+                continue
+    return None
+
+
+def _with_notes(dossier: VerifiedDossier) -> list[tuple[datetime, str | None, str | None]]:
+    notes = dossier.notes or (None,) * len(dossier.history)
+    return [(at, step, note) for (at, _, step), note in zip(dossier.history, notes, strict=True)]
 
 
 def _clock(dossier: VerifiedDossier, remote: bool, as_of: datetime | None) -> DossierClock | None:

@@ -209,3 +209,61 @@ def test_the_form_answers_without_javascript(chromium_browser, site, waiting):
     finally:
         context.close()
     assert outside == []
+
+
+@dataclass(frozen=True)
+class Apologised:
+    """A sample dossier processed late, whose history records the apology letter sent."""
+
+    code: str
+    verify: str
+    applicant: str
+    sent_on: str  # dd/mm/yyyy
+    new_date: str  # dd/mm/yyyy, as the letter's note writes it
+
+
+@pytest.fixture(scope="session")
+def apologised(site_database_url: str) -> Apologised:
+    """The first sample dossier (by code) of a listed office with an apology letter recorded."""
+    with psycopg.connect(_psycopg_url(site_database_url)) as connection:
+        rows = connection.execute(
+            """SELECT d.code, d.office, d.applicant_identity, d.applicant_name, e.at, e.note
+               FROM dossier AS d JOIN dossier_event AS e ON e.dossier_id = d.id
+               WHERE e.step ILIKE '%xin lỗi%' AND d.applicant_identity ~ '[0-9]{4}$'
+               ORDER BY d.code, e.at"""
+        ).fetchall()
+    code, _, identity, name, at, note = next(row for row in rows if row[1] in offices())
+    new_date = re.search(r"\d\d/\d\d/\d{4}", note or "")
+    assert new_date, f"the sample's apology note gives no new date: {note!r}"
+    return Apologised(
+        code, re.sub(r"\D", "", identity)[-4:], name, at.strftime("%d/%m/%Y"), new_date.group(0)
+    )
+
+
+def test_a_late_dossier_shows_its_apology_letter_without_the_applicants_name(
+    phone_page, apologised, shoot, axe_violations
+):
+    phone_page.goto("/tra-cuu")
+    _look_up(phone_page, apologised.code, apologised.verify)
+    letter = phone_page.locator(".apology-panel")
+    assert letter.get_by_role("heading", name="Thư xin lỗi của cơ quan giải quyết").is_visible()
+    said = " ".join(letter.inner_text().split())
+    assert "Kính gửi: Ông/Bà người nộp hồ sơ" in said
+    assert f"hồ sơ số {apologised.code}" in said
+    assert f"hẹn lại ngày trả kết quả là {apologised.new_date}" in said
+    assert f"Ngày gửi thư: {apologised.sent_on}" in said
+    assert "Lý do:" in said
+    page_text = phone_page.locator("body").inner_text()
+    assert apologised.applicant not in page_text
+    assert axe_violations(phone_page) == []
+    shoot(phone_page, "citizen_apology_phone")
+    with phone_page.expect_navigation():  # the switch keeps the code, never the verification
+        phone_page.get_by_role("link", name="English").click()
+    phone_page.get_by_label("Verification").fill(apologised.verify)
+    with phone_page.expect_navigation():
+        phone_page.get_by_role("button", name="Check").click()
+    said_en = " ".join(phone_page.locator(".apology-panel").inner_text().split())
+    assert "To: the applicant" in said_en
+    assert f"the result will be returned on {apologised.new_date}" in said_en
+    assert axe_violations(phone_page) == []
+    shoot(phone_page, "citizen_apology_phone_en")

@@ -16,6 +16,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from landreg.domain.dossier_workflow import DossierStatus
+from landreg.domain.reference import procedures_config
 from landreg.settings import DatabaseSettings
 from landreg.store.database import RegisterDatabase
 from landreg.store.tables import (
@@ -273,3 +275,51 @@ def test_an_officer_chooses_the_parcel_of_an_uncertain_dossier(
     assert f"Thửa {chosen}" in main and "đã xác nhận" in main
     assert page.locator(".candidate").count() == 0
     assert "Người sử dụng đất" in main
+
+
+def test_an_officer_prints_the_apology_letter_of_an_overdue_dossier(
+    desk_page, site_accounts, axe_violations, shoot
+):
+    page = desk_page
+    _sign_in(page, site_accounts)
+    page.goto("/app?han=qua_han")
+    first = page.locator("table.dossiers tbody tr").first
+    applicant = first.locator("td").nth(2).inner_text().strip()
+    with page.expect_navigation():
+        first.get_by_role("link").click()
+    late = page.locator(".apology-line")
+    assert late.is_visible()
+    with page.expect_navigation():
+        late.get_by_role("link").click()
+    assert page.url.endswith("/thu-xin-loi")
+    letter = page.locator("article.apology-letter")
+    assert "PHIẾU XIN LỖI VÀ HẸN LẠI NGÀY TRẢ KẾT QUẢ" in letter.inner_text()
+    said = " ".join(letter.inner_text().split())
+    if applicant != "—":
+        assert f"Kính gửi: Ông/Bà {applicant}" in said  # officers see the name
+    assert re.search(r"hẹn lại ngày trả kết quả là ngày \d\d/\d\d/\d{4}", said)
+    assert page.get_by_role("button", name="In thư").is_visible()
+    _audited(page, axe_violations, shoot, "officer_apology_desk")
+    page.emulate_media(media="print")
+    shoot(page, "officer_apology_print")
+    page.emulate_media(media="screen")
+    page.goto(page.url + "?lang=en")
+    said_en = " ".join(page.locator("article.apology-letter").inner_text().split())
+    assert "APOLOGY AND NEW DATE FOR RETURNING THE RESULT" in said_en
+    assert re.search(r"the result will be returned on \d\d/\d\d/\d{4}", said_en)
+    assert axe_violations(page) == []
+    shoot(page, "officer_apology_desk_en")
+
+
+def test_the_workbench_in_english_names_procedures_and_statuses_in_english(
+    desk_page, site_accounts, axe_violations, shoot
+):
+    page = desk_page
+    _sign_in(page, site_accounts)
+    page.goto("/app?lang=en")
+    cells = page.locator("table.dossiers tbody tr").first.locator("td").all_inner_texts()
+    procedures = {e["name_en"] for e in procedures_config()["procedures"].values()}
+    statuses = {s.label_en for s in DossierStatus}
+    assert cells[1] in procedures and cells[3] in statuses, cells
+    assert axe_violations(page) == []
+    shoot(page, "officer_list_desk_en")

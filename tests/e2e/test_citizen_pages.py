@@ -23,11 +23,18 @@ from landreg.store.unit_of_work import UnitOfWork
 WAITING = "H55.794-251103-000017"  # subdivision, documents asked for, not yet brought
 LATE = "H55.802-250106-000004"  # mortgage release, open, long past its due date, apology sent
 UNLISTED = "X07.001-250601-000001"  # an office the offices table does not know
+# An inheritance late at its due date: the officer recorded the letter with its reason and date.
+LETTERED = "H55.802-250203-000011"
+LETTER_NOTE = (
+    "Lý do: chờ kết quả đo đạc lại ranh giới thửa đất, đã báo qua số 0912 345 678. "
+    "Hẹn lại ngày trả kết quả 24/02/2025."
+)
+NOT_YET = "H55.802-250210-000012"  # an inheritance long overdue, no letter yet
 NAME, IDENTITY, PHONE = "Trần Văn Bảy", "079188004521", "+84 909 33 7712"
 PLOT_NOTE = "gọi anh Bảy 0909337712"
 
 
-def _dossier(uow, code, procedure, office_code, received_at, events, documents, **row):
+def _dossier(uow, code, procedure, office_code, received_at, events, documents, note=None, **row):
     dossier = DossierRow(
         code=code, procedure=procedure, status=events[-1][1], office=office_code,
         applicant_name=NAME, applicant_identity=IDENTITY, applicant_phone=PHONE,
@@ -38,10 +45,11 @@ def _dossier(uow, code, procedure, office_code, received_at, events, documents, 
     uow.session.flush()
     previous = None
     for at, to, step in events:
+        said = note if note and "xin lỗi" in (step or "") else PLOT_NOTE
         uow.session.add(
             DossierEventRow(
                 dossier_id=dossier.id, at=at, actor="cb.hanh", from_status=previous,
-                to_status=to, step=step, note=PLOT_NOTE,
+                to_status=to, step=step, note=said,
             )
         )  # fmt: skip
         previous = to
@@ -71,6 +79,20 @@ def registered(postgis):
         _dossier(
             uow, UNLISTED, "subdivision", "X07.001", asked,
             [(asked, "received", None)], [],
+        )  # fmt: skip
+        received = datetime(2025, 2, 3, 8, 30)
+        _dossier(
+            uow, LETTERED, "inheritance", "H55.802", received,
+            [(received, "received", "Tiếp nhận tại quầy"),
+             (received + timedelta(minutes=30), "processing", "Chuyển Chi nhánh"),
+             (datetime(2025, 2, 13, 16, 0), "processing", "Gửi phiếu xin lỗi")],
+            ["application_form_18"], note=LETTER_NOTE,
+        )  # fmt: skip
+        _dossier(
+            uow, NOT_YET, "inheritance", "H55.802", datetime(2025, 2, 10, 9, 0),
+            [(datetime(2025, 2, 10, 9, 0), "received", "Tiếp nhận tại quầy"),
+             (datetime(2025, 2, 10, 9, 30), "processing", "Chuyển Chi nhánh")],
+            ["application_form_18"],
         )  # fmt: skip
         uow.commit()
     return postgis
@@ -124,7 +146,59 @@ def test_dates_are_written_day_first_and_the_late_dossier_shows_its_apology(regi
     assert got.status_code == 200
     assert "06/01/2025 08:05" in text  # received, in the province's time
     assert "Đã quá ngày hẹn trả kết quả" in text
-    assert "thư xin lỗi" in text and "20/01/2025" in text
+    # the letter, sent on 20/01/2025: its note named a person, so only the plain reason shows
+    letter = _text(_section(got.text, "apology-panel"))
+    assert "Phiếu xin lỗi và hẹn lại ngày trả kết quả" in letter
+    assert "Ngày gửi thư: 20/01/2025" in letter
+    assert "hồ sơ chưa được giải quyết xong trong thời hạn quy định" in letter
+    assert "Ngày hẹn mới ghi trong thư" in letter  # the note gave no date
+    assert PLOT_NOTE not in got.text and "anh Bảy" not in got.text
+
+
+def _section(html: str, css_class: str) -> str:
+    found = re.search(rf'(?s)<section class="panel {css_class}"[^>]*>(.*?)</section>', html)
+    assert found, f"no {css_class} on the page"
+    return found.group(1)
+
+
+def test_the_apology_letter_reads_as_sent_without_the_applicants_name(registered):
+    with _client(registered) as client:
+        got = client.get("/tra-cuu", params={"ma": LETTERED, "xac_minh": "7712"})
+    assert got.status_code == 200
+    letter = _text(_section(got.text, "apology-panel"))
+    where = office("H55.802")
+    assert where.name_vi in letter
+    assert "Kính gửi: Ông/Bà người nộp hồ sơ" in letter
+    assert f"Ngày 03/02/2025, {where.name_vi} tiếp nhận hồ sơ số {LETTERED}" in letter
+    assert "về thủ tục Thừa kế quyền sử dụng đất" in letter
+    assert re.search(r"Ngày hẹn trả kết quả là ngày \d\d/\d\d/2025", letter)
+    assert "Lý do: chờ kết quả đo đạc lại ranh giới thửa đất" in letter
+    assert "hẹn lại ngày trả kết quả là 24/02/2025" in letter
+    assert "Ngày gửi thư: 13/02/2025" in letter
+    # no person: not the applicant, the identity, the phone in the note, the officer
+    for personal in (NAME, IDENTITY, "0912 345 678", "345 678", "0909", "cb.hanh", "7712"):
+        assert personal not in got.text
+
+
+def test_a_late_dossier_without_a_letter_says_one_will_come(registered):
+    with _client(registered) as client:
+        got = client.get("/tra-cuu", params={"ma": NOT_YET, "xac_minh": "4521"})
+    text = _text(got.text)
+    assert "Hồ sơ đã quá hạn; cơ quan sẽ gửi thư xin lỗi và hẹn ngày trả mới." in text
+    assert "apology-panel" not in got.text
+
+
+def test_the_letter_and_the_names_in_english(registered):
+    with _client(registered) as client:
+        got = client.get("/tra-cuu", params={"ma": LETTERED, "xac_minh": "7712", "lang": "en"})
+    text = _text(got.text)
+    assert "Inheritance of land-use right" in text and "Thừa kế quyền sử dụng đất" not in text
+    assert "Processing" in text and "Đang xử lý" not in text
+    assert office("H55.802").name_en in text
+    letter = _text(_section(got.text, "apology-panel"))
+    assert "To: the applicant" in letter
+    assert "the result will be returned on 24/02/2025" in letter
+    assert NAME not in got.text
 
 
 def test_an_office_not_in_the_table_is_never_shown_as_a_bare_code(registered):

@@ -14,7 +14,9 @@ from api.app import create_app
 from landreg.domain.access import Role
 from landreg.domain.intake import Application
 from landreg.services.accounts import create_user
+from landreg.services.dossier_stats import dossier_stats
 from landreg.settings import Settings
+from landreg.store.tables import DossierEventRow, DossierRow
 from landreg.store.unit_of_work import UnitOfWork
 
 PASSWORDS = {
@@ -262,3 +264,90 @@ def test_the_workbench_speaks_english_when_asked(app):
         assert "<h1>Dossiers</h1>" in listing.text and 'lang="en"' in listing.text
         page = client.get(f"/app/ho-so/{CODE}")  # the choice is kept
         assert "Intake pre-check" in page.text and "Process the dossier" in page.text
+        receive = client.get("/app/ho-so/moi")
+        stamp = client.get(f"/app/ho-so/{CODE}/bien-nhan")
+    # procedure and status names, documents and offices in English too, none in Vietnamese
+    row = re.search(
+        rf'(?s)<tr>\s*<td><a href="/app/ho-so/{re.escape(CODE)}">.*?</tr>', listing.text
+    )
+    assert row, "the dossier is not in the list"
+    assert "Inheritance of land-use right" in row.group(0) and "Received" in row.group(0)
+    assert "Thừa kế" not in listing.text and "Đã tiếp nhận" not in listing.text
+    assert "Tây Ninh city branch" in listing.text and "thành phố Tây Ninh" not in listing.text
+    text = page.text
+    assert "Inheritance of land-use right" in text and "Thừa kế quyền sử dụng đất" not in text
+    assert '<strong id="trang-thai-hien-tai">Received</strong>' in text
+    assert ">Processing</option>" in text and "Đang xử lý" not in text
+    assert "Change registration form 18" in text and "Mẫu số 18" not in text
+    assert (
+        "Inheritance of land-use right" in receive.text
+        and "Xóa đăng ký thế chấp" not in receive.text
+    )
+    assert "Land Registration Office — Tây Ninh city branch" in receive.text
+    assert "Inheritance of land-use right" in stamp.text and "Received" in stamp.text
+
+
+# An inheritance at an office the sample has, received and moved on, then left: long overdue.
+OVERDUE = "H55.703-250407-0203"
+
+
+@pytest.fixture
+def overdue(postgis):
+    received = datetime(2025, 4, 7, 9, 10)
+    with UnitOfWork(postgis) as uow:
+        dossier = DossierRow(
+            code=OVERDUE, procedure="inheritance", status="processing", office="H55.703",
+            applicant_name="Lâm Ngọc Hạnh", applicant_identity="072190004567",
+            applicant_phone="0388111222", received_at=received, source_name="quay",
+            source_key=OVERDUE, version=2,
+        )  # fmt: skip
+        uow.session.add(dossier)
+        uow.session.flush()
+        moved = datetime(2025, 4, 7, 10, 0)
+        for at, before, after in ((received, None, "received"), (moved, "received", "processing")):
+            uow.session.add(
+                DossierEventRow(dossier_id=dossier.id, at=at, actor="thu_ky_a",
+                                from_status=before, to_status=after)
+            )  # fmt: skip
+        uow.commit()
+    return OVERDUE
+
+
+def test_the_workbench_prints_the_apology_letter_of_an_overdue_dossier(app, postgis, overdue):
+    """Long overdue with no letter: the page drafts the letter the statistics list, to the
+    applicant by name, in the office's name."""
+    with UnitOfWork(postgis) as uow:
+        need = next(n for n in dossier_stats(uow, office="H55.703").apologies if n.code == overdue)
+    assert need.letter is not None and not need.recorded
+    with _client(app) as client:
+        _sign_in(client, "thu_ky_a")
+        page = client.get(f"/app/ho-so/{overdue}")
+        assert f'href="/app/ho-so/{overdue}/thu-xin-loi"' in page.text
+        assert "Hồ sơ trễ hạn chưa có thư xin lỗi." in page.text
+        letter = client.get(f"/app/ho-so/{overdue}/thu-xin-loi")
+        english = client.get(f"/app/ho-so/{overdue}/thu-xin-loi?lang=en")
+    assert letter.status_code == 200
+    text = " ".join(re.sub(r"<[^>]+>", " ", letter.text).split())
+    office_vi = "Chi nhánh Văn phòng Đăng ký đất đai thành phố Tây Ninh"
+    assert "PHIẾU XIN LỖI VÀ HẸN LẠI NGÀY TRẢ KẾT QUẢ" in text
+    assert "Kính gửi: Ông/Bà Lâm Ngọc Hạnh" in text  # officers see the applicant's name
+    assert f"Ngày 07/04/2025, {office_vi} tiếp nhận hồ sơ số {overdue}" in text
+    assert "về thủ tục Thừa kế quyền sử dụng đất" in text
+    assert f"ngày hẹn trả kết quả là ngày {need.due_date:%d/%m/%Y}" in text
+    assert f"hẹn lại ngày trả kết quả là ngày {need.new_return_date:%d/%m/%Y}" in text
+    assert f"Lý do: {need.letter.reason_vi}" in text
+    assert f"Ngày {need.letter.issued_on:%d/%m/%Y}" in text
+    assert "data-print" in letter.text
+    english_text = " ".join(re.sub(r"<[^>]+>", " ", english.text).split())
+    assert "To: Lâm Ngọc Hạnh" in english_text
+    assert "Land Registration Office — Tây Ninh city branch" in english_text
+    assert "for the procedure Inheritance of land-use right" in english_text
+    assert need.letter.reason_en in english_text
+
+
+def test_a_dossier_on_time_needs_no_letter(app):
+    with _client(app) as client:
+        _sign_in(client, "thu_ky_a")
+        letter = client.get(f"/app/ho-so/{CODE}/thu-xin-loi")
+    assert letter.status_code == 200
+    assert "không cần gửi thư" in letter.text and "Kính gửi" not in letter.text

@@ -4,11 +4,12 @@
 dossier, found by its code only when the verification matches the last four digits of the
 applicant's identity number or phone (the database compares, as
 :func:`landreg.domain.public_dossier.verification_matches` does), then what the answer is
-made from: the events in order, the documents handed in, the officer's open request for
-documents, and the first commune (by code) of the parcels it is linked to (is it remote?).
-Each part is an index probe by the dossier's id, whatever plan the server keeps for the
-prepared statement. :class:`SessionStatusReads` (SpatiaLite) reads the same through the ORM
-in a worker thread. The rules of the answer are in :mod:`landreg.services.public_status`.
+made from: the events in order (with their notes), the documents handed in, the officer's
+open request for documents, and the first commune (by code) of the parcels it is linked to
+(is it remote?). Each part is an index probe by the dossier's id, whatever plan the server
+keeps for the prepared statement. :class:`SessionStatusReads` (SpatiaLite) reads the same
+through the ORM in a worker thread. The rules of the answer are in
+:mod:`landreg.services.public_status`.
 """
 
 from __future__ import annotations
@@ -36,13 +37,15 @@ _VERIFIED_DOSSIER = f"""
 SELECT d.code, d.status, d.procedure, d.office, d.received_at, d.due_on, d.processed_on,
        d.returned_on, d.declared_commune,
        coalesce(ev.ats, '{{}}'), coalesce(ev.statuses, '{{}}'), coalesce(ev.steps, '{{}}'),
+       coalesce(ev.notes, '{{}}'),
        ARRAY(SELECT g.document_code FROM dossier_document AS g WHERE g.dossier_id = d.id),
        linked.remote, asked.items, asked.requested_at
 FROM dossier AS d
 LEFT JOIN LATERAL (
     SELECT array_agg(e.at ORDER BY e.at, e.id) AS ats,
            array_agg(e.to_status ORDER BY e.at, e.id) AS statuses,
-           array_agg(e.step ORDER BY e.at, e.id) AS steps
+           array_agg(e.step ORDER BY e.at, e.id) AS steps,
+           array_agg(e.note ORDER BY e.at, e.id) AS notes
     FROM dossier_event AS e WHERE e.dossier_id = d.id
 ) AS ev ON true
 LEFT JOIN LATERAL (
@@ -79,15 +82,15 @@ class PooledStatusReads:
         )
         if found is None:
             return None
-        (code, status, procedure, office, received_at, due_on, processed_on, returned_on,
-         declared, ats, statuses, steps, documents, remote, asked, asked_at) = found  # fmt: skip
+        (code, status, procedure, office, received_at, due_on, processed_on, returned_on, declared,
+         ats, statuses, steps, notes, documents, remote, asked, asked_at) = found  # fmt: skip
         return VerifiedDossier(
             code=code, status=status, procedure=procedure, office=office,
             received_at=received_at, due_on=due_on, processed_on=processed_on,
             returned_on=returned_on, declared_commune=declared,
             history=list(zip(ats, statuses, steps, strict=True)),
             documents=frozenset(documents), linked_remote=remote,
-            requested_documents=tuple(asked or ()), requested_at=asked_at,
+            requested_documents=tuple(asked or ()), requested_at=asked_at, notes=tuple(notes),
         )  # fmt: skip
 
     async def commune_remote(self, commune_code: str) -> bool:
@@ -129,7 +132,12 @@ class SessionStatusReads:
 
 def _read(session: Session, row: DossierRow) -> VerifiedDossier:
     events = session.execute(
-        select(DossierEventRow.at, DossierEventRow.to_status, DossierEventRow.step)
+        select(
+            DossierEventRow.at,
+            DossierEventRow.to_status,
+            DossierEventRow.step,
+            DossierEventRow.note,
+        )
         .where(DossierEventRow.dossier_id == row.id)
         .order_by(DossierEventRow.at, DossierEventRow.id)
     ).all()
@@ -157,6 +165,7 @@ def _read(session: Session, row: DossierRow) -> VerifiedDossier:
         linked_remote=_linked_remote(session, row.id),
         requested_documents=tuple(asked.items) if asked else (),
         requested_at=asked.requested_at if asked else None,
+        notes=tuple(e.note for e in events),
     )  # fmt: skip
 
 
