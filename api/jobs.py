@@ -28,9 +28,13 @@ from landreg.services.sources import ingest_folder, ingest_path
 log = logging.getLogger("landreg.ingest")
 MAX_KEPT = 500
 _JOB_ENTRY = re.compile(r"^([0-9a-f]{32})(\.lock)?$")
+# A job's error reads in Vietnamese (``title``, ``detail``) with the English beside it
+# (``title_en``, ``detail_en``): the job is polled, not negotiated, so it carries both.
 INTERNAL_ERROR = {
-    "title": "Internal error",
-    "detail": "the file could not be taken in; the error has been logged",
+    "title": "Lỗi hệ thống",
+    "title_en": "Internal error",
+    "detail": "không nạp được tệp; lỗi đã được ghi lại",
+    "detail_en": "the file could not be taken in; the error has been logged",
 }
 
 
@@ -174,9 +178,7 @@ def run_job(
         _take_in(job, database, folder, path, options)
         status = "done"
     except LandRegError as failure:
-        error = folder.shown(
-            {"title": failure.title, "detail": failure.detail, "field": failure.field}
-        )
+        error = folder.shown(job_error(failure))
     except Exception:  # logged whole; the client learns only that it failed
         log.exception("ingest job %s failed", job.id)
         error = INTERNAL_ERROR
@@ -184,6 +186,17 @@ def run_job(
         folder.remove()
         job.error, job.finished_at = error, datetime.now(UTC).isoformat()
         job.status = status
+
+
+def job_error(error: LandRegError, *, titled: bool = True) -> dict[str, Any]:
+    """An error as a job shows it: Vietnamese (``title``, ``detail``; the English where no
+    Vietnamese is written) and English (``title_en``, ``detail_en``), and the field."""
+    shown: dict[str, Any] = {"title": error.title_vi, "title_en": error.title} if titled else {}
+    return shown | {
+        "detail": error.detail_in("vi"),
+        "detail_en": error.detail,
+        "field": error.field,
+    }
 
 
 def _take_in(
@@ -202,10 +215,7 @@ def _take_in(
             [asdict(result) | {"file": str(p.relative_to(path))} for p, result in loaded]
         )
         job.stopped = folder.shown(
-            [
-                {"file": str(p.relative_to(path)), "field": e.field, "detail": e.detail}
-                for p, e in stopped
-            ]
+            [{"file": str(p.relative_to(path))} | job_error(e, titled=False) for p, e in stopped]
         )
     else:
         job.results = folder.shown(

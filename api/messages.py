@@ -81,11 +81,26 @@ _HTTP_DETAILS: dict[str, str] = {
     "Unsupported Media Type": "kiểu nội dung của yêu cầu không được hỗ trợ",
     "Request Entity Too Large": "nội dung yêu cầu quá lớn",
     "Content Too Large": "nội dung yêu cầu quá lớn",
+    "There was an error parsing the body": "không đọc được nội dung yêu cầu",
+    "Missing boundary in multipart.": "biểu mẫu tải lên thiếu ranh giới multipart",
+    "Invalid multipart data.": "dữ liệu biểu mẫu tải lên không hợp lệ",
 }
 _HTTP_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (
         re.compile(r"at most (\d+) lookups a minute; try again in (\d+) s"),
         "tối đa {0} lượt tra cứu mỗi phút; xin thử lại sau {1} giây",
+    ),
+    (
+        re.compile(r"Too many files\. Maximum number of files is (\d+)\."),
+        "biểu mẫu có quá nhiều tệp; tối đa {0} tệp",
+    ),
+    (
+        re.compile(r"Too many fields\. Maximum number of fields is (\d+)\."),
+        "biểu mẫu có quá nhiều trường; tối đa {0} trường",
+    ),
+    (
+        re.compile(r"(?:Part|Field) exceeded maximum size of (\d+)KB\."),
+        "một phần của biểu mẫu vượt quá {0} KB",
     ),
 )
 _ROLES = re.compile(r"this needs the role (.+)")

@@ -36,7 +36,10 @@ def _convertible(moment: datetime) -> datetime:
             moment.astimezone(UTC)
             moment.astimezone(LOCAL_TIME)
         except OverflowError:
-            raise ValueError("the time is out of range once taken to UTC") from None
+            raise ValidationError(
+                "the time is out of range once taken to UTC",
+                detail_vi="thời điểm nằm ngoài phạm vi khi đổi sang giờ UTC",
+            ) from None
     return moment
 
 
@@ -67,7 +70,10 @@ def checked_srid(srid: int, field: str, cadastral_srid: int) -> int:
     ``field``."""
     if srid != cadastral_srid and srid not in SUPPORTED_SRIDS:
         raise CRSError(
-            f"{field} must be one of the EPSG codes {CRS_CODES}", field=field, value=srid
+            f"{field} must be one of the EPSG codes {CRS_CODES}",
+            field=field,
+            value=srid,
+            detail_vi=f"{field} phải là một trong các mã EPSG {CRS_CODES}",
         )
     return srid
 
@@ -83,7 +89,10 @@ def parse_box(text: str, *, field: str = "bbox", heights: bool = False) -> Box:
         numbers = [numbers[0], numbers[1], numbers[3], numbers[4]]
     if len(numbers) != 4 or not all(math.isfinite(n) for n in numbers):
         raise ValidationError(
-            f"{field} must be four finite numbers: minx,miny,maxx,maxy", field=field, value=text
+            f"{field} must be four finite numbers: minx,miny,maxx,maxy",
+            field=field,
+            value=text,
+            detail_vi=f"{field} phải gồm bốn số hữu hạn: minx,miny,maxx,maxy",
         )
     minx, miny, maxx, maxy = numbers
     return minx, miny, maxx, maxy
@@ -113,6 +122,8 @@ def box_in_crs(
             "minimum below its maximum",
             field=field,
             value=value,
+            detail_vi=f"{field} là góc dưới rồi góc trên: minx,miny,maxx,maxy, mỗi giá trị nhỏ "
+            "nhất phải nhỏ hơn giá trị lớn nhất tương ứng",
         )
     _check_range(box, srid, field, value)
     outline = shapely.segmentize(shapely.box(*box), max(maxx - minx, maxy - miny) / 8)
@@ -124,10 +135,15 @@ def box_in_crs(
             f"{target_srid}: it lies outside the area these coordinate systems cover",
             field=field,
             value=value,
+            detail_vi=f"{field} không đổi được từ EPSG:{srid} sang EPSG:{target_srid} của sổ "
+            "địa chính: nó nằm ngoài vùng các hệ tọa độ này bao phủ",
         )
     if max(east - west, north - south) > max_span_m:
         raise ValidationError(
-            f"{field} may span at most {_distance(max_span_m)}", field=field, value=value
+            f"{field} may span at most {_distance(max_span_m)}",
+            field=field,
+            value=value,
+            detail_vi=f"{field} chỉ được trải rộng tối đa {_distance(max_span_m)}",
         )
     return frame
 
@@ -139,7 +155,12 @@ def point_in_crs(
     beyond ±180/±90 in a geographic CRS, or when it does not convert into ``target_srid``."""
     value = f"{x},{y}"
     if not (math.isfinite(x) and math.isfinite(y)):
-        raise ValidationError("x and y must be finite numbers", field=field, value=value)
+        raise ValidationError(
+            "x and y must be finite numbers",
+            field=field,
+            value=value,
+            detail_vi="x và y phải là số hữu hạn",
+        )
     _check_range((x, y, x, y), srid, field, value)
     if srid == target_srid:
         return x, y
@@ -150,6 +171,8 @@ def point_in_crs(
             f"{target_srid}: it lies outside the area these coordinate systems cover",
             field=field,
             value=value,
+            detail_vi=f"điểm không đổi được từ EPSG:{srid} sang EPSG:{target_srid} của sổ địa "
+            "chính: nó nằm ngoài vùng các hệ tọa độ này bao phủ",
         )
     return float(moved_x), float(moved_y)
 
@@ -169,12 +192,15 @@ def _check_range(box: Box, srid: int, field: str, value: str) -> None:
                 f"{field}: longitudes must lie in -180..180 and latitudes in -90..90",
                 field=field,
                 value=value,
+                detail_vi=f"{field}: kinh độ phải nằm trong -180..180 và vĩ độ trong -90..90",
             )
     elif max(abs(v) for v in box) > LARGEST_PROJECTED:
         raise ValidationError(
             f"{field}: coordinates in EPSG:{srid} must lie within ±{LARGEST_PROJECTED:.0e} m",
             field=field,
             value=value,
+            detail_vi=f"{field}: tọa độ theo EPSG:{srid} phải nằm trong khoảng "
+            f"±{LARGEST_PROJECTED:.0e} m",
         )
 
 

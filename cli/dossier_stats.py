@@ -40,7 +40,12 @@ def stats_command(
     from landreg.services.dossier_stats import dossier_stats
 
     if fmt not in FORMATS:
-        raise ValidationError("format must be table or json", field="format", value=fmt)
+        raise ValidationError(
+            "format must be table or json",
+            field="format",
+            value=fmt,
+            detail_vi="định dạng phải là table hoặc json",
+        )
     with UnitOfWork(database_of(Settings())) as uow:
         stats = dossier_stats(uow, as_of=as_of, office=office, procedure=procedure)
     if fmt == "json":

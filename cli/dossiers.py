@@ -76,7 +76,10 @@ def check_command(
     from spatial.planning import planning_maps
 
     if (code is None) == (file is None):
-        raise typer.BadParameter("give a dossier code or --file, not both")
+        raise typer.BadParameter(
+            "hãy cho một mã hồ sơ hoặc --file, không cả hai / give a dossier code or --file, "
+            "not both"
+        )
     settings = Settings()
     with UnitOfWork(database_of(settings)) as uow:
         if code:

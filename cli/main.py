@@ -24,7 +24,7 @@ from rich.table import Table
 
 from cli.dossiers import dossiers_app, link_command
 from cli.quality import findings_command, reconcile_command, report_command
-from cli.support import console, database_of, errors, run, say
+from cli.support import both_languages, console, database_of, errors, run, say
 from cli.units import units_app
 from landreg.domain.access import Role
 from landreg.errors import LandRegError
@@ -151,7 +151,10 @@ def _role(text: str) -> Role:
         return Role(text)
     except ValueError:
         raise ValidationError(
-            f"role must be one of {ROLES_HELP}", field="role", value=text
+            f"role must be one of {ROLES_HELP}",
+            field="role",
+            value=text,
+            detail_vi=f"vai trò phải là một trong {ROLES_HELP.replace(' or ', ' hoặc ')}",
         ) from None
 
 
@@ -267,15 +270,21 @@ def ingest(
                     raise
                 failed += 1
                 where = f" [{error.field}]" if error.field else ""
-                errors.print(f"[bold red]stopped[/] {one}{escape(where)}: {escape(error.detail)}")
+                errors.print(
+                    f"[bold red]dừng / stopped[/] {escape(str(one))}{escape(where)}: "
+                    f"{escape(both_languages(error))}"
+                )
             bar.advance(files)
     if failed:
-        errors.print(f"{failed} file(s) stopped; nothing of them was stored")
+        errors.print(
+            f"{failed} tệp bị dừng, không lưu gì từ các tệp đó / {failed} file(s) stopped; "
+            "nothing of them was stored"
+        )
         raise typer.Exit(code=2)
     if not taken:
         errors.print(
-            f"[bold red]error[/]: không nạp được tệp nào từ {escape(str(path))} / nothing was "
-            "loaded from the folder"
+            f"[bold red]lỗi / error[/]: không nạp được tệp nào từ {escape(str(path))} / "
+            "nothing was loaded from the folder"
         )
         raise typer.Exit(code=2)
 
@@ -442,7 +451,9 @@ def _demo_ingest(database: RegisterDatabase, settings: Settings) -> None:
         )
     console.print(table)
     for path, error in stopped:
-        errors.print(f"[bold red]stopped[/] {path}: {escape(error.detail)}")
+        errors.print(
+            f"[bold red]dừng / stopped[/] {escape(str(path))}: {escape(both_languages(error))}"
+        )
 
 
 def sample_folder() -> Path:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -29,11 +30,26 @@ def say(text: str) -> None:
     console.print(f"  {text}")
 
 
+# Letters Vietnamese writes and English does not: a detail whose first half (before " / ")
+# holds them is already written "vi / en".
+_VIETNAMESE = re.compile(r"[ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ]", re.I)
+
+
+def both_languages(error: LandRegError) -> str:
+    """What an error says, Vietnamese first, then `` / `` and the English when they differ;
+    a detail already written ``vi / en`` (as ingest writes its own) is said once."""
+    vietnamese, english = error.detail_in("vi"), error.detail
+    first, _, rest = english.partition(" / ")
+    if vietnamese == english or (rest and _VIETNAMESE.search(first)):
+        return english
+    return f"{vietnamese} / {english}"
+
+
 def fail(error: LandRegError) -> None:
     """Print an error as one line naming the field and value, and exit with code 2."""
     shown = "" if error.value is None else f"={error.value!r}"
     where = f" [{error.field}{shown}]" if error.field else ""
-    errors.print(f"[bold red]error[/]{escape(where)}: {escape(error.detail)}")
+    errors.print(f"[bold red]lỗi / error[/]{escape(where)}: {escape(both_languages(error))}")
     raise typer.Exit(code=2)
 
 

@@ -70,7 +70,9 @@ def unpack_zip(archive: Path, into: Path, limits: ArchiveLimits) -> Unpacked:
                 _extract(bundle, member, unpacked, budget)
     except (zipfile.BadZipFile, UnicodeDecodeError, EOFError):
         shutil.rmtree(into, ignore_errors=True)
-        raise ValidationError("the zip cannot be read", field="file", value=archive.name) from None
+        raise ValidationError(
+            "không đọc được tệp zip / the zip cannot be read", field="file", value=archive.name
+        ) from None
     except BaseException:
         shutil.rmtree(into, ignore_errors=True)
         raise
@@ -86,7 +88,8 @@ def check_directory_size(archive: Path, limits: ArchiveLimits) -> None:
     entries, size = declared
     if entries > limits.max_members or size > limits.max_members * ENTRY_ALLOWANCE:
         raise ValidationError(
-            f"the zip holds more than {limits.max_members} entries, the limit for an upload",
+            f"tệp zip chứa hơn {limits.max_members} mục, giới hạn của một lần tải lên / the zip "
+            f"holds more than {limits.max_members} entries, the limit for an upload",
             field="file",
             value=archive.name,
         )
@@ -99,7 +102,8 @@ def plan_members(
     archives inside it, which are left packed."""
     if len(members) > limits.max_members:
         raise ValidationError(
-            f"the zip holds {len(members)} entries, more than the limit of {limits.max_members}",
+            f"tệp zip chứa {len(members)} mục, vượt giới hạn {limits.max_members} / the zip "
+            f"holds {len(members)} entries, more than the limit of {limits.max_members}",
             field="file",
             value=None,
         )
@@ -118,7 +122,9 @@ def plan_members(
             continue
         if path in seen:
             raise ValidationError(
-                f"the zip holds {member.filename} twice", field="file", value=member.filename
+                f"tệp zip chứa {member.filename} hai lần / the zip holds {member.filename} twice",
+                field="file",
+                value=member.filename,
             )
         seen.add(path)
         folders.update(path.parents)
@@ -134,11 +140,15 @@ def member_path(member: zipfile.ZipInfo) -> PurePosixPath:
     outside = raw.startswith("/") or _DRIVE.match(raw) or ".." in path.parts
     if outside or not (path.parts or member.is_dir()) or any(ord(c) < 32 for c in raw):
         raise ValidationError(
-            "the zip holds a path outside itself", field="file", value=member.filename
+            "tệp zip chứa một đường dẫn ra ngoài chính nó / the zip holds a path outside itself",
+            field="file",
+            value=member.filename,
         )
     if len(raw.encode()) > 1024 or any(len(part.encode()) > 255 for part in path.parts):
         raise ValidationError(
-            "the zip holds a name too long for a file", field="file", value=member.filename
+            "tệp zip chứa một tên quá dài cho một tệp / the zip holds a name too long for a file",
+            field="file",
+            value=member.filename,
         )
     return path
 
@@ -156,13 +166,19 @@ def _refuse_special(member: zipfile.ZipInfo) -> None:
     if kind in (0, stat.S_IFREG, stat.S_IFDIR):
         if member.flag_bits & 0x1:
             raise ValidationError(
+                f"{member.filename} đã được mã hóa; hãy gửi bản không mã hóa / "
                 f"{member.filename} is encrypted; send it unencrypted",
                 field="file",
                 value=member.filename,
             )
         return
-    what = "a symbolic link" if kind == stat.S_IFLNK else "a special file"
+    what, what_vi = (
+        ("a symbolic link", "một liên kết tượng trưng")
+        if kind == stat.S_IFLNK
+        else ("a special file", "một tệp đặc biệt")
+    )
     raise ValidationError(
+        f"{member.filename} là {what_vi}; tệp zip chỉ được chứa tệp và thư mục / "
         f"{member.filename} is {what}; a zip may hold only files and folders",
         field="file",
         value=member.filename,
@@ -173,7 +189,8 @@ def _refuse_file_and_folder(files: set[PurePosixPath], folders: set[PurePosixPat
     both = sorted(files & folders)
     if both:
         raise ValidationError(
-            f"the zip holds {both[0]} both as a file and as a folder",
+            f"tệp zip chứa {both[0]} vừa là tệp vừa là thư mục / the zip holds {both[0]} both "
+            "as a file and as a folder",
             field="file",
             value=str(both[0]),
         )
@@ -189,7 +206,10 @@ def _check_declared_sizes(
     packed = sum(m.compress_size for m in members)
     if packed > archive_size:  # entries sharing their data: the overlapping zip bomb
         raise ValidationError(
-            "the zip's entries overlap: it is not a plain archive", field="file", value=None
+            "các mục trong tệp zip chồng lên nhau: đây không phải tệp nén thông thường / the "
+            "zip's entries overlap: it is not a plain archive",
+            field="file",
+            value=None,
         )
     for member in members:
         check_ratio(member, member.file_size, limits)
@@ -207,6 +227,7 @@ def check_ratio(member: zipfile.ZipInfo, unpacked: int, limits: ArchiveLimits) -
 def too_big(limits: ArchiveLimits, name: str | None) -> ValidationError:
     """The error for a zip that unpacks to more than the limit."""
     return ValidationError(
+        f"tệp zip giải nén ra hơn {limits.max_bytes >> 20} MB, giới hạn của một lần tải lên / "
         f"the zip unpacks to more than {limits.max_bytes >> 20} MB, the limit for an upload",
         field="file",
         value=name,
@@ -215,9 +236,11 @@ def too_big(limits: ArchiveLimits, name: str | None) -> ValidationError:
 
 def too_dense(what: str, ratio: float, limits: ArchiveLimits, name: str | None) -> ValidationError:
     """The error for a member (or zip) packed far tighter than real data packs."""
+    what_vi = "tệp zip" if what == "the zip" else what
     return ValidationError(
-        f"{what} unpacks to {ratio:.0f} times its packed size, more than the limit of "
-        f"{limits.max_ratio:g} times (a zip bomb?)",
+        f"{what_vi} giải nén ra gấp {ratio:.0f} lần kích thước nén, vượt giới hạn "
+        f"{limits.max_ratio:g} lần (bom zip?) / {what} unpacks to {ratio:.0f} times its packed "
+        f"size, more than the limit of {limits.max_ratio:g} times (a zip bomb?)",
         field="file",
         value=name,
     )
@@ -236,7 +259,8 @@ class Budget:
         self.written += chunk
         if member_done > member.file_size:
             raise ValidationError(
-                f"{member.filename} holds more than the {member.file_size} bytes "
+                f"{member.filename} chứa nhiều hơn {member.file_size} byte mà danh mục của tệp "
+                f"zip khai / {member.filename} holds more than the {member.file_size} bytes "
                 "the zip's directory declares",
                 field="file",
                 value=member.filename,
@@ -254,7 +278,8 @@ def copy_member(source: IO[bytes], out: IO[bytes], member: zipfile.ZipInfo, budg
             chunk = source.read(CHUNK)
         except _UNREADABLE:
             raise ValidationError(
-                f"the zip cannot be read: {member.filename} is damaged",
+                f"không đọc được tệp zip: {member.filename} bị hỏng / the zip cannot be read: "
+                f"{member.filename} is damaged",
                 field="file",
                 value=member.filename,
             ) from None
@@ -280,7 +305,9 @@ def _extract(
         source = bundle.open(member)
     except NotImplementedError:
         raise ValidationError(
-            f"{member.filename} is packed with a method landreg cannot unpack; use deflate",
+            f"{member.filename} được nén theo cách landreg không giải nén được; hãy dùng "
+            f"deflate / {member.filename} is packed with a method landreg cannot unpack; use "
+            "deflate",
             field="file",
             value=member.filename,
         ) from None
@@ -289,7 +316,9 @@ def _extract(
     except FileExistsError:  # names that differ only in case, on a file system that ignores it
         source.close()
         raise ValidationError(
-            f"the zip holds {member.filename} twice", field="file", value=member.filename
+            f"tệp zip chứa {member.filename} hai lần / the zip holds {member.filename} twice",
+            field="file",
+            value=member.filename,
         ) from None
     with source, out:
         unpacked.size += copy_member(source, out, member, budget)

@@ -49,7 +49,10 @@ def read_cad(path: Path, layer: str | None) -> tuple[pd.DataFrame, np.ndarray, p
         frame = pyogrio.read_dataframe(path)
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError) as error:
         raise ValidationError(
-            f"{path.name} cannot be read as a drawing: {error}", field="path", value=str(path)
+            f"không đọc được {path.name} như một bản vẽ / {path.name} cannot be read as a "
+            f"drawing: {error}",
+            field="path",
+            value=str(path),
         ) from None
     level = "Layer" if "Layer" in frame.columns else "Level"
     if layer is not None and level in frame.columns:

@@ -95,7 +95,10 @@ def read_table(path: Path) -> Table:
     found = format_of(path)
     if not isinstance(found, TableFormat):
         raise ValidationError(
-            f"{path.name}: not a CSV, XLSX or JSON file", field="path", value=str(path)
+            f"{path.name}: không phải tệp CSV, XLSX hay JSON / {path.name}: not a CSV, XLSX or "
+            "JSON file",
+            field="path",
+            value=str(path),
         )
     return found.read(path)
 
@@ -108,7 +111,10 @@ def kind_of(path: Path) -> str:
     if isinstance(found, TableFormat):
         return "table"
     raise ValidationError(
-        f"{path.name}: landreg reads {sorted(FORMATS)} files", field="path", value=str(path)
+        f"{path.name}: landreg chỉ đọc các tệp {sorted(FORMATS)} / {path.name}: landreg reads "
+        f"{sorted(FORMATS)} files",
+        field="path",
+        value=str(path),
     )
 
 
@@ -134,7 +140,11 @@ def sources_in(folder: Path) -> list[Path]:
     their own.
     """
     if not folder.is_dir():
-        raise ValidationError(f"{folder} is not a folder", field="path", value=str(folder))
+        raise ValidationError(
+            f"{folder} không phải thư mục / {folder} is not a folder",
+            field="path",
+            value=str(folder),
+        )
     found = [
         p
         for p in sorted(folder.rglob("*"))

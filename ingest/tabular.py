@@ -42,7 +42,8 @@ def read_csv(path: Path) -> Table:
     decoded = encodings.decode_text(path.read_bytes())
     if decoded.bad and decoded.bad[0].number == 1:
         raise ValidationError(
-            f"{path.name}: its header line cannot be read ({decoded.bad[0].reason})",
+            f"{path.name}: không đọc được dòng tiêu đề / {path.name}: its header line cannot "
+            f"be read ({decoded.bad[0].reason})",
             field="path",
             value=path.name,
         )
@@ -51,7 +52,9 @@ def read_csv(path: Path) -> Table:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     header = next(reader, None)
     if not header:
-        raise ValidationError(f"{path.name} is empty", field="path", value=str(path))
+        raise ValidationError(
+            f"{path.name} là tệp rỗng / {path.name} is empty", field="path", value=str(path)
+        )
     table = _rows(reader, [name.strip() for name in header], delimiter)
     table.rejected[:0] = [
         Rejected(row=f"line {line.number}", reason=line.reason, value=line.value, raw=line.raw)
@@ -105,7 +108,10 @@ def read_xlsx(path: Path) -> Table:
         book = load_workbook(path, read_only=True, data_only=True)
     except (InvalidFileException, OSError, KeyError, ValueError) as error:
         raise ValidationError(
-            f"{path.name} is not a readable XLSX workbook: {error}", field="path", value=str(path)
+            f"{path.name} không phải sổ tính XLSX đọc được / {path.name} is not a readable "
+            f"XLSX workbook: {error}",
+            field="path",
+            value=str(path),
         ) from None
     frames, references = [], []
     for sheet in book.worksheets:
@@ -145,13 +151,17 @@ def read_json(path: Path) -> tuple[Table, list[Any]]:
         records = json.loads(path.read_text(encoding="utf-8-sig"))
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise ValidationError(
-            f"{path.name} is not valid JSON: {error}", field="path", value=str(path)
+            f"{path.name} không phải JSON hợp lệ / {path.name} is not valid JSON: {error}",
+            field="path",
+            value=str(path),
         ) from None
     if isinstance(records, dict):
         records = next((v for v in records.values() if isinstance(v, list)), [records])
     if not isinstance(records, list):
         raise ValidationError(
-            f"{path.name} holds no list of records", field="path", value=str(path)
+            f"{path.name} không chứa danh sách bản ghi nào / {path.name} holds no list of records",
+            field="path",
+            value=str(path),
         )
     kept, rows, rejected = [], [], []
     for number, record in enumerate(records, start=1):

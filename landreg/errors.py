@@ -128,8 +128,16 @@ class SpatialProblem(Protocol):
 
 def from_spatial(error: SpatialProblem) -> ValidationError:
     """The register's error for an error of the geometry engine: a :class:`CRSError` (with its
-    candidates) for a CRS refusal, else a :class:`ValidationError`, same detail, field, value."""
+    candidates) for a CRS refusal, else a :class:`ValidationError`, same detail (English and
+    Vietnamese), field, value."""
     candidates: list[int] | None = getattr(error, "candidates", None)
+    detail_vi: str | None = getattr(error, "detail_vi", None)
     if candidates is not None:
-        return CRSError(error.detail, field=error.field, value=error.value, candidates=candidates)
-    return ValidationError(error.detail, field=error.field, value=error.value)
+        return CRSError(
+            error.detail,
+            field=error.field,
+            value=error.value,
+            candidates=candidates,
+            detail_vi=detail_vi,
+        )
+    return ValidationError(error.detail, field=error.field, value=error.value, detail_vi=detail_vi)

@@ -38,6 +38,9 @@ def stored_secret(folder: Path) -> str:
             "writable, choose another with LANDREG_DATA_DIR, or set LANDREG_SECRET_KEY",
             field="data_dir",
             value=str(folder),
+            detail_vi=f"không thể lưu khóa ký bí mật trong thư mục {folder} ({error.strerror}): "
+            "hãy cấp quyền ghi cho thư mục, chọn thư mục khác bằng LANDREG_DATA_DIR, hoặc đặt "
+            "LANDREG_SECRET_KEY",
         ) from None
 
 
@@ -51,6 +54,9 @@ def _read(path: Path) -> str:
             "out)",
             field="data_dir",
             value=str(path.parent),
+            detail_vi=f"tệp khóa ký bí mật {path} có thể bị người khác đọc (quyền "
+            f"{stat.S_IMODE(mode):o}): hãy chạy `chmod 600 {path}`, hoặc xóa tệp để tạo khóa mới "
+            "(mọi người dùng sẽ phải đăng nhập lại)",
         )
     secret = path.read_text(encoding="utf-8").strip()
     if len(secret) < SHORTEST_SECRET:
@@ -59,6 +65,8 @@ def _read(path: Path) -> str:
             "delete it to have a new one drawn",
             field="data_dir",
             value=str(path.parent),
+            detail_vi=f"tệp khóa ký bí mật {path} có ít hơn {SHORTEST_SECRET} ký tự: hãy xóa tệp "
+            "để tạo khóa mới",
         )
     return secret
 

@@ -156,6 +156,8 @@ class ApiSettings(BaseSettings):
                     "separated by commas",
                     field="trusted_proxies",
                     value=entry,
+                    detail_vi="LANDREG_TRUSTED_PROXIES phải liệt kê địa chỉ IP hoặc dải mạng của "
+                    f"các máy chủ trung gian, cách nhau bằng dấu phẩy; {entry!r} không phải",
                 ) from None
         return text
 
@@ -170,6 +172,9 @@ class ApiSettings(BaseSettings):
                 f"LANDREG_SECRET_KEY must be a random value of {SHORTEST_SECRET} characters or "
                 "more in production (or unset, to have one drawn and kept in LANDREG_DATA_DIR)",
                 field="secret_key",
+                detail_vi=f"khi vận hành chính thức, LANDREG_SECRET_KEY phải là chuỗi ngẫu nhiên "
+                f"từ {SHORTEST_SECRET} ký tự trở lên (hoặc bỏ trống để hệ thống tự tạo và lưu "
+                "trong LANDREG_DATA_DIR)",
             )
         return self
 

@@ -73,6 +73,8 @@ def srid_from_text(text: str | int) -> int:
             f"crs {text!r} is neither an EPSG code nor one of {sorted(NAMED_CRS)}",
             field="crs",
             value=text,
+            detail_vi=f"hệ tọa độ {text!r} không phải mã EPSG, cũng không phải một trong "
+            f"{sorted(NAMED_CRS)}",
         )
     srid = int(cleaned)
     crs_for(srid)
@@ -93,12 +95,20 @@ def crs_for(srid: int) -> CRS:
     pyproj.CRS
     """
     if not srid:
-        raise CRSError("geometry has no declared CRS (SRID 0)", field="srid", value=srid)
+        raise CRSError(
+            "geometry has no declared CRS (SRID 0)",
+            field="srid",
+            value=srid,
+            detail_vi="hình học không khai hệ tọa độ (SRID 0)",
+        )
     try:
         return CRS.from_epsg(srid)
     except ProjCRSError:
         raise CRSError(
-            f"EPSG:{srid} is not a known coordinate reference system", field="srid", value=srid
+            f"EPSG:{srid} is not a known coordinate reference system",
+            field="srid",
+            value=srid,
+            detail_vi=f"EPSG:{srid} không phải một hệ tọa độ đã biết",
         ) from None
 
 
@@ -232,7 +242,10 @@ def recognise_crs(declared: str | CRS) -> CrsRecognition:
         crs = declared if isinstance(declared, CRS) else CRS.from_user_input(declared)
     except ProjCRSError:
         raise CRSError(
-            "the declared CRS cannot be read", field="crs", value=str(declared)[:120]
+            "the declared CRS cannot be read",
+            field="crs",
+            value=str(declared)[:120],
+            detail_vi="không đọc được hệ tọa độ đã khai",
         ) from None
     base = crs.source_crs if crs.is_bound and crs.source_crs is not None else crs
     srid = _grid_srid(base)

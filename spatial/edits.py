@@ -89,19 +89,31 @@ def boundary_from_geojson(data: Any) -> BaseGeometry:
             f"geometry must be a GeoJSON Polygon or MultiPolygon, got {kind!r}",
             field="geometry",
             value=kind,
+            detail_vi=f"ranh giới phải là GeoJSON Polygon hoặc MultiPolygon, nhận được {kind!r}",
         )
     try:
         return shapely.geometry.shape(data)
     except (GEOSException, ValueError, KeyError, TypeError, AttributeError):
         sizes = sorted(set(_position_sizes(data.get("coordinates"))) - {2})
-        detail = (
-            f"geometry positions must be 2D (x, y); positions of {sizes} numbers carry Z or M "
-            "values, which a parcel boundary does not keep"
-            if sizes and min(sizes) > 2
-            else "geometry must be a GeoJSON Polygon or MultiPolygon: rings of 4 or more "
-            "positions of two numbers each"
-        )
-        raise GeometryError(detail, field="geometry", value=kind) from None
+        if sizes and min(sizes) > 2:
+            detail = (
+                f"geometry positions must be 2D (x, y); positions of {sizes} numbers carry Z "
+                "or M values, which a parcel boundary does not keep"
+            )
+            detail_vi = (
+                f"mỗi điểm của ranh giới phải có 2 tọa độ (x, y); điểm có {sizes} số mang giá "
+                "trị Z hoặc M, mà ranh giới thửa đất không lưu"
+            )
+        else:
+            detail = (
+                "geometry must be a GeoJSON Polygon or MultiPolygon: rings of 4 or more "
+                "positions of two numbers each"
+            )
+            detail_vi = (
+                "ranh giới phải là GeoJSON Polygon hoặc MultiPolygon: các vòng từ 4 điểm trở "
+                "lên, mỗi điểm gồm hai số"
+            )
+        raise GeometryError(detail, field="geometry", value=kind, detail_vi=detail_vi) from None
 
 
 def _position_sizes(value: Any) -> Iterator[int]:
@@ -158,6 +170,7 @@ def check_drawn_boundary(
             f"geometry coordinates lie outside what EPSG:{srid} can express",
             field="geometry",
             value=f"EPSG:{srid}",
+            detail_vi=f"tọa độ của ranh giới nằm ngoài phạm vi hệ EPSG:{srid} biểu diễn được",
         )
     boundary = to_multipolygon(moved)
     bad = invalid_geometries(np.array([boundary], dtype=object))
@@ -173,11 +186,14 @@ def _check_shape(geometry: BaseGeometry, max_vertices: int) -> None:
     """A non-empty (multi)polygon of at most ``max_vertices`` finite 2D vertices."""
     kind = getattr(geometry, "geom_type", type(geometry).__name__)
     if kind not in ("Polygon", "MultiPolygon") or geometry.is_empty:
-        shown = f"an empty {kind}" if kind in ("Polygon", "MultiPolygon") else kind
+        empty = kind in ("Polygon", "MultiPolygon")
+        shown, shown_vi = (f"an empty {kind}", f"{kind} rỗng") if empty else (kind, kind)
         raise GeometryError(
             f"geometry must be a non-empty Polygon or MultiPolygon, got {shown}",
             field="geometry",
             value=kind,
+            detail_vi="ranh giới phải là Polygon hoặc MultiPolygon không rỗng, nhận được "
+            f"{shown_vi}",
         )
     vertices = int(shapely.get_num_coordinates(geometry))
     if vertices > max_vertices:
@@ -185,6 +201,8 @@ def _check_shape(geometry: BaseGeometry, max_vertices: int) -> None:
             f"geometry has {vertices} vertices; a parcel boundary may have at most {max_vertices}",
             field="geometry",
             value=vertices,
+            detail_vi=f"ranh giới có {vertices} đỉnh; ranh giới một thửa đất có tối đa "
+            f"{max_vertices} đỉnh",
         )
     if shapely.has_z(geometry) or shapely.has_m(geometry):
         raise GeometryError(
@@ -192,12 +210,15 @@ def _check_shape(geometry: BaseGeometry, max_vertices: int) -> None:
             "not kept, and landreg does not drop them silently",
             field="geometry",
             value="Z",
+            detail_vi="ranh giới có tọa độ Z (hoặc M): hãy gửi ranh giới 2D (x, y); độ cao không "
+            "được lưu, và landreg không âm thầm bỏ chúng đi",
         )
     if not np.isfinite(shapely.get_coordinates(geometry)).all():
         raise GeometryError(
             "geometry coordinates must be finite numbers (no NaN or Infinity)",
             field="geometry",
             value="not finite",
+            detail_vi="tọa độ của ranh giới phải là số hữu hạn (không có NaN hay Infinity)",
         )
 
 
@@ -212,10 +233,15 @@ def _check_size(boundary: shapely.MultiPolygon, *, valid: bool) -> None:
             f"{MAX_SPAN_M / 1000:.0f} km: check the coordinates and the crs",
             field="geometry",
             value=round(span),
+            detail_vi=f"ranh giới trải dài {span / 1000:.1f} km; một thửa đất dài tối đa "
+            f"{MAX_SPAN_M / 1000:.0f} km: hãy kiểm tra tọa độ và hệ tọa độ",
         )
     if not shapely.area(boundary if valid else shapely.make_valid(boundary)) > 0:
         raise GeometryError(
-            "geometry has no area: its rings enclose nothing", field="geometry", value=0
+            "geometry has no area: its rings enclose nothing",
+            field="geometry",
+            value=0,
+            detail_vi="ranh giới không có diện tích: các vòng không bao quanh phần đất nào",
         )
 
 
@@ -235,6 +261,8 @@ def _check_place(
         return
     guesses = candidate_srids(points, commune, cadastral_srid, share=1.0)
     hint = f"; its coordinates fit EPSG:{guesses[0]}" if guesses else ""
+    hint_vi = f"; tọa độ khớp với EPSG:{guesses[0]}" if guesses else ""
+    where_vi = "xã của thửa" if where == "its commune" else where
     corners = shapely.points(shapely.get_coordinates(boundary))
     farthest = float(shapely.distance(commune, corners[:: max(1, len(corners) // 500)]).max())
     raise GeometryError(
@@ -242,4 +270,6 @@ def _check_place(
         f"check the coordinates and the crs{hint}",
         field="geometry",
         value=f"EPSG:{srid}",
+        detail_vi=f"ranh giới vượt ra ngoài {where_vi} {farthest / 1000:.1f} km (đọc theo "
+        f"EPSG:{srid}): hãy kiểm tra tọa độ và hệ tọa độ{hint_vi}",
     )

@@ -5,6 +5,9 @@ landreg maps them (``landreg.errors.from_spatial``) where it calls the engine, a
 layers (the API's problem documents, the command line, ingest jobs) answer them as they
 answer the register's own validation errors. Like rasterio's ``CRSError`` they are
 ``ValueError``\\ s, so plain Python callers can catch them as such.
+
+Each says what is wrong in English (``detail``) and in Vietnamese (``detail_vi``, what an
+officer reads first); landreg carries both across.
 """
 
 from __future__ import annotations
@@ -23,13 +26,24 @@ class SpatialError(ValueError):
         The name of the parameter or field that carried the value.
     value : object, optional
         The value refused.
+    detail_vi : str, optional
+        The same in Vietnamese; None where no Vietnamese text is written (then a reader of
+        Vietnamese is shown ``detail``).
     """
 
-    def __init__(self, detail: str, *, field: str | None = None, value: Any = None) -> None:
+    def __init__(
+        self,
+        detail: str,
+        *,
+        field: str | None = None,
+        value: Any = None,
+        detail_vi: str | None = None,
+    ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.field = field
         self.value = value
+        self.detail_vi = detail_vi
 
 
 class GeometryError(SpatialError):
@@ -50,6 +64,7 @@ class CRSError(SpatialError):
         field: str | None = None,
         value: Any = None,
         candidates: list[int] | None = None,
+        detail_vi: str | None = None,
     ) -> None:
-        super().__init__(detail, field=field, value=value)
+        super().__init__(detail, field=field, value=value, detail_vi=detail_vi)
         self.candidates = candidates or []

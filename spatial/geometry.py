@@ -33,12 +33,19 @@ def to_multipolygon(geometry: BaseGeometry) -> shapely.MultiPolygon:
         For an empty or non-polygonal geometry.
     """
     if geometry is None or geometry.is_empty:
-        raise GeometryError("parcel geometry is empty", field="geometry", value="EMPTY")
+        raise GeometryError(
+            "parcel geometry is empty",
+            field="geometry",
+            value="EMPTY",
+            detail_vi="hình học của thửa đất bị rỗng",
+        )
     if geometry.geom_type not in _POLYGONAL:
         raise GeometryError(
             f"parcel geometry must be a polygon or multipolygon, got {geometry.geom_type}",
             field="geometry",
             value=geometry.geom_type,
+            detail_vi="hình học của thửa đất phải là Polygon hoặc MultiPolygon, nhận được "
+            f"{geometry.geom_type}",
         )
     flat = shapely.force_2d(geometry)
     if flat.geom_type == "Polygon":

@@ -71,6 +71,8 @@ def _too_large(limit: int) -> ValidationError:
         f"the request body is larger than {limit // 1024} KiB, more than a parcel boundary "
         "of LANDREG_MAX_EDIT_VERTICES vertices takes",
         field="body",
+        detail_vi=f"nội dung yêu cầu lớn hơn {limit // 1024} KiB, nhiều hơn một ranh giới thửa "
+        "có LANDREG_MAX_EDIT_VERTICES đỉnh cần",
     )
 
 
@@ -158,7 +160,9 @@ class Edit(BaseModel):
             changes["store_as_drawn"] = self.store_as_drawn
             changes["max_vertices"] = max_vertices
         if not changes:
-            raise ValidationError("nothing to change", field="geometry")
+            raise ValidationError(
+                "nothing to change", field="geometry", detail_vi="không có gì để thay đổi"
+            )
         return changes
 
 

@@ -55,7 +55,11 @@ class _BodyCounter:
             self.seen += len(message.get("body", b""))
             if self.seen > self.limit:
                 self.exceeded = True
-                raise ValidationError("the request body is too large", field="file")
+                raise ValidationError(
+                    "the request body is too large",
+                    field="file",
+                    detail_vi="nội dung yêu cầu quá lớn",
+                )
         return message
 
 
@@ -214,7 +218,12 @@ def job(request: Request, job_id: str, principal: StaffDep) -> JobOut:
     """Progress messages while it runs; per-batch summaries or the error when it is done."""
     found: IngestJob | None = _jobs(request).get(job_id)
     if found is None:
-        raise NotFoundError(f"no ingest job {job_id}", field="job_id", value=job_id)
+        raise NotFoundError(
+            f"no ingest job {job_id}",
+            field="job_id",
+            value=job_id,
+            detail_vi=f"không có lượt nạp dữ liệu {job_id}",
+        )
     return JobOut.model_validate(found, from_attributes=True)
 
 
@@ -225,12 +234,22 @@ def _safe_name(name: str | None) -> str:
         or any(ord(c) < 32 for c in cleaned)
         or len(cleaned.encode()) > 255
     ):
-        raise ValidationError("the upload has no usable file name", field="file", value=name)
+        raise ValidationError(
+            "the upload has no usable file name",
+            field="file",
+            value=name,
+            detail_vi="tệp tải lên không có tên dùng được",
+        )
     return cleaned
 
 
 def _too_large(max_mb: int, name: str | None = None) -> ValidationError:
-    return ValidationError(f"the upload is larger than {max_mb} MB", field="file", value=name)
+    return ValidationError(
+        f"the upload is larger than {max_mb} MB",
+        field="file",
+        value=name,
+        detail_vi=f"tệp tải lên lớn hơn {max_mb} MB",
+    )
 
 
 def _store_upload(file: UploadFile, target: Path, settings: ApiSettings) -> tuple[Path, list[str]]:

@@ -90,7 +90,12 @@ def parse_crs(text: str, cadastral_srid: int, field: str) -> OutputCrs:
     found = supported_crs(cadastral_srid).get(cleaned)
     if found is None:
         known = ", ".join(supported_crs(cadastral_srid))
-        raise ValidationError(f"{field} must be one of {known}", field=field, value=text)
+        raise ValidationError(
+            f"{field} must be one of {known}",
+            field=field,
+            value=text,
+            detail_vi=f"{field} phải là một trong {known}",
+        )
     return found
 
 
@@ -277,6 +282,8 @@ def unknown_collection(collection_id: str) -> Response:
         f"no collection {collection_id!r}: there are parcels and findings",
         field="collection_id",
         value=collection_id,
+        detail_vi=f"không có tập dữ liệu {collection_id!r}: chỉ có parcels (thửa đất) và "
+        "findings (phát hiện)",
     )
 
 
@@ -341,7 +348,10 @@ async def _item(
         text = await reads_of(request).map.feature(layer, int(feature_id), wanted)
     if text is None:
         raise NotFoundError(
-            f"no feature {feature_id} in {layer}", field="featureId", value=feature_id
+            f"no feature {feature_id} in {layer}",
+            field="featureId",
+            value=feature_id,
+            detail_vi=f"không có đối tượng {feature_id} trong {layer}",
         )
     url = f"{_base(request)}/collections/{layer}"
     links = [

@@ -205,5 +205,8 @@ def _as_of(text: str | None) -> datetime:
         return as_of_moment(text)
     except OverflowError:  # an offset carrying 9999-12-31 past the last day there is
         raise ValidationError(
-            "as_of is out of range once taken to local time (UTC+7)", field="as_of", value=text
+            "as_of is out of range once taken to local time (UTC+7)",
+            field="as_of",
+            value=text,
+            detail_vi="as_of nằm ngoài phạm vi khi đổi sang giờ địa phương (UTC+7)",
         ) from None

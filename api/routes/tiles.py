@@ -71,7 +71,10 @@ async def _tile(
     for name, value in (("x", x), ("y", y)):
         if value >= tiles:
             raise ValidationError(
-                f"{name} must be below {tiles} at zoom {z}", field=name, value=value
+                f"{name} must be below {tiles} at zoom {z}",
+                field=name,
+                value=value,
+                detail_vi=f"{name} phải nhỏ hơn {tiles} ở mức thu phóng {z}",
             )
     data = await reads.tiles.tile(layer, z, x, y)
     headers = {"Cache-Control": cache}

@@ -134,11 +134,18 @@ def apology_letter(
             f"dossier {dossier_code} was never received: it has no due date to apologise for",
             field="dossier_code",
             value=dossier_code,
+            detail_vi=f"hồ sơ {dossier_code} chưa được tiếp nhận nên chưa có hạn trả kết quả "
+            "để xin lỗi",
         )
     _check_dates(clock.due_date, new_return_date, issued_on, calendar or holiday_calendar())
     for field, reason in (("reason_vi", reason_vi), ("reason_en", reason_en)):
         if not reason.strip():
-            raise ValidationError(f"{field} must say why the dossier is late", field=field)
+            language = "tiếng Việt" if field == "reason_vi" else "tiếng Anh"
+            raise ValidationError(
+                f"{field} must say why the dossier is late",
+                field=field,
+                detail_vi=f"lý do hồ sơ trễ hạn ({language}) không được để trống",
+            )
     procedure = procedures_config()["procedures"][clock.deadline.procedure]
     return ApologyLetter(
         office, dossier_code, applicant_name, procedure["name_vi"], procedure["name_en"],
@@ -153,16 +160,20 @@ def _check_dates(due: date, new: date, issued_on: date, calendar: HolidayCalenda
             f"new_return_date {new.isoformat()} must be after the due date {due.isoformat()}",
             field="new_return_date",
             value=new.isoformat(),
+            detail_vi=f"ngày hẹn trả mới {new:%d/%m/%Y} phải sau hạn trả kết quả {due:%d/%m/%Y}",
         )
     if not calendar.is_working_day(new):
         raise ValidationError(
             f"new_return_date {new.isoformat()} is not a working day",
             field="new_return_date",
             value=new.isoformat(),
+            detail_vi=f"ngày hẹn trả mới {new:%d/%m/%Y} không phải ngày làm việc",
         )
     if issued_on > new:
         raise ValidationError(
             f"issued_on {issued_on.isoformat()} is after the new return date {new.isoformat()}",
             field="issued_on",
             value=issued_on.isoformat(),
+            detail_vi=f"ngày ký thư xin lỗi {issued_on:%d/%m/%Y} sau ngày hẹn trả mới "
+            f"{new:%d/%m/%Y}",
         )

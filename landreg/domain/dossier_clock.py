@@ -30,6 +30,19 @@ class PauseReason(StrEnum):
     PUBLIC_POSTING = "public_posting"
     INHERITANCE_SETTLEMENT = "inheritance_settlement"
 
+    @property
+    def label_vi(self) -> str:
+        """What the pause waits for, in Vietnamese."""
+        return _PAUSE_VI[self]
+
+
+_PAUSE_VI = {
+    PauseReason.ADDITIONAL_DOCUMENTS: "chờ bổ sung giấy tờ",
+    PauseReason.FINANCIAL_OBLIGATION: "chờ thực hiện nghĩa vụ tài chính",
+    PauseReason.PUBLIC_POSTING: "niêm yết công khai",
+    PauseReason.INHERITANCE_SETTLEMENT: "giải quyết thừa kế",
+}
+
 
 # Pauses recorded as a status of the dossier; the others are passed as explicit periods.
 _STATUS_PAUSES = {
@@ -57,6 +70,8 @@ class ClockPause:
                 f"{self.start.isoformat()}",
                 field="pause.end",
                 value=self.end.isoformat(),
+                detail_vi=f"thời gian tạm dừng ({self.reason.label_vi}) kết thúc lúc "
+                f"{_shown(self.end)}, trước khi bắt đầu ({_shown(self.start)})",
             )
 
 
@@ -85,12 +100,18 @@ def _check_history(events: Sequence[DossierEvent], as_of: datetime) -> None:
     """Raise for an empty history, a bad first status, times out of order or in the future,
     and any status change the lifecycle does not allow."""
     if not events:
-        raise ValidationError("a dossier history needs at least one event", field="events")
+        raise ValidationError(
+            "a dossier history needs at least one event",
+            field="events",
+            detail_vi="quá trình xử lý hồ sơ phải có ít nhất một bước",
+        )
     if events[0].status not in INITIAL_STATUSES:
         raise ValidationError(
             f"a dossier history starts with 'new' or 'received', not {events[0].status.value!r}",
             field="events[0].status",
             value=events[0].status.value,
+            detail_vi=f"quá trình xử lý hồ sơ phải bắt đầu bằng «{DossierStatus.NEW.label_vi}» "
+            f"hoặc «{DossierStatus.RECEIVED.label_vi}», không phải «{events[0].status.label_vi}»",
         )
     for i, event in enumerate(events):
         if event.at > as_of:
@@ -99,6 +120,8 @@ def _check_history(events: Sequence[DossierEvent], as_of: datetime) -> None:
                 f"(now {as_of.isoformat()})",
                 field=f"events[{i}].at",
                 value=event.at.isoformat(),
+                detail_vi=f"bước {i} («{event.status.label_vi}») lúc {_shown(event.at)} ở "
+                f"tương lai (bây giờ là {_shown(as_of)})",
             )
         if i and event.at < events[i - 1].at:
             raise ValidationError(
@@ -106,6 +129,9 @@ def _check_history(events: Sequence[DossierEvent], as_of: datetime) -> None:
                 f"previous event ({events[i - 1].status.value}) at {events[i - 1].at.isoformat()}",
                 field=f"events[{i}].at",
                 value=event.at.isoformat(),
+                detail_vi=f"bước {i} («{event.status.label_vi}») lúc {_shown(event.at)} sớm "
+                f"hơn bước trước («{events[i - 1].status.label_vi}») lúc "
+                f"{_shown(events[i - 1].at)}",
             )
         if i and event.status != events[i - 1].status:
             check_transition(events[i - 1].status, event.status)
@@ -182,6 +208,8 @@ def _check_extra_pause(pause: ClockPause, received_at: datetime | None, as_of: d
             f"{pause.reason.value} pauses come from the dossier's statuses, not from a period",
             field="pauses.reason",
             value=pause.reason.value,
+            detail_vi=f"thời gian tạm dừng «{pause.reason.label_vi}» lấy từ trạng thái của hồ "
+            "sơ, không ghi riêng thành một khoảng thời gian",
         )
     start, end = to_local(pause.start), to_local(pause.end or as_of)
     if received_at is None or start < received_at:
@@ -190,13 +218,26 @@ def _check_extra_pause(pause: ClockPause, received_at: datetime | None, as_of: d
             f"received ({received_at.isoformat() if received_at else 'never'})",
             field="pauses.start",
             value=start.isoformat(),
+            detail_vi=f"thời gian tạm dừng ({pause.reason.label_vi}) bắt đầu lúc {_shown(start)}"
+            + (
+                f", trước khi hồ sơ được tiếp nhận ({_shown(received_at)})"
+                if received_at
+                else ", nhưng hồ sơ chưa được tiếp nhận"
+            ),
         )
     if end > as_of:
         raise ValidationError(
             f"{pause.reason.value} pause ends {end.isoformat()}, in the future",
             field="pauses.end",
             value=end.isoformat(),
+            detail_vi=f"thời gian tạm dừng ({pause.reason.label_vi}) kết thúc lúc {_shown(end)}, "
+            "ở tương lai",
         )
+
+
+def _shown(moment: datetime) -> str:
+    """A moment as a Vietnamese reader writes it, in local time: ``09:30 04/01/2024``."""
+    return f"{to_local(moment):%H:%M %d/%m/%Y}"
 
 
 def _paused_days(

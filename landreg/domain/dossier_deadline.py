@@ -57,13 +57,18 @@ class Deadline:
                 f"deadline of {self.procedure} cannot be {self.working_days} working days",
                 field="working_days",
                 value=self.working_days,
+                detail_vi=f"thời hạn giải quyết thủ tục {self.procedure} không thể là "
+                f"{self.working_days} ngày làm việc",
             )
 
 
 def _variant_days(procedure: str, entry: Mapping[str, Any], key: str, flag: str) -> int:
     if key not in entry:
         raise ValidationError(
-            f"{flag} does not apply to procedure {procedure!r}", field=flag, value=procedure
+            f"{flag} does not apply to procedure {procedure!r}",
+            field=flag,
+            value=procedure,
+            detail_vi=f"{flag} không áp dụng cho thủ tục {procedure!r}",
         )
     return int(entry[key])
 
@@ -109,6 +114,7 @@ def procedure_deadline(
             f"procedure {procedure!r} is not in the procedures table",
             field="procedure",
             value=procedure,
+            detail_vi=f"thủ tục {procedure!r} không có trong danh mục thủ tục",
         )
     days = int(entry["working_days"])
     if combined_with_first_registration:

@@ -38,9 +38,13 @@ def parse_whole_number(text: str | int, *, field: str) -> int:
     int
         The number, at least 1.
     """
+    said = _FIELDS_VI.get(field, field)
     if isinstance(text, bool):
         raise ValidationError(
-            f"{field} must be a whole number, got {text!r}", field=field, value=text
+            f"{field} must be a whole number, got {text!r}",
+            field=field,
+            value=text,
+            detail_vi=f"{said} phải là số nguyên, nhận được {text!r}",
         )
     if isinstance(text, int):
         number = text
@@ -48,16 +52,31 @@ def parse_whole_number(text: str | int, *, field: str) -> int:
         cleaned = str(text).strip().replace(".", "").replace(",", "").replace(" ", "")
         if not _DIGITS.match(cleaned):
             raise ValidationError(
-                f"{field} must be a whole number, got {text!r}", field=field, value=text
+                f"{field} must be a whole number, got {text!r}",
+                field=field,
+                value=text,
+                detail_vi=f"{said} phải là số nguyên, nhận được {text!r}",
             )
         if len(cleaned.lstrip("0")) > _MOST_DIGITS:
             raise ValidationError(
-                f"{field} has more than {_MOST_DIGITS} digits", field=field, value=text[:40]
+                f"{field} has more than {_MOST_DIGITS} digits",
+                field=field,
+                value=text[:40],
+                detail_vi=f"{said} có quá {_MOST_DIGITS} chữ số",
             )
         number = int(cleaned)
     if number < 1:
-        raise ValidationError(f"{field} must be 1 or more, got {text!r}", field=field, value=text)
+        raise ValidationError(
+            f"{field} must be 1 or more, got {text!r}",
+            field=field,
+            value=text,
+            detail_vi=f"{said} phải từ 1 trở lên, nhận được {text!r}",
+        )
     return number
+
+
+# The key's parts as a person at the counter names them.
+_FIELDS_VI = {"commune_code": "mã xã", "map_sheet": "số tờ bản đồ", "parcel_number": "số thửa"}
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -84,6 +103,7 @@ class ParcelKey:
                 f"commune_code must be 5 digits, got {self.commune_code!r}",
                 field="commune_code",
                 value=self.commune_code,
+                detail_vi=f"mã xã phải gồm 5 chữ số, nhận được {self.commune_code!r}",
             )
         for name in ("map_sheet", "parcel_number"):
             value = getattr(self, name)
@@ -92,6 +112,8 @@ class ParcelKey:
                     f"{name} must be a whole number of 1 or more, got {value!r}",
                     field=name,
                     value=value,
+                    detail_vi=f"{_FIELDS_VI[name]} phải là số nguyên từ 1 trở lên, "
+                    f"nhận được {value!r}",
                 )
 
     @classmethod
@@ -117,6 +139,8 @@ class ParcelKey:
                 f"parcel key must look like 25459-12-345, got {text!r}",
                 field="parcel_key",
                 value=text,
+                detail_vi="mã thửa phải có dạng mã xã-số tờ-số thửa như 25459-12-345, "
+                f"nhận được {text!r}",
             )
         return cls.parse(*parts)
 
@@ -151,6 +175,8 @@ class CertificateSerial:
                 f"{self.letters} {self.digits!r}",
                 field="certificate_serial",
                 value=f"{self.letters} {self.digits}",
+                detail_vi="số phát hành Giấy chứng nhận phải gồm 2 chữ cái và 6 hoặc 8 chữ số, "
+                f"nhận được {self.letters} {self.digits!r}",
             )
 
     @classmethod
@@ -162,6 +188,8 @@ class CertificateSerial:
                 f"certificate serial must be 2 letters and 6 or 8 digits, got {text!r}",
                 field="certificate_serial",
                 value=text,
+                detail_vi="số phát hành Giấy chứng nhận phải gồm 2 chữ cái và 6 hoặc 8 chữ số, "
+                f"nhận được {text!r}",
             )
         return cls(match.group(1).upper(), match.group(2))
 
@@ -205,6 +233,8 @@ class IdentityNumber:
                 f"identity number must be 12 digits (CCCD) or 9 digits (CMND), got {text!r}",
                 field="identity_number",
                 value=text,
+                detail_vi="số định danh phải có 12 chữ số (CCCD) hoặc 9 chữ số (CMND), "
+                f"nhận được {text!r}",
             )
         if len(text) == 12:
             self._check_citizen_number(text)
@@ -216,6 +246,7 @@ class IdentityNumber:
                 f"identity number {text!r} starts with {text[:3]!r}, not a province code",
                 field="identity_number",
                 value=text,
+                detail_vi=f"số định danh {text!r} bắt đầu bằng {text[:3]!r}, không phải mã tỉnh",
             )
         century = 1900 + 100 * (int(text[3]) // 2)
         birth_year = century + int(text[4:6])
@@ -224,6 +255,7 @@ class IdentityNumber:
                 f"identity number {text!r} encodes birth year {birth_year}, in the future",
                 field="identity_number",
                 value=text,
+                detail_vi=f"số định danh {text!r} mang năm sinh {birth_year}, ở tương lai",
             )
 
     @classmethod
@@ -275,6 +307,7 @@ class DossierCode:
                 f"dossier code must look like H38.22-230514-0042, got {text!r}",
                 field="dossier_code",
                 value=text,
+                detail_vi=f"mã hồ sơ phải có dạng như H38.22-230514-0042, nhận được {text!r}",
             )
         stamp = match.groupdict().get("date")
         if stamp:
@@ -285,6 +318,7 @@ class DossierCode:
                     f"dossier code {text!r} has an impossible date {stamp!r}",
                     field="dossier_code",
                     value=text,
+                    detail_vi=f"mã hồ sơ {text!r} mang ngày không có thật {stamp!r}",
                 ) from None
 
     @classmethod
@@ -304,7 +338,10 @@ class DossierCode:
         stamp = re.fullmatch(self.DEFAULT_PATTERN, self.value)
         if not stamp:
             raise ValidationError(
-                "dossier code carries no date", field="dossier_code", value=self.value
+                "dossier code carries no date",
+                field="dossier_code",
+                value=self.value,
+                detail_vi="mã hồ sơ không mang ngày tiếp nhận",
             )
         text = stamp.group("date")
         return date(2000 + int(text[:2]), int(text[2:4]), int(text[4:6]))

@@ -147,6 +147,7 @@ def commune(code: str) -> AdministrativeUnit:
             f"commune_code {code!r} is not a commune or ward of the province",
             field="commune_code",
             value=code,
+            detail_vi=f"mã xã {code!r} không phải mã của một xã, phường trong tỉnh",
         ) from None
 
 
@@ -204,6 +205,8 @@ def current_land_use_code(code: str, *, urban: bool = False) -> str:
         f"land_use_code {code!r} is neither a current nor a legacy land-use code",
         field="land_use_code",
         value=code,
+        detail_vi=f"mã loại đất {code!r} không có trong danh mục loại đất hiện hành "
+        "cũng như danh mục cũ",
     )
 
 
@@ -265,5 +268,8 @@ def office(code: str) -> Office:
         return offices()[code.strip().upper()]
     except KeyError:
         raise UnknownReferenceError(
-            f"office {code!r} is not in the offices table", field="office", value=code
+            f"office {code!r} is not in the offices table",
+            field="office",
+            value=code,
+            detail_vi=f"cơ quan {code!r} không có trong danh mục cơ quan tiếp nhận",
         ) from None

@@ -61,6 +61,8 @@ class HolidayCalendar:
                 f"holiday calendar first_year {self.first_year} is after {self.last_year}",
                 field="first_year",
                 value=self.first_year,
+                detail_vi=f"lịch ngày nghỉ có năm đầu (first_year) {self.first_year} sau năm "
+                f"cuối ({self.last_year})",
             )
         clash = sorted(self.days_off & self.make_up_working_days)
         if clash:
@@ -68,6 +70,7 @@ class HolidayCalendar:
                 f"{clash[0]} is both a day off and a make-up working day",
                 field="make_up_working_days",
                 value=clash[0].isoformat(),
+                detail_vi=f"ngày {clash[0]:%d/%m/%Y} vừa là ngày nghỉ vừa là ngày làm bù",
             )
 
     def _check_covered(self, day: date) -> None:
@@ -77,6 +80,8 @@ class HolidayCalendar:
                 f"({self.first_year}-{self.last_year}); add the year to holidays.toml",
                 field="date",
                 value=day.isoformat(),
+                detail_vi=f"ngày {day:%d/%m/%Y} nằm ngoài lịch ngày nghỉ ({self.first_year}-"
+                f"{self.last_year}); hãy bổ sung năm đó vào holidays.toml",
             )
 
     def is_working_day(self, day: date) -> bool:
@@ -128,6 +133,7 @@ class HolidayCalendar:
                 f"working days to add must be zero or more, not {count}",
                 field="count",
                 value=count,
+                detail_vi=f"số ngày làm việc cộng thêm phải từ 0 trở lên, không phải {count}",
             )
         day = self.next_working_day(day)
         for _ in range(count):
@@ -178,15 +184,24 @@ class HolidayCalendar:
 
 def _dates(values: Any, field: str) -> list[date]:
     if not isinstance(values, list):
-        raise ConfigurationError(f"{field} must be a list of dates", field=field, value=values)
-    try:
-        return [date.fromisoformat(str(value)) for value in values]
-    except ValueError as error:
         raise ConfigurationError(
-            f"{field} holds a value that is not a YYYY-MM-DD date: {error}",
+            f"{field} must be a list of dates",
             field=field,
             value=values,
-        ) from None
+            detail_vi=f"{field} phải là một danh sách ngày",
+        )
+    days = []
+    for value in values:
+        try:
+            days.append(date.fromisoformat(str(value)))
+        except ValueError as error:
+            raise ConfigurationError(
+                f"{field} holds a value that is not a YYYY-MM-DD date: {error}",
+                field=field,
+                value=values,
+                detail_vi=f"{field} có giá trị {str(value)!r} không phải ngày dạng YYYY-MM-DD",
+            ) from None
+    return days
 
 
 def _year_days(year: int, entry: Mapping[str, Any]) -> tuple[set[date], set[date], set[date]]:
@@ -197,13 +212,17 @@ def _year_days(year: int, entry: Mapping[str, Any]) -> tuple[set[date], set[date
             f"years.{year}.source must be one of {', '.join(SOURCES)}",
             field=f"years.{year}.source",
             value=source,
+            detail_vi=f"years.{year}.source phải là một trong: {', '.join(SOURCES)}",
         )
     unknown = set(entry) - {*HOLIDAY_KEYS, "source", "compensatory_days_off"}
     unknown -= {"make_up_working_days", "uncertain"}
     if unknown:
         name = sorted(unknown)[0]
         raise ConfigurationError(
-            f"years.{year} has an unknown key {name!r}", field=f"years.{year}", value=name
+            f"years.{year} has an unknown key {name!r}",
+            field=f"years.{year}",
+            value=name,
+            detail_vi=f"years.{year} có khóa không xác định {name!r}",
         )
     off = set()
     for key in (*HOLIDAY_KEYS, "compensatory_days_off"):
@@ -222,6 +241,7 @@ def _check_year_days(year: int, off: set[date], make_up: set[date], uncertain: s
                 f"{day.isoformat()} is listed under years.{year}",
                 field=f"years.{year}",
                 value=day.isoformat(),
+                detail_vi=f"ngày {day:%d/%m/%Y} được ghi nhầm dưới years.{year}",
             )
     for day in sorted(make_up):
         if day.weekday() < 5:
@@ -229,6 +249,7 @@ def _check_year_days(year: int, off: set[date], make_up: set[date], uncertain: s
                 f"make-up working day {day.isoformat()} is not a Saturday or Sunday",
                 field=f"years.{year}.make_up_working_days",
                 value=day.isoformat(),
+                detail_vi=f"ngày làm bù {day:%d/%m/%Y} không phải thứ Bảy hoặc Chủ nhật",
             )
     stray = sorted(uncertain - off - make_up)
     if stray:
@@ -236,6 +257,8 @@ def _check_year_days(year: int, off: set[date], make_up: set[date], uncertain: s
             f"uncertain day {stray[0].isoformat()} is neither a day off nor a make-up working day",
             field=f"years.{year}.uncertain",
             value=stray[0].isoformat(),
+            detail_vi=f"ngày chưa chắc chắn {stray[0]:%d/%m/%Y} không phải ngày nghỉ cũng không "
+            "phải ngày làm bù",
         )
 
 
@@ -260,7 +283,10 @@ def parse_holiday_calendar(document: Mapping[str, Any]) -> HolidayCalendar:
     first, last = document.get("first_year"), document.get("last_year")
     if not isinstance(first, int) or not isinstance(last, int):
         raise ConfigurationError(
-            "holidays.toml needs integer first_year and last_year", field="first_year", value=first
+            "holidays.toml needs integer first_year and last_year",
+            field="first_year",
+            value=first,
+            detail_vi="holidays.toml phải có first_year và last_year là số nguyên",
         )
     years = document.get("years", {})
     off: set[date] = set()
@@ -272,6 +298,7 @@ def parse_holiday_calendar(document: Mapping[str, Any]) -> HolidayCalendar:
                 f"holidays.toml covers {first}-{last} but has no [years.{year}]",
                 field="years",
                 value=year,
+                detail_vi=f"holidays.toml áp dụng cho {first}-{last} nhưng thiếu [years.{year}]",
             )
         year_off, year_make_up, year_uncertain = _year_days(year, years[str(year)])
         off |= year_off

@@ -34,13 +34,22 @@ def create_user(
             f"password must have {MIN_PASSWORD_LENGTH} characters or more",
             field="password",
             value="***",
+            detail_vi=f"mật khẩu phải có từ {MIN_PASSWORD_LENGTH} ký tự trở lên",
         )
     if not username.strip() or len(username) > 80:
         raise ValidationError(
-            "username must be 1 to 80 characters", field="username", value=username
+            "username must be 1 to 80 characters",
+            field="username",
+            value=username,
+            detail_vi="tên đăng nhập phải có từ 1 đến 80 ký tự",
         )
     if uow.accounts.has_user(username):
-        raise ConflictError(f"user {username!r} exists already", field="username", value=username)
+        raise ConflictError(
+            f"user {username!r} exists already",
+            field="username",
+            value=username,
+            detail_vi=f"tên đăng nhập {username!r} đã có người dùng",
+        )
     user_id = uow.accounts.add_user(
         username,
         full_name=full_name,
@@ -79,7 +88,12 @@ def user_principal(uow: UnitOfWork, username: str) -> Principal | None:
 def create_api_key(uow: UnitOfWork, name: str, role: Role, *, actor: str) -> str:
     """A new API key for another system; the key is returned once and stored only hashed."""
     if uow.accounts.has_api_key(name):
-        raise ConflictError(f"API key {name!r} exists already", field="name", value=name)
+        raise ConflictError(
+            f"API key {name!r} exists already",
+            field="name",
+            value=name,
+            detail_vi=f"đã có khóa API tên {name!r}",
+        )
     key = "lr_" + secrets.token_urlsafe(32)
     key_id = uow.accounts.add_api_key(
         name, key_hash=_key_hash(key), role=str(role), created_at=utcnow()

@@ -73,7 +73,12 @@ def _dossier_links(uow: UnitOfWork, link_id: int) -> tuple[ParcelLink, list[Parc
     links = uow.links.lock_dossier_links(link_id)
     by_id = {one.id: one for one in links or []}
     if link_id not in by_id:  # no such link, or the dossier was linked again without it
-        raise NotFoundError(f"no dossier link {link_id}", field="link_id", value=str(link_id))
+        raise NotFoundError(
+            f"no dossier link {link_id}",
+            field="link_id",
+            value=str(link_id),
+            detail_vi=f"không có liên kết hồ sơ - thửa đất số {link_id}",
+        )
     link = by_id.pop(link_id)
     return link, list(by_id.values())
 
@@ -87,10 +92,14 @@ def confirm_link(uow: UnitOfWork, link_id: int, *, actor: str) -> ParcelLink:
             f"link {link_id} was rejected; link the dossier again to reconsider it",
             field="link_id",
             value=str(link_id),
+            detail_vi=f"liên kết {link_id} đã bị bác; hãy liên kết lại hồ sơ để xem xét lại",
         )
     if link.status == "confirmed":
         raise ConflictError(
-            f"link {link_id} is already confirmed", field="link_id", value=str(link_id)
+            f"link {link_id} is already confirmed",
+            field="link_id",
+            value=str(link_id),
+            detail_vi=f"liên kết {link_id} đã được xác nhận",
         )
     now = utcnow()
     uow.links.decide([other.id for other in others], "rejected", actor=actor, at=now)
@@ -110,11 +119,19 @@ def confirm_link(uow: UnitOfWork, link_id: int, *, actor: str) -> ParcelLink:
 def reject_link(uow: UnitOfWork, link_id: int, *, actor: str, reason: str) -> None:
     """An officer rejects a link or candidate, saying why. Audited."""
     if not reason.strip():
-        raise ValidationError("say why the link is rejected", field="reason", value=reason)
+        raise ValidationError(
+            "say why the link is rejected",
+            field="reason",
+            value=reason,
+            detail_vi="hãy ghi lý do bác liên kết",
+        )
     link, _ = _dossier_links(uow, link_id)
     if link.status == "rejected":
         raise ConflictError(
-            f"link {link_id} is already rejected", field="link_id", value=str(link_id)
+            f"link {link_id} is already rejected",
+            field="link_id",
+            value=str(link_id),
+            detail_vi=f"liên kết {link_id} đã bị bác",
         )
     uow.links.decide([link_id], "rejected", actor=actor, at=utcnow())
     uow.audit.record(

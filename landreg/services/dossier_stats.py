@@ -88,6 +88,8 @@ def as_of_moment(value: date | datetime | str | None) -> datetime:
                 "as_of must be a date (YYYY-MM-DD) or a date and time (YYYY-MM-DDTHH:MM)",
                 field="as_of",
                 value=value,
+                detail_vi="thời điểm tính as_of phải là ngày (YYYY-MM-DD) hoặc ngày và giờ "
+                "(YYYY-MM-DDTHH:MM)",
             ) from None
     if not isinstance(value, datetime):
         return datetime.combine(value, time(23, 59, 59))
@@ -147,6 +149,7 @@ def _check_query(now: datetime, procedure: str | None, calendar: HolidayCalendar
             f"procedure {procedure!r} is not in the procedures table",
             field="procedure",
             value=procedure,
+            detail_vi=f"thủ tục {procedure!r} không có trong danh mục thủ tục",
         )
 
 

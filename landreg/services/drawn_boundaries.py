@@ -13,6 +13,7 @@ from shapely.geometry.base import BaseGeometry
 
 from landreg.clock import utcnow
 from landreg.domain import reference
+from landreg.domain.messages import geos_reason_vi
 from landreg.domain.model import Finding, Parcel
 from landreg.domain.rules import RuleCode
 from landreg.errors import CRSError, UnknownReferenceError, ValidationError
@@ -35,6 +36,8 @@ def declared_srid(srid: int | None) -> int:
             "TM-3 105-30)",
             field="srid",
             value=srid,
+            detail_vi="hình học chưa khai báo hệ tọa độ: hãy ghi mã EPSG của nó (ví dụ 9209 cho "
+            "VN-2000 / TM-3 105-30)",
         )
     return srid
 
@@ -70,16 +73,19 @@ def checked_boundary(
 def invalid_refused(drawn: DrawnBoundary, srid: int, cadastral_srid: int) -> ValidationError:
     """The refusal of an invalid boundary: GEOS's reason and where, in the CRS it was sent."""
     reason = str(drawn.invalid_reason).split("[", 1)[0]
-    place = ""
+    place = place_vi = ""
     if drawn.location is not None:
         point = reproject(drawn.location, cadastral_srid, srid)
         digits = 2 if is_projected_metres(srid) else 7
-        place = f" at ({point.x:.{digits}f}, {point.y:.{digits}f}) in EPSG:{srid}"
+        shown = f"({point.x:.{digits}f}, {point.y:.{digits}f})"
+        place, place_vi = f" at {shown} in EPSG:{srid}", f" tại {shown} theo EPSG:{srid}"
     return ValidationError(
         f"geometry is not valid: {reason}{place}; redraw it, or send store_as_drawn: true "
         "to keep it as drawn with a GEOM_INVALID finding",
         field="geometry",
         value=reason,
+        detail_vi=f"ranh giới không hợp lệ: {geos_reason_vi(reason)}{place_vi}; hãy vẽ lại, "
+        "hoặc gửi store_as_drawn: true để lưu đúng như đã vẽ kèm một phát hiện GEOM_INVALID",
     )
 
 
@@ -93,6 +99,8 @@ def refuse_if_reported(uow: UnitOfWork, parcel: Parcel) -> None:
             "redraw it valid, or dismiss that finding with the reason",
             field="store_as_drawn",
             value=True,
+            detail_vi=f"phát hiện {found.id} đã ghi nhận ranh giới thửa {parcel.id} không hợp "
+            "lệ: hãy vẽ lại cho hợp lệ, hoặc bỏ qua phát hiện đó kèm lý do",
         )
 
 

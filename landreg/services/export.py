@@ -48,7 +48,12 @@ def findings_table(
 def write_findings(table: gpd.GeoDataFrame, path: Path, fmt: str) -> Path:
     """Write findings as CSV (geometry as WKT), GeoJSON (WGS 84) or GeoPackage."""
     if fmt not in FORMATS[1:]:
-        raise ValidationError(f"format must be one of {FORMATS}", field="format", value=fmt)
+        raise ValidationError(
+            f"format must be one of {FORMATS}",
+            field="format",
+            value=fmt,
+            detail_vi=f"định dạng phải là một trong: {', '.join(FORMATS[1:])}",
+        )
     path.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "csv":
         out = pd.DataFrame(table.drop(columns="geometry"))

@@ -20,7 +20,12 @@ def register_party(uow: UnitOfWork, party: Party, *, actor: str) -> int:
     """Record a party; a malformed identity number is refused, naming it."""
     party.identity()
     if not party.name.strip():
-        raise ValidationError("party name is empty", field="name", value=party.name)
+        raise ValidationError(
+            "party name is empty",
+            field="name",
+            value=party.name,
+            detail_vi="tên người sử dụng đất không được để trống",
+        )
     uow.begin_writing()
     party_id = uow.parties.add(party, actor=actor)
     uow.audit.record(
@@ -109,7 +114,10 @@ def _changed(entity: Any, changes: dict[str, Any], allowed: set[str]) -> Any:
     unknown = sorted(set(changes) - allowed)
     if unknown:
         raise ValidationError(
-            f"{unknown[0]} cannot be changed here", field=unknown[0], value=changes[unknown[0]]
+            f"{unknown[0]} cannot be changed here",
+            field=unknown[0],
+            value=changes[unknown[0]],
+            detail_vi=f"không được sửa trường {unknown[0]} tại đây",
         )
     values = {name: getattr(entity, name) for name in entity.__slots__} | changes
     return type(entity)(**values)
@@ -123,6 +131,8 @@ def _check_right(uow: UnitOfWork, right: Right) -> None:
             f"share_percent must be in (0, 100], got {right.share_percent}",
             field="share_percent",
             value=right.share_percent,
+            detail_vi="tỷ lệ phần quyền (share_percent) phải lớn hơn 0 và không quá 100, "
+            f"nhận được {right.share_percent}",
         )
     if right.land_use_code:
         right.land_use_code = reference.current_land_use_code(right.land_use_code)

@@ -218,6 +218,9 @@ def recent_batches(uow: UnitOfWork, limit: int, offset: int) -> list[BatchRecord
     when, what changed)."""
     if not (1 <= limit <= 500 and offset >= 0):
         raise ValidationError(
-            "limit must be 1 to 500 and offset 0 or more", field="limit", value=limit
+            "limit must be 1 to 500 and offset 0 or more",
+            field="limit",
+            value=limit,
+            detail_vi="limit phải từ 1 đến 500 và offset từ 0 trở lên",
         )
     return uow.batches.newest(limit, offset)

@@ -20,7 +20,7 @@ from shapely.geometry.base import BaseGeometry
 
 from landreg.clock import utcnow
 from landreg.domain.model import Finding
-from landreg.domain.rules import RuleCode
+from landreg.domain.rules import RuleCode, rule
 from landreg.errors import ConflictError, ValidationError
 from landreg.services.register import changed_parcel
 from landreg.services.spatial_refusals import spatial_refusals
@@ -70,14 +70,26 @@ def _finding(uow: UnitOfWork, finding_id: int, expected_version: int | None) -> 
             "someone acted on it meanwhile",
             field="version",
             value=expected_version,
+            detail_vi=f"phát hiện {finding_id} đang ở phiên bản {finding.version}, không phải "
+            f"{expected_version}: người khác vừa xử lý phát hiện này; hãy tải lại",
         )
     if finding.status != OPEN:
         raise ConflictError(
             f"finding {finding_id} is {finding.status}, not open",
             field="status",
             value=finding.status,
+            detail_vi=f"phát hiện {finding_id} {_STATUS_VI.get(finding.status, finding.status)}"
+            ", không còn mở để xử lý",
         )
     return finding
+
+
+# A finding's statuses as the queue's reader says them.
+_STATUS_VI = {
+    "closed": "đã đóng (nguyên nhân không còn)",
+    "fixed": "đã được sửa",
+    "dismissed": "đã được bỏ qua",
+}
 
 
 def dismiss(
@@ -91,7 +103,10 @@ def dismiss(
     """Dismiss a finding with the reason (a dismissed finding stays dismissed when found again)."""
     if len(reason.strip()) < 5:
         raise ValidationError(
-            "say why the finding is dismissed (5 characters or more)", field="reason", value=reason
+            "say why the finding is dismissed (5 characters or more)",
+            field="reason",
+            value=reason,
+            detail_vi="hãy ghi lý do bỏ qua phát hiện (từ 5 ký tự trở lên)",
         )
     finding = _finding(uow, finding_id, expected_version)
     closed = _close(uow, finding, "dismissed", reason.strip(), actor)
@@ -117,6 +132,8 @@ def apply_fix(
             "dismiss the finding with what was done",
             field="fix",
             value=fix,
+            detail_vi=f"quy tắc {finding.rule} ({_rule_title_vi(finding.rule)}) không có cách "
+            "sửa tự động: hãy sửa hồ sơ thửa đất rồi bỏ qua phát hiện, ghi rõ việc đã làm",
         )
     description = appliers[fix](uow, finding, actor)
     closed = _close(uow, finding, "fixed", description, actor)
@@ -139,7 +156,10 @@ def apply_edit(
     together or not at all."""
     if len(note.strip()) < 5:
         raise ValidationError(
-            "say what was changed (5 characters or more)", field="note", value=note
+            "say what was changed (5 characters or more)",
+            field="note",
+            value=note,
+            detail_vi="hãy ghi nội dung đã sửa (từ 5 ký tự trở lên)",
         )
     finding = _finding(uow, finding_id, expected_version)
     if parcel_id not in finding.parcel_ids:
@@ -147,6 +167,7 @@ def apply_edit(
             f"parcel {parcel_id} is not one of finding {finding_id}'s parcels",
             field="parcel_id",
             value=parcel_id,
+            detail_vi=f"thửa {parcel_id} không thuộc các thửa của phát hiện {finding_id}",
         )
     changed_parcel(uow, parcel_id, changes, actor=actor)
     closed = _close(uow, finding, "fixed", f"edited by hand: {note.strip()}", actor)
@@ -197,7 +218,10 @@ def _make_valid(uow: UnitOfWork, finding: Finding, actor: str) -> str:
     ]
     if not polygons:
         raise ValidationError(
-            "make-valid leaves no area: redraw the parcel", field="geometry", value=finding.id
+            "make-valid leaves no area: redraw the parcel",
+            field="geometry",
+            value=finding.id,
+            detail_vi="sửa ranh giới cho hợp lệ thì thửa không còn diện tích: hãy vẽ lại thửa",
         )
     _new_geometry(uow, parcel_id, shapely.union_all(polygons), actor, "make valid")
     return "geometry made valid"
@@ -209,7 +233,10 @@ def _snap(uow: UnitOfWork, finding: Finding, actor: str) -> str:
     piece = finding.location
     if piece is None or not ids:
         raise ValidationError(
-            "the finding has no location to snap", field="geometry", value=finding.id
+            "the finding has no location to snap",
+            field="geometry",
+            value=finding.id,
+            detail_vi="phát hiện không có vị trí để khớp ranh giới",
         )
     shapes = {pid: uow.parcels.get(pid).geometry for pid in ids}
     parcels = {pid: shape for pid, shape in shapes.items() if shape is not None}
@@ -230,7 +257,10 @@ def _take_register_value(uow: UnitOfWork, finding: Finding, actor: str) -> str:
     value = (finding.suggestion or {}).get("value")
     if not value or "," in value:
         raise ValidationError(
-            "the register holds no single value to take", field="value", value=value
+            "the register holds no single value to take",
+            field="value",
+            value=value,
+            detail_vi="sổ địa chính không có một giá trị duy nhất để lấy",
         )
     parcel = uow.parcels.get(parcel_id)
     parcel.land_use_code = value
@@ -247,6 +277,7 @@ def _retire_copy(uow: UnitOfWork, finding: Finding, actor: str) -> str:
             f"parcel {copy} still has rights or links; merge them first",
             field="parcel_id",
             value=copy,
+            detail_vi=f"thửa {copy} vẫn còn quyền hoặc liên kết hồ sơ; hãy gộp chúng trước",
         )
     uow.parcels.retire(copy, at=utcnow())
     uow.audit.record(
@@ -257,3 +288,11 @@ def _retire_copy(uow: UnitOfWork, finding: Finding, actor: str) -> str:
         after={"why": f"duplicate of parcel {min(ids)}"},
     )
     return f"duplicate parcel {copy} retired into history"
+
+
+def _rule_title_vi(code: str) -> str:
+    """The rule's Vietnamese name; its code when the catalogue no longer has it."""
+    try:
+        return rule(code).title_vi
+    except ValueError:
+        return code

@@ -59,6 +59,7 @@ def build_parcel(data: ParcelInput, cadastral_srid: int) -> Parcel:
             f"legal_area must be positive, got {data.legal_area!r}",
             field="legal_area",
             value=data.legal_area,
+            detail_vi=f"diện tích pháp lý phải lớn hơn 0, nhận được {data.legal_area!r}",
         )
     geometry = None
     if data.geometry is not None:
@@ -145,7 +146,12 @@ def changed_parcel(
     unknown = set(fields) - set(merged)
     if unknown:
         name = sorted(unknown)[0]
-        raise ValidationError(f"{name} cannot be changed here", field=name, value=changes[name])
+        raise ValidationError(
+            f"{name} cannot be changed here",
+            field=name,
+            value=changes[name],
+            detail_vi=f"không được sửa trường {name} tại đây",
+        )
     drawn = _taken_boundary(uow, before, fields, changes)
     if drawn is not None:
         fields |= {"geometry": drawn.geometry, "srid": cadastral}

@@ -66,7 +66,12 @@ def _take_in(
     progress: Progress | None,
 ) -> list[IngestResult]:
     if not path.exists():
-        raise ValidationError(f"no such file: {path}", field="path", value=str(path))
+        raise ValidationError(
+            f"no such file: {path}",
+            field="path",
+            value=str(path),
+            detail_vi=f"không có tệp {path}",
+        )
     size, digest = formats.fingerprint(path)
     kind = kind_of(path, options)
     with UnitOfWork(database, writes=True) as uow:
@@ -206,12 +211,14 @@ def _nothing_loaded(
     """The refusal of a file of which no layer was taken in, with why its first was not."""
     name, first = skipped[0]
     layers = f" ({len(skipped)} layers skipped)" if len(skipped) > 1 else ""
+    layers_vi = f" (bỏ qua {len(skipped)} lớp)" if len(skipped) > 1 else ""
     refusal = ValidationError if options.profile else NothingLoadedError
     return refusal(
         f"không nạp được gì từ {path.name} / nothing was loaded from {path.name}{layers} — "
         f"{name}: {first.detail}",
         field=first.field,
         value=first.value,
+        detail_vi=f"không nạp được gì từ {path.name}{layers_vi} — {name}: {first.detail_in('vi')}",
     )
 
 

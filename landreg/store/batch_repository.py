@@ -131,7 +131,12 @@ class BatchRepository:
         """Keep what the batch did (its counts, and its warnings and end when given)."""
         row = self.session.get(SourceBatchRow, batch_id)  # in the session since it was opened
         if row is None:
-            raise NotFoundError(f"no source batch {batch_id}", field="batch_id", value=batch_id)
+            raise NotFoundError(
+                f"no source batch {batch_id}",
+                field="batch_id",
+                value=batch_id,
+                detail_vi=f"không có lô dữ liệu nguồn {batch_id}",
+            )
         row.counts = counts
         if warnings is not None:
             row.warnings = warnings

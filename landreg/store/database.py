@@ -62,7 +62,8 @@ class RegisterDatabase:
             connection = self.engine.connect()
         except OperationalError as error:
             raise DatabaseUnavailableError(
-                f"cannot connect to the register database: {error.orig}"
+                f"cannot connect to the register database: {error.orig}",
+                detail_vi=f"không kết nối được cơ sở dữ liệu sổ địa chính: {error.orig}",
             ) from None
         with connection:
             try:
@@ -73,7 +74,9 @@ class RegisterDatabase:
                 value = None
         if value is None:
             raise DatabaseUnavailableError(
-                "the register database has no schema yet: run `landreg db upgrade`"
+                "the register database has no schema yet: run `landreg db upgrade`",
+                detail_vi="cơ sở dữ liệu sổ địa chính chưa được khởi tạo: hãy chạy "
+                "`landreg db upgrade`",
             )
         return int(value)
 
@@ -86,7 +89,8 @@ class RegisterDatabase:
             revision = migrate.upgrade(writer, cadastral_srid=cadastral_srid)
         except OperationalError as error:
             raise DatabaseUnavailableError(
-                f"cannot connect to the register database: {error.orig}"
+                f"cannot connect to the register database: {error.orig}",
+                detail_vi=f"không kết nối được cơ sở dữ liệu sổ địa chính: {error.orig}",
             ) from None
         self.__dict__.pop("cadastral_srid", None)
         if self.cadastral_srid != cadastral_srid:
@@ -95,6 +99,9 @@ class RegisterDatabase:
                 f"LANDREG_CADASTRAL_SRID is {cadastral_srid}; the SRID is fixed at creation",
                 field="cadastral_srid",
                 value=cadastral_srid,
+                detail_vi=f"sổ địa chính này lưu hình học theo EPSG:{self.cadastral_srid}, nhưng "
+                f"LANDREG_CADASTRAL_SRID là {cadastral_srid}; hệ tọa độ đã cố định từ khi tạo "
+                "cơ sở dữ liệu",
             )
         return revision
 

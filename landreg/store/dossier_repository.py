@@ -145,7 +145,9 @@ class DossierRepository(DossierSearch):
             self.session.flush()
         except StaleDataError:
             raise ConflictError(
-                f"dossier {row.code} changed meanwhile; reload it", field="expected_version"
+                f"dossier {row.code} changed meanwhile; reload it",
+                field="expected_version",
+                detail_vi=f"hồ sơ {row.code} vừa được người khác thay đổi; hãy tải lại",
             ) from None
         return _dossier(row)
 

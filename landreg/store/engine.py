@@ -51,7 +51,10 @@ def sqlite_module() -> ModuleType:
     except ImportError:
         raise DatabaseUnavailableError(
             "this Python's sqlite3 cannot load extensions and pysqlite3 is not installed: "
-            "run `pip install pysqlite3-binary` or set LANDREG_DATABASE_URL to a PostGIS database"
+            "run `pip install pysqlite3-binary` or set LANDREG_DATABASE_URL to a PostGIS database",
+            detail_vi="sqlite3 của Python này không nạp được phần mở rộng và chưa cài pysqlite3: "
+            "hãy chạy `pip install pysqlite3-binary` hoặc đặt LANDREG_DATABASE_URL trỏ tới một "
+            "cơ sở dữ liệu PostGIS",
         ) from None
     return dbapi2
 
@@ -70,7 +73,9 @@ def busy_error(timeout_s: float) -> DatabaseUnavailableError:
     return DatabaseUnavailableError(
         f"the register database is busy: another connection is writing to it (SQLite: "
         f"database is locked, after waiting up to {timeout_s:g} s); try again when it has "
-        "finished"
+        "finished",
+        detail_vi="cơ sở dữ liệu sổ địa chính đang bận: một kết nối khác đang ghi (SQLite: "
+        f"database is locked, đã chờ tới {timeout_s:g} giây); hãy thử lại khi việc ghi đó xong",
     )
 
 
@@ -83,7 +88,9 @@ def _on_sqlite_connect(dbapi_conn: Any, record: Any, timeout_s: float) -> None:
     except Exception as error:  # the driver raises its own OperationalError class
         raise DatabaseUnavailableError(
             f"SpatiaLite could not be loaded ({error}): install it "
-            "(Debian/Ubuntu: apt-get install libsqlite3-mod-spatialite)"
+            "(Debian/Ubuntu: apt-get install libsqlite3-mod-spatialite)",
+            detail_vi=f"không nạp được SpatiaLite ({error}): hãy cài đặt nó "
+            "(Debian/Ubuntu: apt-get install libsqlite3-mod-spatialite)",
         ) from error
     try:
         dbapi_conn.execute(f"PRAGMA busy_timeout = {round(timeout_s * 1000)}")
@@ -93,7 +100,10 @@ def _on_sqlite_connect(dbapi_conn: Any, record: Any, timeout_s: float) -> None:
     except Exception as error:  # the driver's own classes again
         if is_busy(error):
             raise busy_error(timeout_s) from error
-        raise DatabaseUnavailableError(f"cannot open the register database: {error}") from error
+        raise DatabaseUnavailableError(
+            f"cannot open the register database: {error}",
+            detail_vi=f"không mở được cơ sở dữ liệu sổ địa chính: {error}",
+        ) from error
 
 
 def _use_wal(dbapi_conn: Any) -> None:
@@ -164,11 +174,14 @@ def check_connection(engine: Engine) -> str:
             version = connection.execute(text(query)).scalar()
     except OperationalError as error:
         raise DatabaseUnavailableError(
-            f"cannot connect to the register database: {error.orig}"
+            f"cannot connect to the register database: {error.orig}",
+            detail_vi=f"không kết nối được cơ sở dữ liệu sổ địa chính: {error.orig}",
         ) from None
     if version is None:
         raise DatabaseUnavailableError(
             "the PostGIS extension is not installed in this database "
-            "(run `landreg db upgrade`, which creates it, as a user allowed to)"
+            "(run `landreg db upgrade`, which creates it, as a user allowed to)",
+            detail_vi="cơ sở dữ liệu này chưa cài phần mở rộng PostGIS (hãy chạy "
+            "`landreg db upgrade` bằng một tài khoản có quyền, lệnh này sẽ tạo nó)",
         )
     return str(version)

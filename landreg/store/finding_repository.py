@@ -80,7 +80,10 @@ class FindingRepository:
         )
         if result.rowcount != 1:
             raise ConflictError(
-                f"finding {finding.id} changed meanwhile", field="version", value=finding.version
+                f"finding {finding.id} changed meanwhile",
+                field="version",
+                value=finding.version,
+                detail_vi=f"phát hiện {finding.id} vừa được người khác xử lý; hãy tải lại",
             )
         return replace(
             finding,
@@ -236,7 +239,12 @@ class FindingRepository:
 
 def _found(row: FindingRow | None, finding_id: int) -> Finding:
     if row is None:
-        raise NotFoundError(f"no finding {finding_id}", field="finding_id", value=finding_id)
+        raise NotFoundError(
+            f"no finding {finding_id}",
+            field="finding_id",
+            value=finding_id,
+            detail_vi=f"không có phát hiện {finding_id}",
+        )
     return _from_row(row)
 
 

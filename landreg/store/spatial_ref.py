@@ -24,6 +24,8 @@ def prepare_spatial_database(connection: Connection, cadastral_srid: int) -> Non
             "areas could not be measured in it",
             field="cadastral_srid",
             value=cadastral_srid,
+            detail_vi=f"hệ tọa độ địa chính EPSG:{cadastral_srid} không phải hệ tọa độ phẳng "
+            "tính bằng mét; không thể đo diện tích theo hệ này",
         )
     srids = sorted({*REQUIRED_SRIDS, cadastral_srid})
     if connection.dialect.name == "postgresql":

@@ -24,6 +24,16 @@ from sqlalchemy.orm import Session
 from landreg.errors import ConflictError, NotFoundError
 from landreg.store.tables import HISTORY_TABLES, VERSIONED_TABLES, Base
 
+# The versioned records as a person names them.
+_RECORDS_VI = {
+    "parcel": "thửa đất",
+    "register_entry": "bản ghi sổ địa chính",
+    "party": "người sử dụng đất",
+    "land_right": "quyền sử dụng đất",
+    "certificate": "Giấy chứng nhận",
+    "restriction": "hạn chế quyền",
+}
+
 # Where a session keeps the version it last read of each record: {(table, id): version}.
 _READ_VERSIONS = "landreg_read_versions"
 
@@ -43,7 +53,10 @@ def current_row(
     row = session.execute(statement).mappings().first()
     if row is None:
         raise NotFoundError(
-            f"no {table_name} with id {row_id}", field=f"{table_name}_id", value=row_id
+            f"no {table_name} with id {row_id}",
+            field=f"{table_name}_id",
+            value=row_id,
+            detail_vi=f"không có {_RECORDS_VI.get(table_name, table_name)} mang số {row_id}",
         )
     _remember(session, table_name, row_id, row["version"])
     return row
@@ -126,6 +139,8 @@ def change_version(
             "changed it meanwhile; reload and try again",
             field="version",
             value=expected,
+            detail_vi=f"{_RECORDS_VI.get(table_name, table_name)} số {row_id} đang ở phiên bản "
+            f"{version}, không phải {expected}: người khác vừa thay đổi; hãy tải lại rồi thử lại",
         )
     archive_version(session, table_name, row_id, at)
     result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
@@ -135,7 +150,11 @@ def change_version(
     )
     if result.rowcount != 1:
         raise ConflictError(
-            f"{table_name} {row_id} changed meanwhile", field="version", value=version
+            f"{table_name} {row_id} changed meanwhile",
+            field="version",
+            value=version,
+            detail_vi=f"{_RECORDS_VI.get(table_name, table_name)} số {row_id} vừa được người "
+            "khác thay đổi; hãy tải lại",
         )
     _remember(session, table_name, row_id, version + 1)
     session.expire_all()

@@ -86,7 +86,10 @@ def test_parcel_history_and_as_of(client):
     ).json()
     assert [v["version"] for v in history] == [1]
     before = client.get(f"/parcels/{client.parcel_id}", params={"at": "2001-01-01T00:00:00"})
-    assert "did not exist" in _problem(before, 404)["detail"]
+    assert (
+        _problem(before, 404)["detail"]
+        == f"thửa đất {client.parcel_id} chưa có vào lúc 07:00 01/01/2001"
+    )
 
 
 def test_unknown_parcel_is_a_404_problem(client):

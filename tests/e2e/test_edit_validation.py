@@ -53,6 +53,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[httpx.Cli
     with landreg_serving(url, **settings) as base, httpx.Client(base_url=base, timeout=60) as c:
         token = c.post("/auth/token", data={"username": "staff", "password": PASSWORD})
         c.headers["Authorization"] = f"Bearer {token.json()['access_token']}"
+        c.headers["Accept-Language"] = "en"  # these tests read the English texts
         yield c, database
     database.engine.dispose()
     _drop_database(url)
@@ -251,6 +252,7 @@ def test_a_41_mb_body_is_refused_before_it_is_read(served):
     version, shape = _parcel(client, parcel_id)
     head = {
         "Authorization": client.headers["Authorization"],
+        "Accept-Language": "en",
         "Content-Type": "application/json",
         "Content-Length": str(41_600_000),
     }

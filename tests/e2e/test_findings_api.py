@@ -156,7 +156,10 @@ def test_acting_on_a_stale_version_is_a_conflict(client):
     assert stale.status_code == 409
     assert stale.headers["content-type"] == "application/problem+json"
     no_fix = client.post(f"/findings/{finding['id']}/fix", json={}, headers=staff)
-    assert no_fix.status_code == 422 and "no automatic fix" in no_fix.json()["detail"]
+    assert no_fix.status_code == 422
+    assert no_fix.json()["detail"].startswith(
+        "quy tắc ATTR_AREA_MISMATCH (Lệch diện tích) không có cách sửa tự động"
+    )
 
 
 def test_a_parcel_record_traces_every_field_to_its_source(client):

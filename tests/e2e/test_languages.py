@@ -1,10 +1,14 @@
 """Vietnamese first through the real application on PostGIS: problems follow Accept-Language,
 a finding's Vietnamese message says GEOS's reason in Vietnamese, and a procedure is accepted
-by its Vietnamese name."""
+by its Vietnamese name; the geometry engine's refusals, the API's own limits and parameters, a
+failed ingest job and the command line's one-line error say Vietnamese first too."""
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 
 import pytest
 from fastapi.testclient import TestClient
@@ -15,7 +19,7 @@ from api.app import create_app
 from landreg.domain.access import Role
 from landreg.services.accounts import create_user
 from landreg.services.register import ParcelInput, change_parcel, register_parcels
-from landreg.settings import Settings
+from landreg.settings import ApiSettings, Settings
 from landreg.store.unit_of_work import UnitOfWork
 
 PASSWORD = "mat khau du dai 2025"
@@ -29,7 +33,7 @@ GEOS_WORDS = re.compile(r"Self|intersection|Ring|Hole|shell|Nested|Invalid|Coord
 
 
 @pytest.fixture
-def client(postgis):
+def client(postgis, tmp_path):
     with UnitOfWork(postgis) as uow:
         [parcel_id] = register_parcels(
             uow, [ParcelInput("25459", 31, 7, SHEET, 9209, 3600.0, "ONT", "Ấp 3")], actor="test"
@@ -37,7 +41,8 @@ def client(postgis):
     for name, role in (("thu", Role.REGISTRY_OFFICER), ("khoa", Role.CADASTRAL_STAFF)):
         with UnitOfWork(postgis) as uow:
             create_user(uow, name, PASSWORD, role, actor="test")
-    with TestClient(create_app(Settings(), database=postgis), raise_server_exceptions=False) as c:
+    settings = Settings(api=ApiSettings(ingest_dir=tmp_path / "uploads", max_upload_mb=1))
+    with TestClient(create_app(settings, database=postgis), raise_server_exceptions=False) as c:
         c.parcel_id, c.database = parcel_id, postgis
         yield c
 
@@ -212,3 +217,134 @@ def test_a_stale_status_change_says_someone_changed_the_dossier(client):
         "hồ sơ đang ở trạng thái «Đang xử lý» không thể chuyển sang «Mới»; chỉ có thể chuyển sang:"
     )
     assert "processing" not in refused["detail"]
+
+
+def _refused_edit(client, language=None):
+    """A GEOM_INVALID finding opened by a bow tie stored as drawn, then an edit of its parcel
+    with another bow tie crossing at the same place, refused; the parcel's version before."""
+    with UnitOfWork(client.database) as uow:
+        change_parcel(
+            uow, client.parcel_id,
+            {"geometry": BOW_TIE, "srid": 9209, "store_as_drawn": True}, actor="khoa",
+        )  # fmt: skip
+    staff = _signed_in(client, "khoa", language)
+    [finding] = client.get("/findings", params={"rule": "GEOM_INVALID"}, headers=staff).json()[
+        "items"
+    ]
+    version = client.get(f"/parcels/{client.parcel_id}", headers=staff).json()["version"]
+    smaller = [[565_410, 1_249_510], [565_450, 1_249_550], [565_450, 1_249_510],
+               [565_410, 1_249_550], [565_410, 1_249_510]]  # fmt: skip
+    body = {"parcel_id": client.parcel_id, "note": "vẽ lại theo đo đạc 2025", "crs": 9209,
+            "geometry": {"type": "Polygon", "coordinates": [smaller]}}  # fmt: skip
+    return client.post(f"/findings/{finding['id']}/edit", json=body, headers=staff), version
+
+
+@pytest.mark.parametrize("language", ["vi", "en"])
+def test_an_edit_refused_for_a_self_intersection_answers_in_the_readers_language(client, language):
+    answer, version = _refused_edit(client, None if language == "vi" else "en-GB,en;q=0.8")
+    body = _problem(answer, 422, language)
+    [error] = body["errors"]
+    assert error["field"] == "geometry" and error["detail"] == body["detail"]
+    if language == "vi":
+        assert body["title"] == "Giá trị không hợp lệ"
+        assert body["detail"].startswith(
+            "ranh giới không hợp lệ: ranh giới tự cắt tại (565430.00, 1249530.00) theo EPSG:9209"
+        )
+        assert not GEOS_WORDS.search(body["detail"])
+    else:
+        assert body["title"] == "Invalid value"
+        assert body["detail"].startswith(
+            "geometry is not valid: Self-intersection at (565430.00, 1249530.00) in EPSG:9209"
+        )
+    staff = _signed_in(client, "khoa")
+    assert client.get(f"/parcels/{client.parcel_id}", headers=staff).json()["version"] == version
+
+
+def test_the_geometry_engine_refuses_a_drawn_boundary_in_vietnamese(client):
+    with UnitOfWork(client.database) as uow:
+        change_parcel(
+            uow, client.parcel_id,
+            {"geometry": BOW_TIE, "srid": 9209, "store_as_drawn": True}, actor="khoa",
+        )  # fmt: skip
+    staff = _signed_in(client, "khoa")
+    [finding] = client.get("/findings", params={"rule": "GEOM_INVALID"}, headers=staff).json()[
+        "items"
+    ]
+    ring = [[106.1, 11.3, 4.0], [106.1002, 11.3, 4.0], [106.1002, 11.3002, 4.0], [106.1, 11.3, 4.0]]
+    edit = {"parcel_id": client.parcel_id, "note": "có độ cao từ máy đo", "crs": 4326}
+    polygon = {"type": "Polygon", "coordinates": [ring]}
+    raised = client.post(
+        f"/findings/{finding['id']}/edit", headers=staff, json=edit | {"geometry": polygon}
+    )
+    body = _problem(raised, 422, "vi")
+    assert body["detail"].startswith("ranh giới có tọa độ Z (hoặc M): hãy gửi ranh giới 2D")
+    line = {"type": "LineString", "coordinates": [[106.1, 11.3], [106.2, 11.4]]}
+    drawn = client.post(f"/findings/{finding['id']}/edit", headers=staff,
+                        json=edit | {"geometry": line})  # fmt: skip
+    assert _problem(drawn, 422, "vi")["detail"] == (
+        "ranh giới phải là GeoJSON Polygon hoặc MultiPolygon, nhận được 'LineString'"
+    )
+    english = client.post(f"/findings/{finding['id']}/edit", json=edit | {"geometry": line},
+                          headers=_signed_in(client, "khoa", "en"))  # fmt: skip
+    assert _problem(english, 422, "en")["detail"].startswith("geometry must be a GeoJSON")
+
+
+def test_map_parameters_are_refused_in_vietnamese(client):
+    staff = _signed_in(client, "khoa")
+    tile = client.get("/tiles/parcels/2/4/1.pbf", headers=staff)
+    assert _problem(tile, 422, "vi")["detail"] == "x phải nhỏ hơn 4 ở mức thu phóng 2"
+    box = client.get("/parcels/within", params={"bbox": "106.1,11.3,106.2"}, headers=staff)
+    assert _problem(box, 422, "vi")["detail"] == "bbox phải gồm bốn số hữu hạn: minx,miny,maxx,maxy"
+    wide = client.get("/parcels/within", params={"bbox": "105,10,107,12"}, headers=staff)
+    assert _problem(wide, 422, "vi")["detail"].startswith("bbox chỉ được trải rộng tối đa")
+    crs = client.get("/parcels/within", headers=staff,
+                     params={"bbox": "106.1,11.3,106.11,11.31", "bbox_crs": 2154})  # fmt: skip
+    said = _problem(crs, 422, "vi")
+    assert said["title"] == "Lỗi hệ tọa độ"
+    assert said["detail"].startswith("bbox_crs phải là một trong các mã EPSG 4326, 4756")
+    feature = client.get("/ogc/collections/parcels/items/999999", headers=staff)
+    assert _problem(feature, 404, "vi")["detail"] == "không có đối tượng 999999 trong parcels"
+    english = client.get("/tiles/parcels/2/4/1.pbf", headers=_signed_in(client, "khoa", "en"))
+    assert _problem(english, 422, "en")["detail"] == "x must be below 4 at zoom 2"
+
+
+def test_an_upload_over_the_limit_and_a_failed_job_in_both_languages(client):
+    staff = _signed_in(client, "khoa")
+    big = client.post(
+        "/ingest", headers=staff, files={"file": ("so_dia_chinh.xlsx", bytes(3 << 20))}
+    )
+    body = _problem(big, 422, "vi")
+    assert body["detail"] == "tệp tải lên lớn hơn 1 MB"
+    assert body["errors"][0]["field"] == "file"
+    accepted = client.post(
+        "/ingest", headers=staff, files={"file": ("ban_do.gpkg", b"SQLite format 2\0" * 64)}
+    )
+    assert accepted.status_code == 202, accepted.text
+    job = client.get(accepted.json()["href"], headers=staff).json()
+    assert job["status"] == "failed"
+    error = job["error"]
+    assert (error["title"], error["title_en"]) == ("Giá trị không hợp lệ", "Invalid value")
+    assert error["detail"].startswith("ban_do.gpkg không phải tệp bản đồ đọc được / ")
+    assert "ban_do.gpkg is not a readable map file" in error["detail_en"]
+    assert str(client.app.state.settings.api.ingest_dir) not in str(error)
+    missing = client.get("/ingest/0123456789abcdef", headers=staff)
+    assert _problem(missing, 404, "vi")["detail"] == "không có lượt nạp dữ liệu 0123456789abcdef"
+
+
+def test_the_command_line_says_vietnamese_then_english_on_one_line(tmp_path):
+    env = {**os.environ, "LANDREG_DATABASE_URL": f"sqlite:///{tmp_path / 'so.sqlite'}",
+           "COLUMNS": "50"}  # fmt: skip
+    upgraded = subprocess.run([sys.executable, "-m", "cli", "db", "upgrade"], env=env,
+                              capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert upgraded.returncode == 0, upgraded.stderr
+    refused = subprocess.run(
+        [sys.executable, "-m", "cli", "users", "key", "may-do-dac", "--role", "truong_phong"],
+        env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert refused.returncode == 2
+    [line] = refused.stderr.strip().splitlines()  # one line on a console 50 columns wide
+    assert line.startswith("lỗi / error [role='truong_phong']: vai trò phải là một trong ")
+    vi, en = line.split(": ", 1)[1].split(" / ")
+    assert vi.endswith("cadastral_staff hoặc administrator")
+    assert en == "role must be one of citizen, registry_officer, cadastral_staff or administrator"
+    assert "Traceback" not in refused.stderr

@@ -180,7 +180,10 @@ def test_a_zip_holding_a_name_twice_is_refused(server):
 
 def test_an_upload_over_the_limit_is_refused_before_it_is_stored(server):
     too_big = _upload(server, "ThuaDat.gpkg", bytes(5 << 20))  # Content-Length says it
-    assert "larger than 4 MB" in _refused_leaving_nothing(server, too_big)["detail"]
+    problem = _refused_leaving_nothing(server, too_big)  # in Vietnamese unless asked otherwise
+    assert too_big.headers["content-language"] == "vi"
+    assert problem["detail"] == "tệp tải lên lớn hơn 4 MB"
+    assert problem["title"] == "Giá trị không hợp lệ"
 
     def chunked() -> Iterator[bytes]:  # no Content-Length: counted as it arrives
         yield (
@@ -193,11 +196,17 @@ def test_an_upload_over_the_limit_is_refused_before_it_is_stored(server):
 
     streamed = httpx.post(
         f"{server['base']}/ingest",
-        headers={**server["headers"], "Content-Type": "multipart/form-data; boundary=edge"},
+        headers={
+            **server["headers"],
+            "Content-Type": "multipart/form-data; boundary=edge",
+            "Accept-Language": "en-GB, vi;q=0.5",
+        },
         content=chunked(),
         timeout=60,
     )
-    assert "larger than 4 MB" in _refused_leaving_nothing(server, streamed)["detail"]
+    problem = _refused_leaving_nothing(server, streamed)
+    assert streamed.headers["content-language"] == "en"
+    assert problem["detail"] == "the upload is larger than 4 MB"
 
 
 def _shapefile_sha256() -> str:
@@ -293,5 +302,6 @@ def test_a_job_that_crashes_removes_its_folder_and_tells_only_that(tmp_path):
     no_database: Any = None  # taking the file in breaks with an error nobody planned for
     run_job(job, no_database, folder, folder.path / "register.csv", IngestOptions())
     assert job.status == "failed" and job.error is not None
-    assert job.error["title"] == "Internal error" and str(tmp_path) not in str(job.error)
+    assert job.error["title_en"] == "Internal error" and job.error["title"] == "Lỗi hệ thống"
+    assert str(tmp_path) not in str(job.error)
     assert _disk(tmp_path / "ingest") == (0, [])

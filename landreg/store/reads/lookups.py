@@ -86,7 +86,7 @@ class PooledLookups:
                 return await cursor.fetchone()
         except (PoolTimeout, psycopg.OperationalError) as error:
             self.reachable = False
-            raise DatabaseUnavailableError(_unavailable(error)) from None
+            raise _unavailable(error) from None
 
     async def _first_alone(self, sql: str, params: Mapping[str, Any]) -> Row | None:
         """On a connection of its own (see ``reachable``)."""
@@ -120,12 +120,19 @@ class BoundLookups:
             with self.database.sessions() as session:
                 found = session.connection().exec_driver_sql(sql, dict(params)).first()
         except OperationalError as error:
-            raise DatabaseUnavailableError(_unavailable(error)) from None
+            raise _unavailable(error) from None
         return None if found is None else tuple(found)
 
 
-def _unavailable(error: Exception) -> str:
+def _unavailable(error: Exception) -> DatabaseUnavailableError:
     """What a client is told when the database does not answer (never the driver's text)."""
     if isinstance(error, PoolTimeout):
-        return "the register database is busy or not answering; try again shortly"
-    return "cannot reach the register database"
+        return DatabaseUnavailableError(
+            "the register database is busy or not answering; try again shortly",
+            detail_vi="cơ sở dữ liệu sổ địa chính đang bận hoặc không trả lời; hãy thử lại sau "
+            "ít phút",
+        )
+    return DatabaseUnavailableError(
+        "cannot reach the register database",
+        detail_vi="không kết nối được cơ sở dữ liệu sổ địa chính",
+    )

@@ -19,6 +19,7 @@ import pydantic_core
 import shapely
 
 from landreg.clock import as_utc
+from landreg.domain.dossier_deadline import to_local
 from landreg.domain.model import Parcel
 from landreg.errors import NotFoundError
 from landreg.store.database import RegisterDatabase
@@ -83,7 +84,10 @@ class PooledParcelReads:
         found = await self.lookups.first(_BY_ID, {"parcel_id": parcel_id, "out_srid": out_srid})
         if found is None:
             raise NotFoundError(
-                f"no parcel with id {parcel_id}", field="parcel_id", value=parcel_id
+                f"no parcel with id {parcel_id}",
+                field="parcel_id",
+                value=parcel_id,
+                detail_vi=f"không có thửa đất mang số {parcel_id}",
             )
         return str(found[0])
 
@@ -133,10 +137,12 @@ class SessionParcelReads:
             if at is not None:
                 then = uow.parcels.as_of(parcel_id, as_utc(at))
                 if then is None:
+                    local = to_local(as_utc(at).replace(tzinfo=UTC))  # a naive time is UTC
                     raise NotFoundError(
                         f"parcel {parcel_id} did not exist at {at.isoformat()}",
                         field="at",
                         value=at.isoformat(),
+                        detail_vi=f"thửa đất {parcel_id} chưa có vào lúc {local:%H:%M %d/%m/%Y}",
                     )
                 found = then
         return _parcel_json(found, srid, out_srid)
