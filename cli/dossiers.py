@@ -35,8 +35,11 @@ def link_command() -> None:
 
     with UnitOfWork(database_of(Settings())) as uow:
         summary = link_all(uow)
-    table = Table(title="dossiers linked to parcels")
-    for column in ("dossiers", "linked", "to review", "no candidate", "kept decisions"):
+    table = Table(title="hồ sơ liên kết với thửa đất / dossiers linked to parcels")
+    for column in (
+        "hồ sơ / dossiers", "đã liên kết / linked", "chờ xem xét / to review",
+        "không có ứng viên / no candidate", "giữ quyết định / kept decisions",
+    ):  # fmt: skip
         table.add_column(column, justify="right")
     table.add_row(
         *(
@@ -52,7 +55,8 @@ def link_command() -> None:
     )
     console.print(table)
     console.print(
-        "linked by: " + ", ".join(f"{k} {v:,}" for k, v in sorted(summary.methods.items()))
+        "liên kết theo / linked by: "
+        + ", ".join(f"{k} {v:,}" for k, v in sorted(summary.methods.items()))
     )
 
 

@@ -302,23 +302,30 @@ def _progress() -> Progress:
 
 
 def print_results(path: Path, results: list[Any]) -> None:
-    """One line per batch: what was read, added, changed, removed and quarantined."""
+    """One line per batch, Vietnamese then English: what was read, added, changed, removed and
+    quarantined."""
     for result in results:
         if result.status == "unchanged":
             console.print(
-                f"[dim]{path}: {result.source_name} unchanged (already ingested as "
-                f"batch {result.batch_id})[/]"
+                f"[dim]{path}: {result.source_name} không đổi (đã nạp ở lô {result.batch_id}) / "
+                f"unchanged (already ingested as batch {result.batch_id})[/]"
             )
             continue
-        console.print(
-            f"{path}: {result.source_name}: read {result.rows_read}, added {result.added}, "
-            f"changed {result.changed}, removed {result.removed}, unchanged {result.unchanged}, "
-            f"quarantined {result.quarantined}"
-        )
+        counts = (
+            result.rows_read, result.added, result.changed, result.removed, result.unchanged,
+            result.quarantined,
+        )  # fmt: skip
+        vi = ", ".join(f"{word} {n}" for word, n in zip(_COUNTS_VI, counts, strict=True))
+        en = ", ".join(f"{word} {n}" for word, n in zip(_COUNTS_EN, counts, strict=True))
+        console.print(f"{path}: {result.source_name}: {vi} / {en}")
         for reason, count in result.by_reason.items():
-            console.print(f"    quarantined {count}: {reason}")
+            console.print(f"    cách ly / quarantined {count}: {reason}")
         for warning in result.warnings:
-            console.print(f"    [yellow]note[/]: {warning}")
+            console.print(f"    [yellow]ghi chú / note[/]: {warning}")
+
+
+_COUNTS_VI = ("đọc", "thêm", "đổi", "bỏ", "giữ nguyên", "cách ly")
+_COUNTS_EN = ("read", "added", "changed", "removed", "unchanged", "quarantined")
 
 
 app.command("reconcile")(reconcile_command)

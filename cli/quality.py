@@ -48,14 +48,18 @@ def print_reconcile(summary: Any) -> None:
     """Findings per rule, and what changed since the last run."""
     from landreg.domain.rules import RULES
 
-    table = Table(title="findings by rule")
-    for column in ("rule", "severity", "found", "what"):
-        table.add_column(column, justify="right" if column == "found" else "left")
+    table = Table(title="phát hiện theo quy tắc / findings by rule")
+    for column in ("quy tắc / rule", "mức / severity", "số / found", "nội dung / what"):
+        table.add_column(column, justify="right" if column.endswith("found") else "left")
+    severity_vi = {"error": "lỗi", "warning": "cảnh báo"}
     for code, count in sorted(summary.found.items()):
         rule = RULES[code]
-        table.add_row(code, str(rule.severity), f"{count:,}", f"{rule.title_vi} / {rule.title_en}")
+        severity = f"{severity_vi.get(str(rule.severity), str(rule.severity))} / {rule.severity}"
+        table.add_row(code, severity, f"{count:,}", f"{rule.title_vi} / {rule.title_en}")
     console.print(table)
     console.print(
+        f"{summary.parcels:,} thửa trên bản đồ, {summary.register_entries:,} dòng sổ địa chính; "
+        f"mở mới {summary.opened}, còn mở {summary.still_open}, đã đóng {summary.closed} / "
         f"{summary.parcels:,} map parcels, {summary.register_entries:,} register "
         f"entries; links {summary.links}; findings opened {summary.opened}, still "
         f"open {summary.still_open}, closed {summary.closed} ({summary.seconds} s)"

@@ -129,7 +129,11 @@ def resolve_crs(
         transform = transformer_to(recognise_crs(f"EPSG:{srid}").definition, expected_srid)
         check = _Landing(layer.layer, expected, where, guesses, tried)
         check.raise_if_far(sample, transform, srid, confirmed=True)
-        return transform, srid, f"CRS EPSG:{srid} confirmed by the user"
+        return (
+            transform,
+            srid,
+            f"hệ tọa độ EPSG:{srid} do người dùng xác nhận / CRS EPSG:{srid} confirmed by the user",
+        )
     if layer.declared_crs is None:
         raise CRSError(
             f"lớp {layer.layer!r} không khai hệ toạ độ{_hint_vi(guesses, tried, layer, where)} / "

@@ -250,19 +250,32 @@ def recognise_crs(declared: str | CRS) -> CrsRecognition:
     base = crs.source_crs if crs.is_bound and crs.source_crs is not None else crs
     srid = _grid_srid(base)
     if srid is None:
-        return CrsRecognition(None, crs, False, "the declared CRS is not one landreg recognises")
+        return CrsRecognition(
+            None,
+            crs,
+            False,
+            "hệ tọa độ đã khai không phải hệ landreg biết / "
+            "the declared CRS is not one landreg recognises",
+        )
     towgs84 = _towgs84_in_text(declared) if isinstance(declared, str) else None
     towgs84 = towgs84 or _towgs84(crs)
     if towgs84 is None or _same(towgs84, _VN2000_PARAMETERS) or srid in (4326,):
-        return CrsRecognition(srid, _definition(srid), False, f"recognised as EPSG:{srid}")
+        return CrsRecognition(
+            srid, _definition(srid), False, f"nhận là EPSG:{srid} / recognised as EPSG:{srid}"
+        )
     flipped = (
         *_VN2000_PARAMETERS[:3],
         *(-v for v in _VN2000_PARAMETERS[3:6]),
         _VN2000_PARAMETERS[6],
     )
-    note = f"EPSG:{srid} grid with its own datum shift {towgs84}"
+    note = (
+        f"lưới EPSG:{srid} với tham số chuyển datum riêng {towgs84} / "
+        f"EPSG:{srid} grid with its own datum shift {towgs84}"
+    )
     if _same(towgs84, flipped):
         note = (
+            f"lưới EPSG:{srid} với dấu các góc xoay towgs84 bị đảo (lệch khoảng 0,56 m); "
+            "toạ độ được chuyển bằng tham số của chính tệp / "
             f"EPSG:{srid} grid with the towgs84 rotation signs flipped (about 0.56 m); "
             "coordinates converted with the file's own parameters"
         )
