@@ -44,8 +44,7 @@ def _layers_with_their_true_crs() -> list[tuple[str, str, str | None]]:
 def test_the_shipped_extent_holds_every_sample_layer(path, layer, srid):
     read = formats.read_layer(SAMPLE / path, layer)
     geometry = read.geometry[pd.notna(read.geometry)]
-    if len(geometry) == 0:
-        pytest.skip(f"{path}:{layer} is a table without geometry")
+    assert len(geometry) > 0, f"{path}:{layer} has no geometry to check"
     if srid is not None:
         degrees = reproject(geometry, int(srid), 4326)
     else:  # a custom .prj: the coordinates were computed with its own parameters
