@@ -119,7 +119,9 @@ def test_a_role_refusal_names_the_role_in_vietnamese(client):
     assert body["detail"] == "việc này cần vai trò cán bộ tiếp nhận, xử lý hồ sơ"
 
 
-def test_an_invalid_boundary_finding_says_geos_reason_in_vietnamese(client):
+def _bow_tie_finding(client):
+    """The parcel redrawn as a bow-tie, stored as drawn: a signed-in staff member's headers and
+    the GEOM_INVALID finding it opened."""
     with UnitOfWork(client.database) as uow:
         change_parcel(
             uow, client.parcel_id,
@@ -129,6 +131,11 @@ def test_an_invalid_boundary_finding_says_geos_reason_in_vietnamese(client):
     [finding] = client.get("/findings", params={"rule": "GEOM_INVALID"}, headers=staff).json()[
         "items"
     ]
+    return staff, finding
+
+
+def test_an_invalid_boundary_finding_says_geos_reason_in_vietnamese(client):
+    _, finding = _bow_tie_finding(client)
     vi, en = finding["message_vi"], finding["message_en"]
     assert vi == "Hình thửa 25459-31-7 không hợp lệ: ranh giới tự cắt tại (565430, 1249530)."
     assert not GEOS_WORDS.search(vi)
@@ -261,15 +268,7 @@ def test_an_edit_refused_for_a_self_intersection_answers_in_the_readers_language
 
 
 def test_the_geometry_engine_refuses_a_drawn_boundary_in_vietnamese(client):
-    with UnitOfWork(client.database) as uow:
-        change_parcel(
-            uow, client.parcel_id,
-            {"geometry": BOW_TIE, "srid": 9209, "store_as_drawn": True}, actor="khoa",
-        )  # fmt: skip
-    staff = _signed_in(client, "khoa")
-    [finding] = client.get("/findings", params={"rule": "GEOM_INVALID"}, headers=staff).json()[
-        "items"
-    ]
+    staff, finding = _bow_tie_finding(client)
     ring = [[106.1, 11.3, 4.0], [106.1002, 11.3, 4.0], [106.1002, 11.3002, 4.0], [106.1, 11.3, 4.0]]
     edit = {"parcel_id": client.parcel_id, "note": "có độ cao từ máy đo", "crs": 4326}
     polygon = {"type": "Polygon", "coordinates": [ring]}
