@@ -67,6 +67,32 @@ PACKAGES = (
         served=("axe.min.js",),
         licences=("LICENSE", "LICENSE-3RD-PARTY.txt"),
     ),
+    # MapLibre GL JS for the map workbench and the dashboard's commune map: the build for a
+    # strict Content-Security-Policy (its worker is a file served by landreg, not a blob).
+    Package(
+        "maplibre-gl",
+        "5.24.1",
+        served=(
+            "dist/maplibre-gl-csp.js",
+            "dist/maplibre-gl-csp-worker.js",
+            "dist/maplibre-gl.css",
+        ),
+        licences=("LICENSE.txt",),
+    ),
+    # Mapbox GL Draw: vertex editing of one parcel on the map workbench (works on MapLibre).
+    Package(
+        "@mapbox/mapbox-gl-draw",
+        "1.5.2",
+        served=("dist/mapbox-gl-draw.js", "dist/mapbox-gl-draw.css"),
+        licences=("LICENSE",),
+    ),
+    # Chart.js: the dashboard's charts (canvas; the UMD build, no bundler).
+    Package(
+        "chart.js",
+        "4.6.2",
+        served=("dist/chart.umd.min.js",),
+        licences=("LICENSE.md",),
+    ),
 )
 
 
