@@ -3,7 +3,8 @@
 ``/tiles/parcels/{z}/{x}/{y}.pbf`` for web maps and QGIS ("Vector Tiles" connection with the
 URL template). The database draws them (``ST_AsMVT`` on PostGIS; encoded in Python on
 SpatiaLite). A tile with nothing in it, or below the layer's first zoom (parcels from z 13,
-findings from z 10), is answered 204 No Content.
+findings from z 10), is answered 204 No Content. Below zoom 16 a parcel tile holds at most
+2,500 parcels, the largest, none under one screen pixel; from zoom 16 every parcel.
 """
 
 from __future__ import annotations

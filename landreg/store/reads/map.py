@@ -27,6 +27,7 @@ from sqlalchemy import (
     cast,
     func,
     literal,
+    literal_column,
     select,
     true,
 )
@@ -49,7 +50,9 @@ Bounds = tuple[float, float, float, float]
 
 @dataclass(frozen=True, slots=True)
 class MapLayer:
-    """A table published on the map: which rows, which columns, from which zoom on."""
+    """A table published on the map: which rows, which columns, from which zoom on; the
+    features' ids (``feature_id``) and the rows' ids in SpatiaLite's spatial index
+    (``row_id``), both the table's ``id`` unless it has none."""
 
     name: MapLayerName
     table: Table
@@ -58,6 +61,8 @@ class MapLayer:
     min_zoom: int
     json_properties: frozenset[str] = frozenset()
     condition: Callable[[Table], ColumnElement[bool]] = field(default=lambda table: true())
+    feature_id: Callable[[Table], ColumnElement[int]] = field(default=lambda table: table.c.id)
+    row_id: Callable[[Table], ColumnElement[int]] = field(default=lambda table: table.c.id)
 
 
 _PARCEL_PROPERTIES = ("commune_code", "map_sheet", "parcel_number", "legal_area",
@@ -81,7 +86,30 @@ FINDINGS = MapLayer(
     json_properties=frozenset({"measured"}),
     condition=lambda table: table.c.status == "open",
 )
-MAP_LAYERS = {layer.name: layer for layer in (PARCELS, FINDINGS)}
+# The communes' and wards' boundaries in force, by their five-digit code (which is the
+# features' id); the staff's map only, never on the public tiles or the OGC API.
+COMMUNES = MapLayer(
+    name=MapLayerName.COMMUNES,
+    table=Base.metadata.tables["admin_unit"],
+    properties=("code", "name"),
+    tile_properties=("code", "name"),
+    min_zoom=8,
+    # (not ``IN``: the pooled statements are compiled once, without expanding parameters)
+    condition=lambda table: (
+        ((table.c.level == "commune") | (table.c.level == "ward")) & table.c.valid_to.is_(None)
+    ),
+    feature_id=lambda table: cast(table.c.code, Integer),
+    row_id=lambda table: literal_column(f"{table.name}.rowid", Integer),
+)
+# Roads, canals and verges drawn between the parcels (land, not a gap): the staff's map only.
+STRIPS = MapLayer(
+    name=MapLayerName.STRIPS,
+    table=Base.metadata.tables["map_strip"],
+    properties=("commune_code", "kind", "land_use_text"),
+    tile_properties=("commune_code", "kind", "land_use_text"),
+    min_zoom=13,
+)
+MAP_LAYERS = {layer.name: layer for layer in (PARCELS, FINDINGS, COMMUNES, STRIPS)}
 
 
 class MapStatements:
@@ -99,10 +127,11 @@ class MapStatements:
         table = layer.table
         conditions = self._conditions(layer, bindparam("frame", type_=Text) if framed else None)
         matched = select(func.count()).select_from(table).where(*conditions).scalar_subquery()
+        key = layer.feature_id(table).label("id")
         page = (
-            select(table.c.id, self._feature(layer, out_srid, swap_axes).label("feature"))
+            select(key, self._feature(layer, out_srid, swap_axes).label("feature"))
             .where(*conditions)
-            .order_by(table.c.id)
+            .order_by(key)
             .limit(bindparam("page_limit", type_=Integer))
             .offset(bindparam("page_offset", type_=Integer))
             .subquery()
@@ -117,7 +146,8 @@ class MapStatements:
         """One feature's GeoJSON text; its id is the parameter ``feature_id``."""
         table = layer.table
         return select(self._feature(layer, out_srid, swap_axes)).where(
-            table.c.id == bindparam("feature_id", type_=Integer), layer.condition(table)
+            layer.feature_id(table) == bindparam("feature_id", type_=Integer),
+            layer.condition(table),
         )
 
     def extent_statements(self, layer: MapLayer) -> tuple[Select[Any], Select[Any]]:
@@ -146,7 +176,7 @@ class MapStatements:
         shape = func.ST_GeomFromText(frame, self.srid)
         conditions.append(func.ST_Intersects(table.c.geom, shape))
         if not self.postgis:  # SpatiaLite only uses its R*Tree when the query names it
-            conditions.append(table.c.id.in_(index_candidates(table, shape)))
+            conditions.append(layer.row_id(table).in_(index_candidates(table, shape)))
         return conditions
 
     def _feature(self, layer: MapLayer, out_srid: int, swap_axes: bool) -> Any:
@@ -178,7 +208,7 @@ class MapStatements:
             _name("type"),
             _name("Feature"),
             _name("id"),
-            table.c.id,
+            layer.feature_id(table),
             _name("geometry"),
             shape,
             _name("properties"),
