@@ -19,6 +19,7 @@ ROLE_NAMES_VI: dict[str, str] = {
     Role.CITIZEN: "người dân",
     Role.REGISTRY_OFFICER: "cán bộ tiếp nhận, xử lý hồ sơ",
     Role.CADASTRAL_STAFF: "cán bộ địa chính",
+    Role.LEADER: "lãnh đạo",
     Role.ADMINISTRATOR: "quản trị viên",
 }
 

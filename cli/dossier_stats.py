@@ -16,6 +16,8 @@ from landreg.services.dossier_stats_types import DossierStats, GroupCounts, Time
 from landreg.settings import Settings
 
 FORMATS = ("table", "json")
+TIME_ZONE = "Asia/Ho_Chi_Minh"
+WEEKS_SHOWN = 26
 _COLUMNS = (
     "dossiers", "processed", "on time", "late", "open in time", "at risk", "overdue",
     "not counted", "not readable", "on-time rate",
@@ -56,7 +58,7 @@ def stats_command(
 
 def stats_document(stats: DossierStats) -> dict[str, Any]:
     """The statistics as plain data, apology letters with their text in both languages."""
-    document = dataclasses.asdict(stats)
+    document = dataclasses.asdict(stats) | {"time_zone": TIME_ZONE}
     document["due_dates"]["disagree"] = stats.due_dates.disagree
     for need, out in zip(stats.apologies, document["apologies"], strict=True):
         if need.letter is not None:
@@ -96,9 +98,28 @@ def print_stats(stats: DossierStats) -> None:
     console.print(_counts_table("by procedure", "procedure", stats.by_procedure))
     console.print(_counts_table("by office", "office", stats.by_office))
     console.print(_counts_table("by month of processing", "month", stats.by_month))
+    _print_weeks(stats)
     _print_watch(stats)
     _print_apologies(stats)
     _print_checks(stats)
+
+
+def _print_weeks(stats: DossierStats) -> None:
+    shown = stats.by_week[-WEEKS_SHOWN:]
+    table = Table(
+        title=f"tiếp nhận và giải quyết theo tuần / received and processed by week "
+        f"({len(shown)} of {len(stats.by_week)} weeks; --format json lists all)"
+    )
+    table.add_column("tuần / week")
+    table.add_column("từ ngày / from")
+    table.add_column("tiếp nhận / received", justify="right")
+    table.add_column("đã giải quyết / processed", justify="right")
+    for week in shown:
+        table.add_row(
+            week.week, week.starts_on.strftime("%d/%m/%Y"), f"{week.received:,}",
+            f"{week.processed:,}",
+        )  # fmt: skip
+    console.print(table)
 
 
 def _print_watch(stats: DossierStats) -> None:

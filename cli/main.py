@@ -95,7 +95,7 @@ def print_info(database: RegisterDatabase) -> None:
         console.print("[yellow]the schema is not current: run `landreg db upgrade`[/]")
 
 
-ROLES_HELP = "citizen, registry_officer, cadastral_staff or administrator"
+ROLES_HELP = "citizen, registry_officer, cadastral_staff, leader or administrator"
 
 
 @users_app.command("add")
@@ -115,7 +115,7 @@ def users_add(
         ),
     ] = "",
 ) -> None:
-    """Add a person who signs in (officer, cadastral staff, administrator)."""
+    """Add a person who signs in (officer, cadastral staff, leader, administrator)."""
     from landreg.services import UnitOfWork
     from landreg.services.accounts import create_user
 
@@ -404,6 +404,7 @@ def demo(
 DEMO_ACCOUNTS = (
     ("tiepnhan", Role.REGISTRY_OFFICER, "Cán bộ tiếp nhận, một cửa / registry officer"),
     ("diachinh", Role.CADASTRAL_STAFF, "Cán bộ địa chính / cadastral staff"),
+    ("lanhdao", Role.LEADER, "Lãnh đạo, xem tổng quan / leader"),
     ("quantri", Role.ADMINISTRATOR, "Quản trị / administrator"),
 )
 

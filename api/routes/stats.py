@@ -1,206 +1,80 @@
-"""Statistics for registry officers and cadastral staff: dossiers against their deadlines.
+"""Statistics for the provincial operations centre (IOC), leaders, officers and staff:
+dossiers against their deadlines, the register's data quality, communes for a map.
 
-No personal data: dossiers are named by their receipt code, never by applicant, identity
-number or phone; apology letters are given by their new return date, not their text.
+Every answer says the moment it is read at (``as_of``, local time with its offset) and its
+``time_zone``, may be kept by the caller for a minute (``Cache-Control: private,
+max-age=60``) and carries a strong ``ETag`` of its bytes: a request with that ETag in
+``If-None-Match`` is answered 304 without a body while nothing changed. The documents are
+built in :mod:`api.routes.stats_documents`, which the dashboard's page reads too.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import hashlib
+from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+from pydantic import BaseModel
 
 from api.deps import UowDep
-from api.schemas import LocalTime, Problem
-from api.security import InternalDep
-from landreg.errors import ValidationError
-from landreg.services.dossier_stats import as_of_moment, dossier_stats
-from landreg.services.dossier_stats_types import (
-    DossierStats,
-    GroupCounts,
-    TimelinessCounts,
-    WatchedDossier,
+from api.routes.stats_documents import (
+    CommuneCollectionOut,
+    DossierStatsOut,
+    QualityStatsOut,
+    communes_document,
+    dossiers_document,
+    quality_document,
 )
+from api.schemas import Problem
+from api.security import require
+from landreg.domain.access import Principal, Role
+from landreg.domain.dossier_deadline import LOCAL_TIME
+from landreg.errors import ValidationError
+from landreg.services.dossier_stats import as_of_moment
+from landreg.services.quality_stats import DEFAULT_WEEKS
 
 router = APIRouter(prefix="/stats", tags=["statistics"])
+CACHE_CONTROL = "private, max-age=60"
+GEOJSON = "application/geo+json"
+# Leaders read the figures, and nothing else of the register.
+StatsReaderDep = Annotated[
+    Principal,
+    Depends(require(Role.REGISTRY_OFFICER, Role.CADASTRAL_STAFF, Role.LEADER)),
+]
+_CACHE_HEADERS = {
+    "Cache-Control": {
+        "description": "private, max-age=60: the caller may keep the answer for a minute",
+        "schema": {"type": "string"},
+    },
+    "ETag": {
+        "description": "strong validator of the answer's bytes; send it back in "
+        "If-None-Match to be answered 304 while nothing changed",
+        "schema": {"type": "string"},
+    },
+}
 ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"model": Problem},
-    403: {"model": Problem},
+    200: {"headers": _CACHE_HEADERS},
+    304: {"description": "not modified: the ETag sent is still current", "headers": _CACHE_HEADERS},
+    401: {"model": Problem, "description": "no bearer token or API key, or not valid"},
+    403: {"model": Problem, "description": "a role other than officer, staff, leader, admin"},
     422: {"model": Problem},
 }
-
-
-class CountsOut(BaseModel):
-    """Dossiers by class against their due date; the on-time rate of the processed ones."""
-
-    key: str = Field(description="procedure, office or month (YYYY-MM); 'total' for all")
-    dossiers: int
-    processed: int = Field(description="early + on time + late: the rate's denominator")
-    early: int
-    on_time: int
-    late: int
-    on_track: int
-    at_risk: int
-    overdue: int
-    not_counted: int = Field(description="never received, withdrawn or stopped")
-    not_readable: int = Field(description="history the clock cannot read (see `unreadable`)")
-    on_time_rate: float | None = Field(description="(early + on time) ÷ processed × 100")
-
-
-class WatchedOut(BaseModel):
-    """An overdue or at-risk dossier."""
-
-    code: str
-    procedure: str
-    office: str | None
-    status: str
-    status_vi: str
-    timeliness: str
-    due_date: date
-    working_days_late: int = Field(description="positive: past due; negative: days left")
-    paused: bool = Field(description="the clock is stopped (waiting for the citizen)")
-
-
-class ApologyOut(BaseModel):
-    """A late or overdue dossier: apology recorded by the source, or the new date to give."""
-
-    code: str
-    procedure: str
-    office: str | None
-    timeliness: str
-    due_date: date
-    working_days_late: int
-    recorded: bool
-    new_return_date: date | None = Field(description="for the letter still to send")
-
-
-class UnreadableOut(BaseModel):
-    """A dossier whose history the clock cannot read, and why."""
-
-    code: str
-    procedure: str
-    office: str | None
-    status: str
-    reason: str
-
-
-class DueDateDifferenceOut(BaseModel):
-    """A due date computed differently from the source's."""
-
-    code: str
-    procedure: str
-    status: str
-    computed: date
-    recorded: date
-    working_days_apart: int
-
-
-class DueDateCheckOut(BaseModel):
-    """Computed due dates against the source's, for dossiers that have both."""
-
-    compared: int
-    agree: int
-    disagree: int
-    examples: list[DueDateDifferenceOut]
-
-
-class DossierStatsOut(BaseModel):
-    """Dossiers against their deadlines at ``as_of``."""
-
-    as_of: LocalTime = Field(description="local time (UTC+7)")
-    office: str | None
-    procedure: str | None
-    filed_after_as_of: int
-    histories_cut: int = Field(description="dossiers with events after as_of, read up to it")
-    totals: CountsOut
-    by_procedure: list[CountsOut]
-    by_office: list[CountsOut]
-    by_month: list[CountsOut] = Field(description="processed dossiers by month of processing")
-    watch: list[WatchedOut] = Field(description="overdue and at-risk, most late first")
-    apologies: list[ApologyOut]
-    unreadable: list[UnreadableOut]
-    due_dates: DueDateCheckOut
-
-
-def _counts(key: str, c: TimelinessCounts) -> CountsOut:
-    return CountsOut(
-        key=key, dossiers=c.dossiers, processed=c.resolved, early=c.early, on_time=c.on_time,
-        late=c.late, on_track=c.on_track, at_risk=c.at_risk, overdue=c.overdue,
-        not_counted=c.not_counted, not_readable=c.unreadable, on_time_rate=c.on_time_rate,
-    )  # fmt: skip
-
-
-def _groups(groups: tuple[GroupCounts, ...]) -> list[CountsOut]:
-    return [_counts(group.key, group.counts) for group in groups]
-
-
-def _watched(w: WatchedDossier) -> WatchedOut:
-    return WatchedOut(
-        code=w.code, procedure=w.procedure, office=w.office, status=w.status.value,
-        status_vi=w.status.label_vi, timeliness=w.timeliness.value, due_date=w.due_date,
-        working_days_late=w.working_days_late, paused=w.paused,
-    )  # fmt: skip
-
-
-def _out(stats: DossierStats) -> DossierStatsOut:
-    check = stats.due_dates
-    return DossierStatsOut(
-        as_of=stats.as_of, office=stats.office, procedure=stats.procedure,
-        filed_after_as_of=stats.filed_after_as_of, histories_cut=stats.histories_cut,
-        totals=_counts("total", stats.totals), by_procedure=_groups(stats.by_procedure),
-        by_office=_groups(stats.by_office), by_month=_groups(stats.by_month),
-        watch=[_watched(w) for w in stats.watch],
-        # The letter itself names the applicant: only its dates leave the register.
-        apologies=[ApologyOut.model_validate(a, from_attributes=True) for a in stats.apologies],
-        unreadable=[
-            UnreadableOut.model_validate(u, from_attributes=True) for u in stats.unreadable
-        ],
-        due_dates=DueDateCheckOut(
-            compared=check.compared, agree=check.agree, disagree=check.disagree,
-            examples=[
-                DueDateDifferenceOut.model_validate(d, from_attributes=True)
-                for d in check.examples
-            ],
-        ),
-    )  # fmt: skip
-
-
-@router.get(
-    "/dossiers",
-    response_model=DossierStatsOut,
-    responses=ERRORS,
-    summary="On-time rate, overdue and at-risk dossiers",
+AS_OF_HELP = (
+    "local date (its end, 23:59:59) or date-time, ISO 8601; without it: now, to the end of "
+    "the current minute (so that calls within a minute share one answer and its ETag)"
 )
-def dossier_statistics(
-    uow: UowDep,
-    principal: InternalDep,
-    as_of: Annotated[
-        str | None,
-        Query(
-            max_length=40,
-            description="local date (its end) or date-time, ISO 8601; now by default",
-            examples=["2024-01-05"],
-        ),
-    ] = None,
-    office: Annotated[str | None, Query(max_length=80, examples=["H55.707"])] = None,
-    procedure: Annotated[
-        str | None,
-        Query(max_length=120, examples=["transfer", "Chuyển nhượng quyền sử dụng đất"]),
-    ] = None,
-) -> DossierStatsOut:
-    """The portal's on-time rate ((early + on time) ÷ processed) overall and by procedure,
-    office and month of processing; overdue and at-risk dossiers, most late first; late
-    dossiers and their apology letters; histories not readable; due dates that disagree
-    with the source."""
-    moment = _as_of(as_of)
-    return _out(dossier_stats(uow, as_of=moment, office=office, procedure=procedure))
+AsOf = Annotated[str | None, Query(max_length=40, description=AS_OF_HELP, examples=["2024-01-05"])]
 
 
-def _as_of(text: str | None) -> datetime:
-    """``as_of`` read at the edge: ISO 8601, a moment Python's dates can hold once taken to
-    local time (the service refuses a day outside the holiday calendar)."""
+def read_as_of(text: str | None) -> datetime:
+    """``as_of`` read at the edge: ISO 8601, or the end of the current minute when not
+    given; a moment Python's dates can hold once taken to local time (the dossier service
+    refuses a day outside the holiday calendar)."""
+    if text is None or not text.strip():
+        now = datetime.now(LOCAL_TIME).replace(tzinfo=None)
+        return now.replace(second=59, microsecond=0)
     try:
         return as_of_moment(text)
     except OverflowError:  # an offset carrying 9999-12-31 past the last day there is
@@ -210,3 +84,96 @@ def _as_of(text: str | None) -> datetime:
             value=text,
             detail_vi="as_of nằm ngoài phạm vi khi đổi sang giờ địa phương (UTC+7)",
         ) from None
+
+
+def _etag_matches(request: Request, etag: str) -> bool:
+    """Whether ``If-None-Match`` names ``etag`` (weak comparison, as RFC 9110 asks of it)."""
+    header = request.headers.get("if-none-match")
+    if not header:
+        return False
+    if header.strip() == "*":
+        return True
+    tags = {tag.strip().removeprefix("W/") for tag in header.split(",")}
+    return etag in tags
+
+
+def cached(request: Request, document: BaseModel, media_type: str = "application/json") -> Response:
+    """``document`` as JSON with its strong ETag and a minute's private caching; 304 with no
+    body when the caller already holds these very bytes."""
+    body = document.model_dump_json().encode("utf-8")
+    etag = '"' + hashlib.sha256(body).hexdigest()[:40] + '"'
+    headers = {"Cache-Control": CACHE_CONTROL, "ETag": etag}
+    if _etag_matches(request, etag):
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type=media_type, headers=headers)
+
+
+@router.get(
+    "/dossiers",
+    response_model=DossierStatsOut,
+    responses=ERRORS,
+    summary="On-time rate, overdue and at-risk dossiers, dossiers per week",
+)
+def dossier_statistics(
+    request: Request,
+    uow: UowDep,
+    principal: StatsReaderDep,
+    as_of: AsOf = None,
+    office: Annotated[str | None, Query(max_length=80, examples=["H55.707"])] = None,
+    procedure: Annotated[
+        str | None,
+        Query(max_length=120, examples=["transfer", "Chuyển nhượng quyền sử dụng đất"]),
+    ] = None,
+) -> Response:
+    """The operations centre's feed of dossiers (see docs/ioc-feed.md). The portal's on-time
+    rate ((early + on time) ÷ processed × 100, in percent) overall and by procedure, office
+    and month of processing; dossiers received and processed per ISO week; overdue and
+    at-risk dossiers, most late first; late dossiers and their apology letters; histories not
+    readable; due dates that disagree with the source. The same figures as ``landreg dossiers
+    stats --as-of`` on the same database. For officers, cadastral staff, leaders and
+    administrators (bearer token or ``X-API-Key``)."""
+    moment = read_as_of(as_of)
+    return cached(request, dossiers_document(uow, moment, office, procedure))
+
+
+@router.get(
+    "/quality",
+    response_model=QualityStatsOut,
+    responses=ERRORS,
+    summary="Data quality: parcels checked, open findings by rule and commune, per week",
+)
+def quality_statistics(
+    request: Request,
+    uow: UowDep,
+    principal: StatsReaderDep,
+    as_of: AsOf = None,
+    weeks: Annotated[
+        int, Query(ge=1, le=260, description="how many weeks of history, ending at as_of")
+    ] = DEFAULT_WEEKS,
+) -> Response:
+    """The operations centre's feed of data quality (see docs/ioc-feed.md). Parcels, parcels
+    checked by a reconciliation, the share of parcels no open error-severity finding names;
+    findings open at ``as_of`` by rule and by commune (with open errors per 1,000 parcels);
+    and the findings open at the end of each ISO week, by rule and by commune, read from
+    every finding's creation and closing times. For officers, cadastral staff, leaders and
+    administrators (bearer token or ``X-API-Key``)."""
+    moment = read_as_of(as_of)
+    return cached(request, quality_document(uow, moment, weeks))
+
+
+@router.get(
+    "/communes",
+    response_model=CommuneCollectionOut,
+    responses={**ERRORS, 200: {"headers": _CACHE_HEADERS, "content": {GEOJSON: {}}}},
+    summary="Communes with open errors per 1,000 parcels (GeoJSON, WGS 84)",
+)
+def commune_statistics(
+    request: Request, uow: UowDep, principal: StatsReaderDep, as_of: AsOf = None
+) -> Response:
+    """The operations centre's commune map (see docs/ioc-feed.md). Every commune and ward
+    with a boundary or parcels as a GeoJSON FeatureCollection in WGS 84 (lon/lat; boundaries
+    simplified to about 20 m, coordinates to 6 decimals), each with its code, name, parcels,
+    open errors at ``as_of`` and open errors per 1,000 parcels: ready for a choropleth. For
+    officers, cadastral staff, leaders and administrators (bearer token or ``X-API-Key``)."""
+    moment = read_as_of(as_of)
+    return cached(request, communes_document(uow, moment), GEOJSON)

@@ -12,6 +12,8 @@ class Role(StrEnum):
     CITIZEN = "citizen"
     REGISTRY_OFFICER = "registry_officer"
     CADASTRAL_STAFF = "cadastral_staff"
+    # "lãnh đạo": province and office leaders, who read the dashboard and its figures only
+    LEADER = "leader"
     ADMINISTRATOR = "administrator"
 
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import pandas as pd
@@ -55,6 +55,7 @@ from landreg.services.dossier_stats_types import (
     TimelinessCounts,
     UnreadableHistory,
     WatchedDossier,
+    WeekCounts,
 )
 from landreg.services.source_checks import folded_names
 from landreg.store.unit_of_work import UnitOfWork
@@ -134,6 +135,7 @@ def dossier_stats(
         by_procedure=_grouped(assessed, lambda a: a.row.procedure),
         by_office=_grouped(assessed, lambda a: a.row.office or "?"),
         by_month=_grouped([a for a in assessed if a.kind in _RESOLVED], _month),
+        by_week=_by_week(assessed, now),
         watch=_watch(assessed, calendar),
         apologies=_apologies(assessed, now, options, calendar),
         unreadable=_unreadable(assessed),
@@ -242,6 +244,36 @@ def _grouped(
 def _month(one: _Assessed) -> str:
     processed = one.clock.processed_at if one.clock is not None else None
     return processed.strftime("%Y-%m") if processed is not None else "?"
+
+
+def week_start(day: date) -> date:
+    """The Monday of ``day``'s ISO week."""
+    return day - timedelta(days=day.weekday())
+
+
+def week_key(monday: date) -> str:
+    """An ISO week as ``2024-W01`` (the ISO year, which may differ from the calendar's)."""
+    year, week, _ = monday.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def _by_week(assessed: Sequence[_Assessed], now: datetime) -> tuple[WeekCounts, ...]:
+    """Dossiers received (filed) and processed per ISO week, from the first week with either
+    to the week of ``now``; processed counts those the on-time rate counts."""
+    received = Counter(week_start(pd.Timestamp(a.row.received_at).date()) for a in assessed)
+    processed = Counter(
+        week_start(a.clock.processed_at.date())
+        for a in assessed
+        if a.kind in _RESOLVED and a.clock is not None and a.clock.processed_at is not None
+    )
+    if not received and not processed:
+        return ()
+    monday, last = min(received | processed), week_start(now.date())
+    weeks = []
+    while monday <= last:
+        weeks.append(WeekCounts(week_key(monday), monday, received[monday], processed[monday]))
+        monday += timedelta(days=7)
+    return tuple(weeks)
 
 
 def _working_days_late(clock: DossierClock, due: date, calendar: HolidayCalendar) -> int:

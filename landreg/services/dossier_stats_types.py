@@ -51,6 +51,17 @@ class GroupCounts:
 
 
 @dataclass(frozen=True, slots=True)
+class WeekCounts:
+    """Dossiers received and processed in one ISO week of local time (Monday to Sunday):
+    ``week`` as ``2024-W01``, ``starts_on`` its Monday."""
+
+    week: str
+    starts_on: date
+    received: int
+    processed: int
+
+
+@dataclass(frozen=True, slots=True)
 class WatchedDossier:
     """An overdue or at-risk dossier. ``working_days_late``: positive when past due, zero on
     the due day, minus the working days left before it."""
@@ -123,7 +134,8 @@ class DossierStats:
     """Everything ``landreg dossiers stats`` and ``GET /stats/dossiers`` show.
 
     ``filed_after_as_of``: dossiers left out because they were filed later;
-    ``histories_cut``: dossiers with events after ``as_of``, read up to it.
+    ``histories_cut``: dossiers with events after ``as_of``, read up to it;
+    ``by_week``: every week from the first receipt to ``as_of``, weeks without any included.
     """
 
     as_of: datetime
@@ -135,6 +147,7 @@ class DossierStats:
     by_procedure: tuple[GroupCounts, ...]
     by_office: tuple[GroupCounts, ...]
     by_month: tuple[GroupCounts, ...]
+    by_week: tuple[WeekCounts, ...]
     watch: tuple[WatchedDossier, ...]
     apologies: tuple[ApologyNeed, ...]
     unreadable: tuple[UnreadableHistory, ...]

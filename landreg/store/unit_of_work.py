@@ -31,6 +31,8 @@ from landreg.store.dossier_stats_repository import DossierStatsRepository
 from landreg.store.engine import WRITES
 from landreg.store.finding_repository import FindingRepository
 from landreg.store.link_repository import LinkRepository
+from landreg.store.map_repository import MapRepository
+from landreg.store.quality_stats_repository import QualityStatsRepository
 from landreg.store.quarantine_repository import QuarantineRepository
 from landreg.store.reconcile_repository import ReconcileRepository
 from landreg.store.register_entry_repository import RegisterEntryRepository
@@ -57,12 +59,14 @@ class UnitOfWork:
     links: LinkRepository
     dossier_stats: DossierStatsRepository
     findings: FindingRepository
+    quality_stats: QualityStatsRepository
     reconcile: ReconcileRepository
     register_entries: RegisterEntryRepository
     batches: BatchRepository
     quarantine: QuarantineRepository
     units: AdminUnitRepository
     source_records: SourceRecordRepository
+    map: MapRepository
 
     def __init__(self, database: RegisterDatabase, *, writes: bool = False) -> None:
         self.database = database
@@ -80,12 +84,14 @@ class UnitOfWork:
         self.links = LinkRepository(self.session)
         self.dossier_stats = DossierStatsRepository(self.session)
         self.findings = FindingRepository(self.session, self.database.cadastral_srid)
+        self.quality_stats = QualityStatsRepository(self.session)
         self.reconcile = ReconcileRepository(self.session)
         self.register_entries = RegisterEntryRepository(self.session)
         self.batches = BatchRepository(self.session)
         self.quarantine = QuarantineRepository(self.session)
         self.units = AdminUnitRepository(self.session, self.database.cadastral_srid)
         self.source_records = SourceRecordRepository(self.session)
+        self.map = MapRepository(self.session)
         return self
 
     def __exit__(

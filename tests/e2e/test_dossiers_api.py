@@ -287,5 +287,5 @@ def test_the_demo_prints_one_account_per_role_that_signs_in(postgis, capsys):
             signed_in = authenticate(uow, username, password)
         assert signed_in is not None and signed_in.role is role
     assert {role for _, role, _ in DEMO_ACCOUNTS} == {
-        Role.REGISTRY_OFFICER, Role.CADASTRAL_STAFF, Role.ADMINISTRATOR,
+        Role.REGISTRY_OFFICER, Role.CADASTRAL_STAFF, Role.LEADER, Role.ADMINISTRATOR,
     }  # fmt: skip

@@ -344,6 +344,8 @@ def test_the_command_line_says_vietnamese_then_english_on_one_line(tmp_path):
     [line] = refused.stderr.strip().splitlines()  # one line on a console 50 columns wide
     assert line.startswith("lỗi / error [role='truong_phong']: vai trò phải là một trong ")
     vi, en = line.split(": ", 1)[1].split(" / ")
-    assert vi.endswith("cadastral_staff hoặc administrator")
-    assert en == "role must be one of citizen, registry_officer, cadastral_staff or administrator"
+    assert vi.endswith("cadastral_staff, leader hoặc administrator")
+    assert en == (
+        "role must be one of citizen, registry_officer, cadastral_staff, leader or administrator"
+    )
     assert "Traceback" not in refused.stderr

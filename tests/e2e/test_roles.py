@@ -31,12 +31,14 @@ ANYONE, SIGNED_IN, MAP, INTERNAL, STAFF, OFFICER = (
     "anyone", "signed in", "map", "officers and staff", "cadastral staff", "registry officers",
 )  # fmt: skip
 PAGES = "workbench pages"
+STATS = "officers, staff and leaders"
 ALLOWED = {
     ANYONE: set(ROLES),
     SIGNED_IN: set(ROLES) - {ANONYMOUS},
     INTERNAL: {"registry_officer", "cadastral_staff", "administrator"},
     STAFF: {"cadastral_staff", "administrator"},
     OFFICER: {"registry_officer", "administrator"},
+    STATS: {"registry_officer", "cadastral_staff", "leader", "administrator"},
 }
 
 # (method, the request's path as a regular expression, who may call it). Entries for
@@ -76,7 +78,8 @@ POLICY: list[tuple[str, str, str]] = [
     ("POST", rf"/dossier-links/{_ANY_ID}/(confirm|reject)", OFFICER),
     ("GET", r"/dossiers", OFFICER),  # the officers' dossier list (search)
     ("GET", r"/dossiers(/.*)?", INTERNAL),
-    ("GET", r"/stats/dossiers", INTERNAL),
+    # the figures of the dashboard and the operations centre's feed
+    ("GET", r"/stats/(dossiers|quality|communes)", STATS),
     ("GET", r"/public/.*", ANYONE),
     # the officers' workbench pages sign in with a session cookie, not a bearer token: a
     # stranger is sent to the sign-in form, another role gets a refusal page, a form without
