@@ -23,6 +23,7 @@ from fastapi import APIRouter, Depends, FastAPI, Form, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 
+from api.errors import language_of, problem, title_of
 from api.pages.render import page
 from api.security import identify, issue_token
 from landreg.domain.access import Principal, Role
@@ -32,7 +33,18 @@ SESSION_COOKIE = "landreg_session"
 SIGNIN_COOKIE = "landreg_signin"
 SIGN_IN_PATH = "/app/dang-nhap"
 HOME_PATH = "/app"
+MAP_PATH = "/app/ban-do"
+DASHBOARD_PATH = "/app/tong-quan"
 SIGNIN_FORM_SECONDS = 3600
+# Where each role lands after signing in when no particular page was asked for; a role not
+# listed has no page of its own (it lands on the officers' list and is refused there).
+HOMES: dict[Role, str] = {
+    Role.ADMINISTRATOR: HOME_PATH,
+    Role.REGISTRY_OFFICER: HOME_PATH,
+    Role.CADASTRAL_STAFF: MAP_PATH,
+    Role.LEADER: DASHBOARD_PATH,
+}
+FORM_TOKEN_HEADER = "X-Form-Token"
 
 router = APIRouter(include_in_schema=False)
 
@@ -128,6 +140,120 @@ def _forged(request: Request) -> Response:
 OfficerPage = Annotated[Principal, Depends(registry_officer)]
 CheckedForm = Depends(checked_form)
 
+# Who reads the map workbench; who edits it (administrators may do everything).
+MAP_READERS = (Role.REGISTRY_OFFICER, Role.CADASTRAL_STAFF)
+MAP_EDITORS = (Role.CADASTRAL_STAFF,)
+NOT_SIGNED_IN = (
+    "Chưa đăng nhập hoặc phiên làm việc đã hết hạn; hãy đăng nhập lại",
+    "not signed in, or the session has expired; sign in again",
+)
+MAP_READ_REFUSED = (
+    "Bản đồ dành cho cán bộ địa chính, cán bộ đăng ký đất đai và quản trị viên",
+    "the map is for cadastral staff, registry officers and administrators",
+)
+MAP_EDIT_REFUSED = (
+    "Chỉ cán bộ địa chính và quản trị viên được sửa dữ liệu trên bản đồ; tài khoản này chỉ xem",
+    "only cadastral staff and administrators change data on the map; this account only reads",
+)
+FORGED_REQUEST = (
+    "Yêu cầu không mang mã biểu mẫu hợp lệ",
+    "the request does not carry a valid form token",
+)
+
+
+async def map_reader(request: Request) -> Principal:
+    """The signed-in cadastral staff, registry officer or administrator, for the map's page;
+    otherwise the sign-in page (not signed in) or a refusal page (another role)."""
+    principal = await signed_in(request)
+    if principal is None:
+        raise PageExit(_back_to_signin(request))
+    if not principal.may(*MAP_READERS):
+        refusal = page(
+            request, "officer_refused.html", status_code=403, principal=principal,
+            csrf=csrf_of(request), audience=MAP_READ_REFUSED,
+        )  # fmt: skip
+        raise PageExit(refusal)
+    return principal
+
+
+def _refused(request: Request, status: int, said: tuple[str, str]) -> PageExit:
+    """A problem+json answer (never a redirect) for the map's data, in the reader's language."""
+    language = language_of(request)
+    detail = said[0] if language == "vi" else said[1]
+    answer = problem(
+        status, title_of(status, language), detail,
+        kind="/problems/unauthorized" if status == 401 else "/problems/forbidden",
+        language=language, instance=request.url.path,
+    )  # fmt: skip
+    answer.headers["Cache-Control"] = "no-store"
+    return PageExit(answer)
+
+
+async def map_data_reader(request: Request) -> Principal:
+    """The signed-in person who may read the map's data (JSON, tiles, fragments); 401 or 403
+    problem+json otherwise."""
+    principal = await signed_in(request)
+    if principal is None:
+        raise _refused(request, 401, NOT_SIGNED_IN)
+    if not principal.may(*MAP_READERS):
+        raise _refused(request, 403, MAP_READ_REFUSED)
+    return principal
+
+
+async def map_editor(request: Request) -> Principal:
+    """The signed-in cadastral staff or administrator changing data from the map, whose
+    request carries the session's form token in ``X-Form-Token``; 401 or 403 problem+json
+    otherwise (a page of another site can send the cookie's request but not the token)."""
+    principal = await map_data_reader(request)
+    given = request.headers.get(FORM_TOKEN_HEADER, "")
+    if not _form_token_matches(request, request.cookies.get(SESSION_COOKIE), given):
+        raise _refused(request, 403, FORGED_REQUEST)
+    if not principal.may(*MAP_EDITORS):
+        raise _refused(request, 403, MAP_EDIT_REFUSED)
+    return principal
+
+
+MapPage = Annotated[Principal, Depends(map_reader)]
+MapData = Annotated[Principal, Depends(map_data_reader)]
+MapEdit = Annotated[Principal, Depends(map_editor)]
+
+# Who reads the dashboard and its figures (administrators may do everything).
+DASHBOARD_READERS = (Role.REGISTRY_OFFICER, Role.CADASTRAL_STAFF, Role.LEADER)
+DASHBOARD_REFUSED = (
+    "Trang tổng quan dành cho lãnh đạo, cán bộ đăng ký đất đai, cán bộ địa chính và quản trị viên",
+    "the dashboard is for leaders, registry officers, cadastral staff and administrators",
+)
+
+
+async def dashboard_reader(request: Request) -> Principal:
+    """The signed-in leader, registry officer, cadastral staff or administrator, for the
+    dashboard's page; otherwise the sign-in page (not signed in) or a refusal page."""
+    principal = await signed_in(request)
+    if principal is None:
+        raise PageExit(_back_to_signin(request))
+    if not principal.may(*DASHBOARD_READERS):
+        refusal = page(
+            request, "officer_refused.html", status_code=403, principal=principal,
+            csrf=csrf_of(request), audience=DASHBOARD_REFUSED,
+        )  # fmt: skip
+        raise PageExit(refusal)
+    return principal
+
+
+async def dashboard_data_reader(request: Request) -> Principal:
+    """The signed-in person who may read the dashboard's figures (its JSON); 401 or 403
+    problem+json otherwise, never a redirect."""
+    principal = await signed_in(request)
+    if principal is None:
+        raise _refused(request, 401, NOT_SIGNED_IN)
+    if not principal.may(*DASHBOARD_READERS):
+        raise _refused(request, 403, DASHBOARD_REFUSED)
+    return principal
+
+
+DashboardPage = Annotated[Principal, Depends(dashboard_reader)]
+DashboardData = Annotated[Principal, Depends(dashboard_data_reader)]
+
 
 def _safe_next(target: str | None) -> str:
     """Only a page of the workbench is a place to go after signing in (never another site)."""
@@ -135,6 +261,14 @@ def _safe_next(target: str | None) -> str:
         if "\\" not in target and "\n" not in target and "\r" not in target:
             return target
     return HOME_PATH
+
+
+def _landing(principal: Principal, target: str | None) -> str:
+    """Where a person goes after signing in: the page asked for, else the home of their role."""
+    chosen = _safe_next(target)
+    if chosen == HOME_PATH:  # no particular page asked for
+        return HOMES.get(principal.role, HOME_PATH)
+    return chosen
 
 
 def _secure(request: Request) -> bool:
@@ -145,8 +279,8 @@ def _secure(request: Request) -> bool:
 async def sign_in_form(request: Request, tiep: str | None = None) -> Response:
     """The sign-in form; someone already signed in goes straight on."""
     principal = await signed_in(request)
-    if principal is not None and principal.may(Role.REGISTRY_OFFICER):
-        return RedirectResponse(_safe_next(tiep), 303)
+    if principal is not None and principal.role in HOMES:
+        return RedirectResponse(_landing(principal, tiep), 303)
     return _sign_in_page(request, tiep, error=None, username="")
 
 
@@ -199,7 +333,7 @@ async def sign_in(
             request, tiep, error=WRONG_PASSWORD, username=username, status_code=401
         )
     token, lifetime = issue_token(request, principal)
-    target = _safe_next(tiep) if principal.may(Role.REGISTRY_OFFICER) else HOME_PATH
+    target = _landing(principal, tiep) if principal.role in HOMES else HOME_PATH
     response = RedirectResponse(target, 303)
     response.set_cookie(
         SESSION_COOKIE, token, max_age=lifetime, path=HOME_PATH, httponly=True, samesite="strict",

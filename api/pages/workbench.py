@@ -5,7 +5,15 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from api.pages import officer, officer_actions, officer_apology, session
+from api.pages import (
+    dashboard,
+    map_data,
+    map_page,
+    officer,
+    officer_actions,
+    officer_apology,
+    session,
+)
 
 
 def install(app: FastAPI) -> None:
@@ -17,3 +25,6 @@ def install(app: FastAPI) -> None:
     app.include_router(officer_actions.router)
     app.include_router(officer_apology.router)
     app.include_router(officer.router)
+    app.include_router(map_data.router)  # the map's tiles, JSON and fragments
+    app.include_router(map_page.router)  # the map workbench's page
+    app.include_router(dashboard.router)  # the dashboard and its figures

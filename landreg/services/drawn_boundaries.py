@@ -85,7 +85,7 @@ def invalid_refused(drawn: DrawnBoundary, srid: int, cadastral_srid: int) -> Val
         field="geometry",
         value=reason,
         detail_vi=f"ranh giới không hợp lệ: {geos_reason_vi(reason)}{place_vi}; hãy vẽ lại, "
-        "hoặc gửi store_as_drawn: true để lưu đúng như đã vẽ kèm một phát hiện GEOM_INVALID",
+        "hoặc yêu cầu lưu đúng như đã vẽ (kèm một phát hiện ranh giới không hợp lệ)",
     )
 
 

@@ -13,15 +13,17 @@ sent the version they read or not.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Any
 
 import shapely
 from shapely.geometry.base import BaseGeometry
 
 from landreg.clock import utcnow
-from landreg.domain.model import Finding
+from landreg.domain.model import Finding, Parcel
 from landreg.domain.rules import RuleCode, rule
-from landreg.errors import ConflictError, ValidationError
+from landreg.errors import ConflictError, NotFoundError, ValidationError
 from landreg.services.register import changed_parcel
 from landreg.services.spatial_refusals import spatial_refusals
 from landreg.store.unit_of_work import UnitOfWork
@@ -73,12 +75,17 @@ def _finding(uow: UnitOfWork, finding_id: int, expected_version: int | None) -> 
             detail_vi=f"phát hiện {finding_id} đang ở phiên bản {finding.version}, không phải "
             f"{expected_version}: người khác vừa xử lý phát hiện này; hãy tải lại",
         )
+    return _still_open(finding)
+
+
+def _still_open(finding: Finding) -> Finding:
+    """The finding, if it is still open; a closed one is a conflict (someone acted on it)."""
     if finding.status != OPEN:
         raise ConflictError(
-            f"finding {finding_id} is {finding.status}, not open",
+            f"finding {finding.id} is {finding.status}, not open",
             field="status",
             value=finding.status,
-            detail_vi=f"phát hiện {finding_id} {_STATUS_VI.get(finding.status, finding.status)}"
+            detail_vi=f"phát hiện {finding.id} {_STATUS_VI.get(finding.status, finding.status)}"
             ", không còn mở để xử lý",
         )
     return finding
@@ -114,31 +121,133 @@ def dismiss(
     return closed
 
 
+@dataclass(frozen=True, slots=True)
+class ParcelChange:
+    """One parcel as a fix leaves it: ``after`` is None when the fix retires it."""
+
+    parcel_id: int
+    before: Parcel
+    after: Parcel | None
+    why: str
+
+
+@dataclass(frozen=True, slots=True)
+class FixPlan:
+    """What a finding's suggested fix does to its parcels, worked out before anything is
+    written: the same plan is shown as a preview and carried out by :func:`apply_fix`."""
+
+    finding: Finding
+    fix: str
+    changes: tuple[ParcelChange, ...]
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class FixPreview:
+    """The finding's parcels now (``before``) and as its fix would leave them (``after``; a
+    parcel the fix retires is left out), in the cadastral CRS; nothing stored."""
+
+    finding: Finding
+    before: list[Parcel]
+    after: list[Parcel]
+    changed: list[int]
+    retired: list[int]
+    description: str
+
+
+def automatic_fix(finding: Finding) -> str | None:
+    """The kind of fix :func:`apply_fix` can carry out for the finding (``make_valid``…), None
+    when it has none (staff edit the record by hand or dismiss the finding)."""
+    fix = (finding.suggestion or {}).get("fix", "review")
+    return fix if fix in _PLANNERS else None
+
+
+def preview_fix(uow: UnitOfWork, finding_id: int) -> FixPreview:
+    """The finding's parcels before and after its suggested fix, computed as
+    :func:`apply_fix` computes them, without writing anything."""
+    finding = _still_open(uow.findings.get(finding_id))
+    plan = _fix_plan(uow, finding, lock=False)
+    planned = {change.parcel_id: change for change in plan.changes}
+    before, after = [], []
+    for parcel_id in dict.fromkeys(finding.parcel_ids):
+        change = planned.get(parcel_id)
+        now = change.before if change is not None else _current(uow, parcel_id)
+        if now is None:
+            continue
+        before.append(now)
+        if change is None:
+            after.append(now)
+        elif change.after is not None:
+            after.append(change.after)
+    return FixPreview(
+        finding=finding,
+        before=before,
+        after=after,
+        changed=[c.parcel_id for c in plan.changes if c.after is not None],
+        retired=[c.parcel_id for c in plan.changes if c.after is None],
+        description=plan.description,
+    )
+
+
+def _current(uow: UnitOfWork, parcel_id: int) -> Parcel | None:
+    try:
+        return uow.parcels.get(parcel_id)
+    except NotFoundError:  # retired since the finding was raised
+        return None
+
+
 def apply_fix(
     uow: UnitOfWork, finding_id: int, *, actor: str, expected_version: int | None = None
 ) -> Finding:
     """Apply the finding's suggested fix; the changed parcel gets a new version."""
     finding = _finding(uow, finding_id, expected_version)
-    fix = (finding.suggestion or {}).get("fix", "review")
-    appliers = {
-        "make_valid": _make_valid,
-        "snap_to_neighbour": _snap,
-        "take_register_value": _take_register_value,
-        "merge_duplicates": _retire_copy,
-    }
-    if fix not in appliers:
+    plan = _fix_plan(uow, finding, lock=True)
+    for change in plan.changes:
+        _carry_out(uow, change, actor)
+    closed = _close(uow, finding, "fixed", plan.description, actor)
+    uow.commit()
+    return closed
+
+
+def _fix_plan(uow: UnitOfWork, finding: Finding, *, lock: bool) -> FixPlan:
+    """The finding's suggested fix worked out on its parcels as they are now; with ``lock``
+    a parcel to be retired is locked first (the others are locked as they are changed)."""
+    fix = automatic_fix(finding)
+    if fix is None:
+        shown = (finding.suggestion or {}).get("fix", "review")
         raise ValidationError(
             f"rule {finding.rule} has no automatic fix: edit the record and "
             "dismiss the finding with what was done",
             field="fix",
-            value=fix,
+            value=shown,
             detail_vi=f"quy tắc {finding.rule} ({_rule_title_vi(finding.rule)}) không có cách "
             "sửa tự động: hãy sửa hồ sơ thửa đất rồi bỏ qua phát hiện, ghi rõ việc đã làm",
         )
-    description = appliers[fix](uow, finding, actor)
-    closed = _close(uow, finding, "fixed", description, actor)
-    uow.commit()
-    return closed
+    changes, description = _PLANNERS[fix](uow, finding, lock)
+    return FixPlan(finding, fix, tuple(changes), description)
+
+
+def _carry_out(uow: UnitOfWork, change: ParcelChange, actor: str) -> None:
+    """Store one planned change: a new version of the parcel, or the parcel retired."""
+    parcel_id = change.parcel_id
+    if change.after is None:
+        uow.parcels.retire(parcel_id, at=utcnow())
+        uow.audit.record(
+            actor=actor, action="retire", entity_type="parcel", entity_id=parcel_id,
+            after={"why": change.why},
+        )  # fmt: skip
+        return
+    uow.parcels.change(
+        parcel_id, change.after, actor=actor, expected_version=change.before.version, at=utcnow()
+    )
+    after: dict[str, Any] = {"why": change.why}
+    if change.after.geometry is not change.before.geometry and change.after.geometry is not None:
+        after["area"] = change.after.geometry.area
+    if change.after.land_use_code != change.before.land_use_code:
+        after["land_use_code"] = change.after.land_use_code
+    uow.audit.record(
+        actor=actor, action="fix", entity_type="parcel", entity_id=parcel_id, after=after
+    )
 
 
 def apply_edit(
@@ -191,23 +300,20 @@ def _close(uow: UnitOfWork, finding: Finding, status: str, resolution: str, acto
     return closed
 
 
-def _new_geometry(uow: UnitOfWork, parcel_id: int, geometry: Any, actor: str, why: str) -> None:
-    parcel = uow.parcels.get(parcel_id)
+def _reshaped(parcel_id: int, parcel: Parcel, geometry: Any, why: str) -> ParcelChange:
+    """The parcel with a new boundary (as a register keeps one: a multipolygon)."""
     with spatial_refusals():
-        parcel.geometry = to_multipolygon(geometry)
-    uow.parcels.change(parcel_id, parcel, actor=actor, expected_version=parcel.version, at=utcnow())
-    uow.audit.record(
-        actor=actor,
-        action="fix",
-        entity_type="parcel",
-        entity_id=parcel_id,
-        after={"why": why, "area": parcel.geometry.area},
-    )
+        boundary = to_multipolygon(geometry)
+    return ParcelChange(parcel_id, parcel, replace(parcel, geometry=boundary), why)
 
 
-def _make_valid(uow: UnitOfWork, finding: Finding, actor: str) -> str:
+Planned = tuple[list[ParcelChange], str]
+
+
+def _make_valid(uow: UnitOfWork, finding: Finding, lock: bool) -> Planned:
     [parcel_id] = finding.parcel_ids[:1]
-    current = uow.parcels.get(parcel_id).geometry
+    parcel = uow.parcels.get(parcel_id)
+    current = parcel.geometry
     if finding.rule == RuleCode.GEOM_PARTS_OVERLAP:
         # the parts of one parcel overlap: the parcel is their union (GEOS's make_valid would
         # keep the overlap out, as a hole)
@@ -223,11 +329,11 @@ def _make_valid(uow: UnitOfWork, finding: Finding, actor: str) -> str:
             value=finding.id,
             detail_vi="sửa ranh giới cho hợp lệ thì thửa không còn diện tích: hãy vẽ lại thửa",
         )
-    _new_geometry(uow, parcel_id, shapely.union_all(polygons), actor, "make valid")
-    return "geometry made valid"
+    change = _reshaped(parcel_id, parcel, shapely.union_all(polygons), "make valid")
+    return [change], "geometry made valid"
 
 
-def _snap(uow: UnitOfWork, finding: Finding, actor: str) -> str:
+def _snap(uow: UnitOfWork, finding: Finding, lock: bool) -> Planned:
     """An overlap is cut from the parcel that grew; a gap goes to its longest neighbour."""
     ids = finding.parcel_ids
     piece = finding.location
@@ -238,21 +344,28 @@ def _snap(uow: UnitOfWork, finding: Finding, actor: str) -> str:
             value=finding.id,
             detail_vi="phát hiện không có vị trí để khớp ranh giới",
         )
-    shapes = {pid: uow.parcels.get(pid).geometry for pid in ids}
-    parcels = {pid: shape for pid, shape in shapes.items() if shape is not None}
+    found = {pid: uow.parcels.get(pid) for pid in ids}
+    shapes: dict[int, BaseGeometry] = {
+        pid: p.geometry for pid, p in found.items() if p.geometry is not None
+    }
+    parcels = {pid: found[pid] for pid in shapes}
     ids = list(parcels)
     if finding.rule == RuleCode.GEOM_GAP:
         target = max(
-            ids, key=lambda pid: parcels[pid].boundary.intersection(piece.buffer(0.01)).length
+            ids, key=lambda pid: shapes[pid].boundary.intersection(piece.buffer(0.01)).length
         )
-        _new_geometry(uow, target, shapely.union(parcels[target], piece), actor, "gap filled")
-        return f"gap given to parcel {target}"
-    target = max(ids, key=lambda pid: parcels[pid].area)
-    _new_geometry(uow, target, shapely.difference(parcels[target], piece), actor, "overlap removed")
-    return f"overlap cut from parcel {target}"
+        grown = shapely.union(shapes[target], piece)
+        return [_reshaped(target, parcels[target], grown, "gap filled")], (
+            f"gap given to parcel {target}"
+        )
+    target = max(ids, key=lambda pid: shapes[pid].area)
+    cut = shapely.difference(shapes[target], piece)
+    return [_reshaped(target, parcels[target], cut, "overlap removed")], (
+        f"overlap cut from parcel {target}"
+    )
 
 
-def _take_register_value(uow: UnitOfWork, finding: Finding, actor: str) -> str:
+def _take_register_value(uow: UnitOfWork, finding: Finding, lock: bool) -> Planned:
     [parcel_id] = finding.parcel_ids[:1]
     value = (finding.suggestion or {}).get("value")
     if not value or "," in value:
@@ -263,15 +376,16 @@ def _take_register_value(uow: UnitOfWork, finding: Finding, actor: str) -> str:
             detail_vi="sổ địa chính không có một giá trị duy nhất để lấy",
         )
     parcel = uow.parcels.get(parcel_id)
-    parcel.land_use_code = value
-    uow.parcels.change(parcel_id, parcel, actor=actor, expected_version=parcel.version, at=utcnow())
-    return f"land use set to the register's {value}"
+    change = ParcelChange(
+        parcel_id, parcel, replace(parcel, land_use_code=value), "land use from the register"
+    )
+    return [change], f"land use set to the register's {value}"
 
 
-def _retire_copy(uow: UnitOfWork, finding: Finding, actor: str) -> str:
+def _retire_copy(uow: UnitOfWork, finding: Finding, lock: bool) -> Planned:
     ids = finding.parcel_ids
     copy = max(ids)
-    uow.parcels.get(copy, lock=True)
+    parcel = uow.parcels.get(copy, lock=lock)
     if uow.parcels.is_referenced(copy):
         raise ConflictError(
             f"parcel {copy} still has rights or links; merge them first",
@@ -279,15 +393,17 @@ def _retire_copy(uow: UnitOfWork, finding: Finding, actor: str) -> str:
             value=copy,
             detail_vi=f"thửa {copy} vẫn còn quyền hoặc liên kết hồ sơ; hãy gộp chúng trước",
         )
-    uow.parcels.retire(copy, at=utcnow())
-    uow.audit.record(
-        actor=actor,
-        action="retire",
-        entity_type="parcel",
-        entity_id=copy,
-        after={"why": f"duplicate of parcel {min(ids)}"},
-    )
-    return f"duplicate parcel {copy} retired into history"
+    change = ParcelChange(copy, parcel, None, f"duplicate of parcel {min(ids)}")
+    return [change], f"duplicate parcel {copy} retired into history"
+
+
+# The fixes :func:`apply_fix` carries out, by the kind a rule suggests (``Rule.fix``).
+_PLANNERS: dict[str, Callable[[UnitOfWork, Finding, bool], Planned]] = {
+    "make_valid": _make_valid,
+    "snap_to_neighbour": _snap,
+    "take_register_value": _take_register_value,
+    "merge_duplicates": _retire_copy,
+}
 
 
 def _rule_title_vi(code: str) -> str:

@@ -57,6 +57,7 @@ ACCOUNTS = {
     Role.CITIZEN: ("cong_dan", "Cong-dan-thu-15"),
     Role.REGISTRY_OFFICER: ("can_bo_mot_cua", "Mot-cua-thu-15"),
     Role.CADASTRAL_STAFF: ("can_bo_dia_chinh", "Dia-chinh-thu-15"),
+    Role.LEADER: ("lanh_dao", "Lanh-dao-thu-15"),
     Role.ADMINISTRATOR: ("quan_tri", "Quan-tri-thu-15"),
 }
 _clients = itertools.count(1)

@@ -213,6 +213,12 @@ def test_another_role_is_refused_in_vietnamese(desk_page, site_accounts, axe_vio
     assert "Sai tên đăng nhập hoặc mật khẩu" in page.get_by_role("alert").inner_text()
     page.get_by_label("Mật khẩu").fill(password)
     page.get_by_role("button", name="Đăng nhập").click()
+    # Cadastral staff land on their map; the dossier list is the registry officers' own.
+    page.wait_for_url("**/app/ban-do")
+    nav = page.get_by_role("navigation", name="Bàn làm việc của cán bộ")
+    assert nav.get_by_role("link", name="Danh sách hồ sơ").count() == 0
+    assert nav.get_by_role("link", name="Bản đồ địa chính").count() == 1
+    page.goto("/app")
     assert "Bạn không có quyền mở trang này" in page.locator("h1").inner_text()
     _audited(page, axe_violations, shoot, "officer_refused_desk")
 
