@@ -42,6 +42,11 @@ _JUMP = """async ([center, zoom]) => {
     map.triggerRepaint();
   });
 }"""
+# The dashboard's headline count of open findings (None until its figures have loaded).
+_DASHBOARD_OPEN = """(() => {
+  const shown = document.querySelector(".headline [data-figure='open_findings']");
+  return shown && shown.dataset.value ? Number(shown.dataset.value) : null;
+})()"""
 _IDLE = """() => new Promise(done => {
   const map = window.landregMap;
   if (!map.isMoving() && map.loaded()) { done(); return; }
@@ -299,6 +304,13 @@ def test_a_fix_from_the_queue_closes_the_finding_without_a_reload(
     _sign_in(page, site_accounts, STAFF)
     page.evaluate("() => { window.sameDocument = 'yes'; }")
     before = _open_count(page)
+    # The dashboard, open in another tab of the same session, counts the same open findings.
+    dashboard = page.context.new_page()
+    dashboard.goto("/app/tong-quan")
+    dashboard.wait_for_function(_DASHBOARD_OPEN + " !== null")
+    assert dashboard.evaluate(_DASHBOARD_OPEN) == before
+    dashboard.evaluate("() => { window.sameDocument = 'yes'; }")
+    page.bring_to_front()
 
     finding_id = _choose_first_finding(page, "GEOM_OVERLAP")
     finding = _finding(page, finding_id)
@@ -345,6 +357,12 @@ def test_a_fix_from_the_queue_closes_the_finding_without_a_reload(
     assert page.evaluate("() => window.sameDocument") == "yes"  # no reload happened
     assert _finding(page, finding_id)["status"] == "fixed"
     _audited(page, axe_violations, shoot, "map_fixed_desk")
+    # Shown again, the dashboard's tab asks for its figures again: one open finding fewer.
+    dashboard.bring_to_front()
+    dashboard.evaluate("() => document.dispatchEvent(new Event('visibilitychange'))")
+    dashboard.wait_for_function(f"{_DASHBOARD_OPEN} === {before - 1}")
+    assert dashboard.evaluate("() => window.sameDocument") == "yes"
+    dashboard.close()
 
     # The changed parcel's history: slide back to the version before the fix.
     changed = _changed_parcel(database, finding["parcel_ids"])
