@@ -86,6 +86,8 @@ def reconcile(
         links=dict(Counter(links["match_type"])),
     )
     _store(uow, candidates, communes, summary)
+    checked = sorted({str(code) for code in parcels["commune_code"].dropna()} | set(communes or ()))
+    repository.record_run(checked, utcnow(), repository.latest_batch())
     uow.commit()
     summary.seconds = round(time.perf_counter() - started, 2)
     return summary

@@ -16,7 +16,13 @@ from sqlalchemy import Select, func, select, union_all
 from sqlalchemy.orm import Session
 
 from landreg.store.reconcile_repository import read_frame
-from landreg.store.tables import AdminUnit, FindingRow, ParcelRegisterLinkRow, ParcelRow
+from landreg.store.tables import (
+    AdminUnit,
+    FindingRow,
+    ParcelRegisterLinkRow,
+    ParcelRow,
+    ReconcileRunRow,
+)
 
 _FINDING_COLUMNS = ["id", "rule", "severity", "commune_code", "created_at", "closed_at"]
 _CHUNK = 5000
@@ -88,11 +94,12 @@ class QualityStatsRepository:
     def checked_parcels(self, until: datetime) -> int:
         """Current parcels a reconciliation looked at in their current version, by ``until``.
 
-        Reconciling a commune leaves three traces, each stamped with the run's time: the
-        links of its parcels to the register (replaced on every run), the findings it opened
-        (they carry the batch they were opened under) and those it closed (status
-        ``closed``). The latest trace of a commune up to ``until`` is when it was last
-        checked; a parcel counts when its current version began before that.
+        Reconciling a commune records the run (``reconcile_run``, since migration 0005);
+        runs before that left three traces, each stamped with the run's time: the links of its
+        parcels to the register (replaced on every run), the findings it opened (they carry
+        the batch they were opened under) and those it closed (status ``closed``). The
+        latest trace of a commune up to ``until`` is when it was last checked; a parcel
+        counts when its current version began before that.
         """
         link = ParcelRegisterLinkRow
         finding = FindingRow
@@ -105,6 +112,9 @@ class QualityStatsRepository:
             ),
             select(finding.commune_code, finding.closed_at).where(
                 finding.status == "closed", finding.closed_at <= until
+            ),
+            select(ReconcileRunRow.commune_code, ReconcileRunRow.at).where(
+                ReconcileRunRow.at <= until
             ),
         ).subquery()
         last = (

@@ -7,6 +7,7 @@ stored by :mod:`landreg.store.finding_repository`.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -21,6 +22,7 @@ from landreg.store.tables import (
     Base,
     MapStripRow,
     ParcelRow,
+    ReconcileRunRow,
     RegisterEntryRow,
     SourceBatchRow,
 )
@@ -114,6 +116,12 @@ class ReconcileRepository:
             table.c.status == "loaded", table.c.data_as_of.is_not(None)
         )
         return self._frame(statement.order_by(table.c.id), columns, False)
+
+    def record_run(self, communes: list[str], at: datetime, batch: int | None) -> None:
+        """Note that a reconciliation checked ``communes`` at ``at`` (UTC)."""
+        rows = [{"commune_code": code, "at": at, "batch_id": batch} for code in communes]
+        for start in range(0, len(rows), 5000):
+            self.session.execute(insert(ReconcileRunRow), rows[start : start + 5000])
 
     def latest_batch(self) -> int | None:
         """The newest source batch: the one that closes findings it fixed."""

@@ -396,6 +396,17 @@ class DossierParcelLinkRow(Base):
     decided_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
+class ReconcileRunRow(Base):
+    """A commune checked by a reconciliation, and when: what the dashboard's "parcels checked"
+    is read from, whether or not the run changed anything."""
+
+    __tablename__ = "reconcile_run"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    commune_code: Mapped[str] = mapped_column(String(10), nullable=False, index=True)
+    at: Mapped[datetime] = mapped_column(DateTime, nullable=False)
+    batch_id: Mapped[int | None] = mapped_column(Integer)
+
+
 class FindingRow(Base):
     """A detected problem, with a stable fingerprint so re-running a check never duplicates it.
 

@@ -9,14 +9,14 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import delete, func, select, update
 
 from landreg.domain.delivery import IngestOptions
 from landreg.services.quality_stats import commune_shapes, quality_stats
 from landreg.services.reconcile import reconcile
 from landreg.services.register import change_parcel
 from landreg.services.sources import ingest_path
-from landreg.store.tables import FindingRow, ParcelRow
+from landreg.store.tables import FindingRow, ParcelRegisterLinkRow, ParcelRow
 from landreg.store.unit_of_work import UnitOfWork
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_data" / "small"
@@ -121,6 +121,28 @@ def test_a_parcel_changed_after_the_reconciliation_is_not_checked_until_the_next
     with UnitOfWork(reconciled) as uow:
         again = quality_stats(uow)
     assert again.parcels_checked == again.parcels
+
+
+def test_a_reconciliation_that_changes_nothing_still_checks_its_communes(register_db):
+    """A commune with no register and nothing wrong leaves no link and no finding behind:
+    its parcels are checked all the same, by the run's own record."""
+    ingest_path(register_db, SAMPLE / LONG_AN[1], IngestOptions())  # the map alone
+    with UnitOfWork(register_db, writes=True) as uow:
+        uow.session.execute(delete(FindingRow))  # as if the map had nothing wrong with it
+        uow.commit()
+    with UnitOfWork(register_db) as uow:
+        before = quality_stats(uow)
+    assert before.parcels > 0 and before.parcels_checked == 0
+    with UnitOfWork(register_db) as uow:
+        reconcile(uow, communes=[COMMUNE])
+    with UnitOfWork(register_db, writes=True) as uow:
+        uow.session.execute(delete(FindingRow))
+        uow.commit()
+    with UnitOfWork(register_db) as uow:
+        after = quality_stats(uow)
+        links = uow.session.scalar(select(func.count()).select_from(ParcelRegisterLinkRow))
+    assert links == 0
+    assert after.parcels_checked == after.parcels == before.parcels
 
 
 def test_the_commune_map_has_the_boundary_in_wgs84_and_the_figures(reconciled):
