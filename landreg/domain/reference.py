@@ -8,6 +8,12 @@ An installation of another province keeps its own administrative units in
 load``); when that file is there it replaces the shipped units everywhere the register
 checks a commune code, a remote commune or where the province lies. It is read again when
 it changes.
+
+The whole new Tây Ninh — its 96 wards and communes since 1 July 2025 and the districts and
+communes they replaced, each row with its source (``tay_ninh_2025.sources.md``) — ships in
+``tay_ninh_2025_units.csv`` (a units file ``landreg units load`` takes as it is) and
+``tay_ninh_2025_former_communes.csv``; :func:`resolve_commune` turns an old commune code or
+address into the commune that took it over.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from __future__ import annotations
 import csv
 import os
 import tomllib
+import unicodedata
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
@@ -158,6 +165,175 @@ def former_units() -> dict[str, tuple[str, str]]:
         row["commune_code"]: (row["former_district_code"], row["former_province_code"])
         for row in _read_csv("former_units.csv")
     }
+
+
+# The new Tây Ninh's own units and the former communes they replaced, with their sources
+# (``tay_ninh_2025.sources.md``). ``landreg units load`` takes the units file as it is.
+PROVINCE_2025_UNITS_FILE = "tay_ninh_2025_units.csv"
+FORMER_COMMUNES_FILE = "tay_ninh_2025_former_communes.csv"
+
+
+@dataclass(frozen=True, slots=True)
+class FormerCommune:
+    """A ward, commune or town abolished on 1 July 2025 ("đơn vị hành chính cấp xã cũ").
+
+    Parameters
+    ----------
+    code, name : str
+        Its code and name before 1 July 2025 ("25456", "Phường 1").
+    level : str
+        ``ward``, ``commune`` or ``town`` (thị trấn).
+    district_code, province_code : str
+        The former district and province it belonged to.
+    successor_codes : tuple of str
+        The ward or commune that took it over; several when the resolution divided it.
+    clauses : tuple of str
+        The clauses of Resolution 1682/NQ-UBTVQH15, Article 1, that name it.
+    """
+
+    code: str
+    level: str
+    name: str
+    district_code: str
+    province_code: str
+    successor_codes: tuple[str, ...]
+    clauses: tuple[str, ...]
+
+    @property
+    def split(self) -> bool:
+        """True when the unit was divided between several new ones."""
+        return len(self.successor_codes) > 1
+
+
+def province_2025_units() -> list[AdministrativeUnit]:
+    """The new Tây Ninh's province, its 96 wards and communes, and the former provinces and
+    districts, as shipped in ``tay_ninh_2025_units.csv`` (checked like any units file)."""
+    rows = _read_csv(PROVINCE_2025_UNITS_FILE)
+    return units_from_rows(list(rows[0]), rows, source=PROVINCE_2025_UNITS_FILE)
+
+
+@cache
+def former_communes() -> dict[str, FormerCommune]:
+    """The wards, communes and towns of the former Tây Ninh and Long An by their old code."""
+    return {
+        row["code"]: FormerCommune(
+            code=row["code"],
+            level=row["level"],
+            name=row["name"],
+            district_code=row["former_district_code"],
+            province_code=row["former_province_code"],
+            successor_codes=tuple(code for code in row["successor_codes"].split(";") if code),
+            clauses=tuple(clause for clause in row["clauses"].split(";") if clause),
+        )
+        for row in _read_csv(FORMER_COMMUNES_FILE)
+    }
+
+
+def resolve_commune(written: str | None) -> str | None:
+    """The current ward or commune a written commune stands for, old or new; None when it
+    cannot be told.
+
+    ``written`` is a code ("25456"; a lost leading zero is put back) or an address as people
+    write it, with or without diacritics or abbreviations ("Phường 1, Thành phố Tây Ninh",
+    "ấp 2, xa Tan Lap, huyen Tan Thanh", "P.3, TP. Tây Ninh"). A current commune is itself. A
+    former one (old addresses and old certificates still name them) is the ward or commune
+    that took it over, the abolished district written after it telling apart former communes
+    of one name. A former commune the resolution divided between several new ones is None:
+    which part a parcel lies in depends on where it is. So is a successor the register's units
+    do not hold under the same name (an installation whose own codes differ).
+    """
+    text = " ".join(str(written or "").split())
+    if not text:
+        return None
+    current = communes()
+    if text.isdigit() and len(text) <= 5:
+        code = text.zfill(5)
+        return code if code in current else _successor(former_communes().get(code), current)
+    parts = [part for part in (_expanded(_fold(part)) for part in text.split(",")) if part]
+    districts = _former_district_names()
+    at = next((i for i, part in enumerate(parts) if part in districts), len(parts))
+    district = districts[parts[at]] if at < len(parts) else None
+    for name in reversed(parts[:at]):  # the commune is written just before its district
+        found = _named(name, district, current)
+        if found is not None:
+            return found
+    return None
+
+
+def _named(name: str, district: str | None, current: dict[str, AdministrativeUnit]) -> str | None:
+    """The current commune for a folded commune name, the former district it lay in if known."""
+    former = [
+        unit
+        for unit, folded in _former_commune_names()
+        if folded == name and district in (None, unit.district_code)
+    ]
+    if district is not None and len(former) == 1:
+        code = _successor(former[0], current)
+        if code is not None:
+            return code
+    named = [code for code, unit in current.items() if _fold(unit.name) == name]
+    if len(named) == 1:
+        return named[0]
+    return _successor(former[0], current) if district is None and len(former) == 1 else None
+
+
+@cache
+def _former_commune_names() -> tuple[tuple[FormerCommune, str], ...]:
+    return tuple((unit, _fold(unit.name)) for unit in former_communes().values())
+
+
+def _successor(former: FormerCommune | None, current: dict[str, AdministrativeUnit]) -> str | None:
+    """The one current commune that took ``former`` over, if the register knows it by the
+    name the official table gives it."""
+    if former is None or len(former.successor_codes) != 1:
+        return None
+    code = former.successor_codes[0]
+    official = _province_2025_names().get(code)
+    unit = current.get(code)
+    return code if unit is not None and official == _fold(unit.name) else None
+
+
+@cache
+def _province_2025_names() -> dict[str, str]:
+    """The shipped 2025 wards and communes' names (folded) by code."""
+    return {unit.code: _fold(unit.name) for unit in province_2025_units()}
+
+
+@cache
+def _former_district_names() -> dict[str, str]:
+    """Former districts' codes by name, folded ("thanh pho tay ninh", "huyen tan bien"), and
+    by the name without its level word ("tan bien") when that names one district only."""
+    districts = [unit for unit in province_2025_units() if unit.level == "former_district"]
+    names = {_fold(unit.name): unit.code for unit in districts}
+    bare: dict[str, list[str]] = {}
+    for unit in districts:
+        for level in ("thanh pho ", "thi xa ", "huyen "):
+            folded = _fold(unit.name)
+            if folded.startswith(level):
+                bare.setdefault(folded.removeprefix(level), []).append(unit.code)
+    names.update({name: codes[0] for name, codes in bare.items() if len(codes) == 1})
+    return names
+
+
+# Abbreviations people write before a unit's name ("TP. Tây Ninh", "P.3", "H. Tân Biên").
+_ABBREVIATIONS = {
+    "tp": "thanh pho", "tx": "thi xa", "h": "huyen", "tt": "thi tran", "p": "phuong", "x": "xa",
+}  # fmt: skip
+
+
+def _expanded(folded: str) -> str:
+    """A folded name with its leading level abbreviation written out."""
+    head, _, tail = folded.partition(" ")
+    if head[:1] == "p" and head[1:].isdigit():  # "p3" for "Phường 3"
+        return f"phuong {head[1:]} {tail}".strip()
+    return f"{_ABBREVIATIONS[head]} {tail}" if head in _ABBREVIATIONS and tail else folded
+
+
+def _fold(text: str) -> str:
+    """Lower case, no diacritics, đ as d, single spaces: names as they are compared."""
+    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    bare = "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
+    return " ".join(bare.lower().replace(".", " ").split())
 
 
 @cache

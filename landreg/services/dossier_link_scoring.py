@@ -108,15 +108,15 @@ def written_references(dossiers: pd.DataFrame) -> pd.DataFrame:
 
 def commune_codes(written: pd.Series) -> pd.Series:
     """Commune codes of communes as people write them: the code, the name, the name followed
-    by the abolished district ("Xã Tân Biên, Huyện Tân Biên"), with or without diacritics."""
+    by the abolished district ("Xã Tân Biên, Huyện Tân Biên"), with or without diacritics;
+    a former commune's code or name (old certificates, old addresses: "Phường 1, Thành phố
+    Tây Ninh") gives the commune that took it over (:func:`reference.resolve_commune`)."""
     units = reference.communes()
-    by_name = {name: code for code, unit in units.items() for name in [unit.name]}
-    folded = folded_names(pd.Series(list(by_name))).tolist()
-    lookup = dict(zip(folded, by_name.values(), strict=True))
     text = written.astype("string").str.strip()
-    first = folded_names(text.str.split(",").str[0])
     code = text.where(text.str.fullmatch(r"\d{5}").fillna(False) & text.isin(list(units)))
-    return code.fillna(first.map(lookup)).astype("string")
+    others = text[code.isna() & text.notna()].unique()
+    resolved = {value: reference.resolve_commune(value) for value in others}
+    return code.fillna(text.map(resolved).astype(code.dtype)).astype("string")
 
 
 def candidates(written: pd.DataFrame, parcels: pd.DataFrame, holders: pd.DataFrame) -> pd.DataFrame:

@@ -349,7 +349,8 @@ def test_ogc_pages_features_and_extents_are_the_same_everywhere(implementations,
         for layer in MapLayerName
         for out, swap in ((4326, False), (4326, True), (SRID, False))
         for box, offset in ((None, 0), (frame, 0), (frame, 5))
-        if not (layer is MapLayerName.COMMUNES and offset)  # one commune in the frame
+        # one commune in the frame; roads and canals are far apart
+        if not (layer in (MapLayerName.COMMUNES, MapLayerName.STRIPS) and offset)
     ]
 
     async def look(reads: Reads):
@@ -378,7 +379,12 @@ def test_ogc_pages_features_and_extents_are_the_same_everywhere(implementations,
             assert extent == pytest.approx(wanted_extent, abs=1e-7)  # degrees, a centimetre
 
     _same_answers(answers, compare)
-    assert all(page.returned for page in answers["pooled"][0])  # every page had features
+    # every page had features (but a road or canal need not pass within 300 m of a finding)
+    assert all(
+        page.returned
+        for page, (layer, request) in zip(answers["pooled"][0], asked, strict=True)
+        if layer is not MapLayerName.STRIPS or request.frame is None
+    )
     assert all(answers["pooled"][2])  # both layers have an extent
 
 
