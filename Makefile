@@ -27,7 +27,7 @@ test: venv
 	bash .ci/ensure-postgis.sh $(BIN)/python
 	bash .ci/ensure-browser.sh $(BIN)/python
 	$(MAKE) --no-print-directory lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --dist loadfile
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -24,6 +24,7 @@ from api.routes import (
     ingest,
     ogc,
     parcels,
+    parties,
     public,
     stats,
     tiles,
@@ -76,6 +77,7 @@ def create_app(
     app.include_router(findings.router)
     app.include_router(stats.router)
     app.include_router(dossiers.router)
+    app.include_router(parties.router)
     app.include_router(citizen.router)
     app.include_router(overview.router)
     workbench.install(app)

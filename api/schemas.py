@@ -43,6 +43,12 @@ class ParcelOut(BaseModel):
 
     id: int
     key: str = Field(examples=["25459-12-345"])
+    national_id: str | None = Field(
+        default=None,
+        description="national parcel identifier (mã định danh thửa đất): 12-character GeoHash "
+        "of the parcel's characteristic point in WGS 84; null until reconciliation assigns it",
+        examples=["w3gvk2j8x1mq"],
+    )
     commune_code: str
     map_sheet: int | None
     parcel_number: int | None
@@ -68,6 +74,7 @@ class ParcelOut(BaseModel):
         return cls(
             id=parcel.id or 0,
             key=parcel.reference,
+            national_id=parcel.national_id,
             commune_code=parcel.commune_code,
             map_sheet=parcel.map_sheet,
             parcel_number=parcel.parcel_number,

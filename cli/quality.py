@@ -33,6 +33,7 @@ def reconcile_command(
             uow,
             communes=commune or None,
             partitioned=not whole,
+            authority=settings.cadastre.register_authorities,
             say=say,
             geometry=GeometrySettings(
                 sliver_area=settings.cadastre.sliver_area_m2, workers=settings.cadastre.workers

@@ -190,6 +190,8 @@ def parcel_records(
     keep = ~refused.to_numpy()
     frame = pd.concat([commune.rename("commune_code"), *numbers], axis=1)
     frame = frame.join(_parcel_values(data))[keep]
+    if "national_id" in data:  # the national identifier a delivery carries, checked later
+        frame["delivered_national_id"] = normalise.strings(data["national_id"])[keep]
     frame["land_use_code"] = land_use_codes(frame["land_use_text"], frame["commune_code"])
     kept = geometry[keep]
     geom = multipolygon_ewkb(kept, cadastral_srid).set_axis(frame.index)

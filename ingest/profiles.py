@@ -40,14 +40,14 @@ from landreg.errors import ValidationError as LandRegValidationError
 CANONICAL_FIELDS: dict[str, frozenset[str]] = {
     "map": frozenset({
         "commune_code", "map_sheet", "parcel_number", "map_area", "land_use_text",
-        "old_map_sheet", "old_parcel_number", "parent_ref", "address",
+        "old_map_sheet", "old_parcel_number", "parent_ref", "address", "national_id",
     }),
     "register": frozenset({
         "commune_code", "map_sheet", "parcel_number", "old_map_sheet", "old_parcel_number",
         "legal_area", "land_use_text", "term_text", "holder_name", "holder_kind",
         "identity_number", "birth_year", "tax_code", "address", "share_percent",
         "certificate_serial", "book_entry", "issued_on", "mortgage_holder", "mortgage_on",
-        "seizure_text", "parent_ref",
+        "seizure_text", "parent_ref", "previous_identity_number",
     }),
     "dossiers": frozenset({
         "code", "procedure", "procedure_name", "status", "office", "applicant_name",

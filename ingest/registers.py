@@ -54,11 +54,7 @@ def register_records(
             check.set(name, *normalise.decimals(data[name]), "a number")
     check.dates(("issued_on", "mortgage_on"), profile.date_formats, as_date=True)
     check.texts(_TEXT)
-    if "identity_number" in data:
-        check.set(
-            "identity_number",
-            normalise.text(data["identity_number"]).str.replace(r"[\s.]", "", regex=True),
-        )
+    _identity_numbers(check, data)
     if "certificate_serial" in data:
         check.set("certificate_serial", normalise.text(data["certificate_serial"]).map(_serial))
     if "land_use_text" in check.out:
@@ -70,6 +66,16 @@ def register_records(
         check.out[keep], keys[keep], row_refs(table, profile)[keep], source_name
     )
     return records, check.rejected, check.notes
+
+
+def _identity_numbers(check: Checked, data: pd.DataFrame) -> None:
+    """The holder's identity number, and the earlier one a register may give beside it (the
+    old CMND next to the CCCD), without spaces or dots. A file without the earlier number
+    leaves the column out, so that its records hash as they always did."""
+    for name in ("identity_number", "previous_identity_number"):
+        if name not in data or (name != "identity_number" and data[name].isna().all()):
+            continue
+        check.set(name, normalise.text(data[name]).str.replace(r"[\s.]", "", regex=True))
 
 
 def commune_codes(values: pd.Series) -> pd.Series:

@@ -82,6 +82,18 @@ class CadastreSettings(BaseSettings):
         description="the most vertices a boundary drawn by hand may have (a parcel has tens "
         "to hundreds); the edit request's body is limited to match",
     )
+    register_authority: str = Field(
+        default="",
+        description="register sources by authority, most authoritative first, comma-separated "
+        "(e.g. 'register:register/so_dia_chinh_tay_ninh_cu'); where two registers give a "
+        "parcel's field, the first listed wins, then the newest delivery; unlisted sources "
+        "come after the listed ones, the newest delivery first",
+    )
+
+    @property
+    def register_authorities(self) -> tuple[str, ...]:
+        """The register sources in order of authority (``LANDREG_REGISTER_AUTHORITY``)."""
+        return tuple(part.strip() for part in self.register_authority.split(",") if part.strip())
 
 
 class ApiSettings(BaseSettings):

@@ -45,6 +45,7 @@ BASE_BY_NAME: dict[str, Any] = {
     "parcel_id": "@parcel_id",
     "finding_id": "@finding_id",
     "link_id": "@link_id",
+    "party_id": "@party_id",
     "feature_id": "@parcel_id",
     "code": "@dossier",
     "serial": "AB 01234567",

@@ -188,6 +188,7 @@ def _version_shown(entry: map_workbench.VersionEntry) -> _Shown:
 def _moments(parcel: Parcel) -> dict[str, Any]:
     return {
         "version": parcel.version, "reference": parcel.reference,
+        "national_id": parcel.national_id,
         "legal_area": parcel.legal_area, "measured_area": parcel.measured_area,
         "land_use_code": parcel.land_use_code, "address": parcel.address,
         "valid_from": _aware(parcel.valid_from), "valid_to": _aware(parcel.valid_to),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from api.deps import UowDep, database_of, reads_of
@@ -20,11 +20,13 @@ from api.params import (
 )
 from api.schemas import ParcelOut, ParcelRecordOut, Problem
 from api.security import MAP_SECURITY, InternalDep, MapReaderDep, OfficerDep
-from landreg.services import register
+from landreg.services import national_ids, register
 from landreg.services.parcel_record import parcel_record
 
 router = APIRouter(prefix="/parcels", tags=["parcels"])
 ERRORS: dict[int | str, dict[str, Any]] = {404: {"model": Problem}, 422: {"model": Problem}}
+# 12 characters of the GeoHash alphabet (digits and lower-case letters but a, i, l, o).
+NATIONAL_ID_PATTERN = r"^[0-9b-hjkmnp-z]{12}$"
 
 OutCrs = Annotated[
     int,
@@ -143,6 +145,34 @@ def parcels_by_serial(
     return [
         ParcelOut.from_parcel(p, srid, out_srid) for p in register.parcels_by_serial(uow, serial)
     ]
+
+
+@router.get(
+    "/by-national-id/{national_id}",
+    response_model=ParcelOut,
+    responses=ERRORS,
+    summary="The parcel with a national parcel identifier",
+    openapi_extra=MAP_SECURITY,
+)
+def parcel_by_national_id(
+    uow: UowDep,
+    _: MapReaderDep,
+    national_id: Annotated[
+        str,
+        Path(
+            description="national parcel identifier (mã định danh thửa đất): 12 characters "
+            "of the GeoHash alphabet",
+            pattern=NATIONAL_ID_PATTERN,
+            examples=["w3gvk2j8x1mq"],
+        ),
+    ],
+    out_srid: OutCrs = 4326,
+) -> ParcelOut:
+    """The current parcel that holds this identifier; 404 when none does."""
+    srid = uow.database.cadastral_srid
+    checked_srid(out_srid, "crs", srid)
+    found = national_ids.parcel_with_national_id(uow, national_id)
+    return ParcelOut.from_parcel(found, srid, out_srid)
 
 
 class HolderQuery(BaseModel):

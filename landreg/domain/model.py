@@ -92,6 +92,9 @@ class Parcel:
         Land use exactly as the source wrote it (legacy codes, folk terms).
     parent_ref : str or None
         The parcel it was split from or merged out of, as the source wrote it.
+    national_id : str or None
+        The national parcel identifier ("mã định danh thửa đất", 12 GeoHash characters),
+        assigned by reconciliation and kept while the parcel exists.
     id, version, valid_from, valid_to :
         Identity and lifespan, set by the register.
     """
@@ -110,6 +113,7 @@ class Parcel:
     map_area: float | None = None
     land_use_text: str | None = None
     parent_ref: str | None = None
+    national_id: str | None = None
     id: int | None = None
     version: int = 1
     valid_from: datetime | None = None
@@ -150,6 +154,7 @@ class Party:
     address: str | None = None
     phone: str | None = None
     birth_year: int | None = None
+    tax_code: str | None = None
     id: int | None = None
     version: int = 1
     valid_from: datetime | None = None

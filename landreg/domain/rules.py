@@ -49,6 +49,8 @@ class RuleCode(StrEnum):
     SRC_HOLDER_MISMATCH = "SRC_HOLDER_MISMATCH"
     SRC_AREA_MISMATCH = "SRC_AREA_MISMATCH"
     SRC_OLDER_SOURCE = "SRC_OLDER_SOURCE"
+    GEOM_NATIONAL_ID_COLLISION = "GEOM_NATIONAL_ID_COLLISION"
+    SRC_NATIONAL_ID_MISMATCH = "SRC_NATIONAL_ID_MISMATCH"
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,6 +218,17 @@ RULES: dict[RuleCode, Rule] = {rule.code: rule for rule in (
          "Bản giao {key} ({as_of}) cũ hơn bản {newer} ({newer_as_of}) mà nó đã thay thế.",
          "Delivery {key} ({as_of}) is older than {newer} ({newer_as_of}), which it replaced.",
          "review"),
+    Rule(RuleCode.GEOM_NATIONAL_ID_COLLISION, "geometry", _E, "Trùng mã định danh thửa đất",
+         "National parcel identifier collision",
+         "Thửa {key} tính ra mã định danh {national_id} đã cấp cho thửa {other}; thửa {key} "
+         "chưa được cấp mã cho đến khi xử lý xong.",
+         "Parcel {key} computes the national identifier {national_id}, already given to "
+         "parcel {other}; parcel {key} gets none until this is resolved.", "review"),
+    Rule(RuleCode.SRC_NATIONAL_ID_MISMATCH, "sources", _W, "Mã định danh thửa đất không khớp",
+         "National parcel identifier disagrees",
+         "Nguồn {source} ghi mã định danh thửa {key} là {delivered}, landreg tính ra {computed}.",
+         "Source {source} gives parcel {key} the national identifier {delivered}; landreg "
+         "computes {computed}.", "review"),
 )}  # fmt: skip
 
 

@@ -1,5 +1,6 @@
-"""The map's search box: a parcel by its key (new or old numbers), a certificate serial, or
-part of an address, typed however staff type them.
+"""The map's search box: a parcel by its national identifier (12 GeoHash characters), its key
+(new or old numbers), a certificate serial, or part of an address, typed however staff type
+them.
 
 A key may be written ``25612:12:345``, ``25612-12-345``, ``tờ 12 thửa 345`` (or without
 diacritics, ``to 12 thua 345``; ``sheet 12 parcel 345``), ``12/345``, the commune first or
@@ -25,6 +26,7 @@ from landreg.services.register import parcels_by_key, parcels_by_serial
 from landreg.services.source_checks import folded_names
 from landreg.store.unit_of_work import UnitOfWork
 from spatial.crs import reproject
+from spatial.national_id import is_national_id
 
 MOST = 10
 MAX_TEXT = 120
@@ -96,6 +98,7 @@ def search(uow: UnitOfWork, text: str) -> list[MapHit]:
         return []
     hits: dict[int, MapHit] = {}
     srid = uow.database.cadastral_srid
+    _by_national_id(uow, text, hits)
     key = read_key(text)
     if key is not None:
         for parcel, how in _by_key(uow, key):
@@ -106,6 +109,22 @@ def search(uow: UnitOfWork, text: str) -> list[MapHit]:
             hits.setdefault(parcel.id or 0, _serial_hit(parcel, serial, srid))
     _by_address(uow, folded(text).split(), hits)
     return list(hits.values())[:MOST]
+
+
+def _by_national_id(uow: UnitOfWork, text: str, hits: dict[int, MapHit]) -> None:
+    """Add the parcel holding the national identifier the text is (12 GeoHash characters)."""
+    wanted = text.strip().lower()
+    if not is_national_id(wanted):
+        return
+    parcel_id = uow.national_ids.parcel_with(wanted)
+    if parcel_id is None:
+        return
+    parcel = uow.parcels.get(parcel_id)
+    vi, en = parcel_label(parcel)
+    hits[parcel_id] = MapHit(
+        "national_id", f"Mã định danh {wanted} — {vi}", f"National identifier {wanted} — {en}",
+        parcel_id, bounds_of(parcel, uow.database.cadastral_srid),
+    )  # fmt: skip
 
 
 def _by_address(uow: UnitOfWork, words: list[str], hits: dict[int, MapHit]) -> None:

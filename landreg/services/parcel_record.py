@@ -1,9 +1,9 @@
 """One current record per parcel, each field traced to the source it came from.
 
-The map gives the boundary and measured area; the land register (the entries linked to the
-parcel by reconciliation) gives the legal area, the land use, the holders with their shares,
-the certificate and the mortgages and seizures. The record is assembled when asked for, so
-it always reflects the latest batch of every source.
+The map gives the boundary and measured area; the unified register's records, made from the
+land registers by reconciliation (:mod:`landreg.services.unified_register`), give the legal
+area, the holders with their shares, the certificates and the mortgages and seizures, each
+field naming the register row it came from and why that source won.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from typing import Any
 
 from landreg.domain.model import Parcel
 from landreg.domain.register_entry import RegisterEntry
+from landreg.services.unified_register import WHY_EN, WHY_VI
 from landreg.store.unit_of_work import UnitOfWork
 
 
@@ -19,12 +20,15 @@ def parcel_record(uow: UnitOfWork, parcel_id: int) -> dict[str, Any]:
     """The parcel as the register knows it now, with the source of every value."""
     parcel = uow.parcels.get(parcel_id)
     entries = uow.register_entries.linked_to(parcel_id)
+    records = uow.unified.of_parcel(parcel_id)
+    recorded = uow.unified.parcel_sources(parcel_id) or {}
     batches = uow.batches.batch_files(
         {
             batch
             for batch in (
                 parcel.source.batch_id if parcel.source else None,
                 *(e.source_batch_id for e in entries),
+                *_record_batches(records, recorded),
             )
             if batch is not None
         }
@@ -38,12 +42,14 @@ def parcel_record(uow: UnitOfWork, parcel_id: int) -> dict[str, Any]:
     register = [
         (_source(e.source_name, e.source_row, e.source_batch_id, batches), e) for e in entries
     ]
+    by_entry = {e.id: e for e in entries}
     return {
         "parcel": parcel,
-        "fields": _fields(parcel, map_source, register),
-        "holders": [_holder(e, source) for source, e in register],
-        "certificates": _certificates(register),
-        "restrictions": _restrictions(register),
+        "fields": _fields(parcel, map_source, register)
+        | _recorded_fields(parcel, recorded, batches),
+        "holders": [_holder(r, by_entry, batches) for r in records["rights"]],
+        "certificates": [_certificate(c, batches) for c in records["certificates"]],
+        "restrictions": [_restriction(r, batches) for r in records["restrictions"]],
         "findings": _findings(
             uow,
             parcel.commune_code,
@@ -72,6 +78,8 @@ def _fields(
     legal record, gives legal area and land use when it has them."""
     fields: dict[str, Any] = {
         "key": {"value": parcel.reference, "from": map_source},
+        # computed from the map's boundary when the register is reconciled
+        "national_id": {"value": parcel.national_id, "from": map_source},
         "measured_area": {"value": parcel.measured_area, "from": map_source},
         "land_use_code": {"value": parcel.land_use_code, "from": map_source},
         "address": {"value": parcel.address, "from": map_source},
@@ -87,60 +95,89 @@ def _fields(
     return fields
 
 
-def _holder(entry: RegisterEntry, source: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "name": entry.holder_name,
-        "kind": entry.holder_kind,
-        "identity_number": entry.identity_number,
-        "birth_year": entry.birth_year,
-        "share_percent": entry.share_percent,
-        "term": entry.term_text,
-        "matched_by": entry.match_type,
-        "from": source,
+def _record_batches(records: dict[str, list[dict[str, Any]]], recorded: dict[str, Any]) -> set[int]:
+    refs = [*recorded.values()]
+    for rows in records.values():
+        refs += [ref for row in rows for ref in (row.get("sources") or {}).values()]
+    return {int(ref["batch"]) for ref in refs if ref.get("batch") is not None}
+
+
+def _traced(ref: dict[str, Any] | None, batches: dict[int, str]) -> dict[str, Any] | None:
+    """A record field's source, as the record shows it: the register row, and why it won."""
+    if not ref:
+        return None
+    why = ref.get("why")
+    return _source(ref.get("source"), ref.get("row"), ref.get("batch"), batches) | {
+        "entry": ref.get("entry"),
+        "why": why,
+        "why_vi": WHY_VI.get(why or ""),
+        "why_en": WHY_EN.get(why or ""),
     }
 
 
-def _certificates(
-    register: list[tuple[dict[str, Any], RegisterEntry]],
-) -> list[dict[str, Any]]:
-    seen: dict[str, dict[str, Any]] = {}
-    for source, entry in register:
-        if entry.certificate_serial and entry.certificate_serial not in seen:
-            seen[entry.certificate_serial] = {
-                "serial": entry.certificate_serial,
-                "issued_on": entry.issued_on,
-                "book_entry": entry.book_entry,
-                "from": source,
-            }
-    return list(seen.values())
+def _recorded_fields(
+    parcel: Parcel, recorded: dict[str, Any], batches: dict[int, str]
+) -> dict[str, Any]:
+    """The legal area and the register's land use (the legal record's, which the map's
+    may disagree with: a finding), from the parcel's record."""
+    fields: dict[str, Any] = {}
+    if "legal_area" in recorded or parcel.legal_area is not None:
+        fields["legal_area"] = {
+            "value": parcel.legal_area,
+            "from": _traced(recorded.get("legal_area"), batches),
+        }
+    land_use = recorded.get("land_use_code")
+    if land_use and land_use.get("value"):
+        fields["land_use_code"] = {"value": land_use["value"], "from": _traced(land_use, batches)}
+    return fields
 
 
-def _restrictions(
-    register: list[tuple[dict[str, Any], RegisterEntry]],
-) -> list[dict[str, Any]]:
-    found: dict[tuple[str, str], dict[str, Any]] = {}
-    for source, entry in register:
-        if entry.mortgage_holder:
-            found.setdefault(
-                ("mortgage", entry.mortgage_holder),
-                {
-                    "kind": "mortgage",
-                    "holder": entry.mortgage_holder,
-                    "registered_on": entry.mortgage_on,
-                    "from": source,
-                },
-            )
-        if entry.seizure_text:
-            found.setdefault(
-                ("seizure", entry.seizure_text),
-                {
-                    "kind": "seizure",
-                    "holder": entry.seizure_text,
-                    "registered_on": None,
-                    "from": source,
-                },
-            )
-    return list(found.values())
+def _sources_of(record: dict[str, Any], batches: dict[int, str]) -> dict[str, Any]:
+    return {name: _traced(ref, batches) for name, ref in (record.get("sources") or {}).items()}
+
+
+def _holder(
+    right: dict[str, Any], entries: dict[int, RegisterEntry], batches: dict[int, str]
+) -> dict[str, Any]:
+    sources = _sources_of(right, batches)
+    origin = sources.get("share_percent") or sources.get("record")
+    entry = entries.get(origin["entry"]) if origin else None
+    return {
+        "name": right["name"],
+        "kind": right["kind"],
+        "identity_number": right["identity_number"],
+        "birth_year": right["birth_year"],
+        "share_percent": right["share_percent"],
+        "term": entry.term_text if entry else None,
+        "matched_by": entry.match_type if entry else None,
+        "party_id": right["party_id"],
+        "right_id": right["id"],
+        "from": origin,
+        "sources": sources,
+    }
+
+
+def _certificate(certificate: dict[str, Any], batches: dict[int, str]) -> dict[str, Any]:
+    sources = _sources_of(certificate, batches)
+    return {
+        "serial": certificate["serial"],
+        "issued_on": certificate["issued_on"],
+        "book_entry": certificate["book_entry"],
+        "status": certificate["status"],
+        "from": sources.get("record"),
+        "sources": sources,
+    }
+
+
+def _restriction(restriction: dict[str, Any], batches: dict[int, str]) -> dict[str, Any]:
+    sources = _sources_of(restriction, batches)
+    return {
+        "kind": restriction["kind"],
+        "holder": restriction["holder"],
+        "registered_on": restriction["registered_on"],
+        "from": sources.get("record"),
+        "sources": sources,
+    }
 
 
 def _findings(

@@ -21,6 +21,7 @@ from landreg.clock import utcnow
 from landreg.domain.messages import labelled_suggestion
 from landreg.domain.model import Finding
 from landreg.domain.rules import RuleCode, rule
+from landreg.services import national_ids
 from landreg.services.findings import Candidate, plain
 from landreg.services.geometry_checks import (
     BROKEN,
@@ -28,7 +29,9 @@ from landreg.services.geometry_checks import (
     GeometrySettings,
     geometry_candidates,
 )
+from landreg.services.parties import resolve_parties
 from landreg.services.register_checks import RegisterRuleSettings, link_entries, register_candidates
+from landreg.services.unified_register import rebuild
 from landreg.store.unit_of_work import UnitOfWork
 
 
@@ -53,6 +56,7 @@ def reconcile(
     geometry: GeometrySettings | None = None,
     register: RegisterRuleSettings | None = None,
     partitioned: bool = True,
+    authority: tuple[str, ...] = (),
     say: Callable[[str], None] = lambda _: None,
 ) -> ReconcileSummary:
     """Reconcile the whole register, or only ``communes``; commits once at the end."""
@@ -63,6 +67,8 @@ def reconcile(
     say(f"{len(parcels):,} map parcels and {len(entries):,} register entries")
     links = link_entries(parcels, entries)
     repository.replace_links(links, parcels["id"].tolist(), entries["id"].tolist())
+    # the unified register's records (``authority``: LANDREG_REGISTER_AUTHORITY)
+    rebuild(uow, parcels, entries, links, resolve_parties(uow, entries), authority=authority)
     say("links: " + ", ".join(f"{k} {v:,}" for k, v in links["match_type"].value_counts().items()))
     candidates = geometry_candidates(
         parcels,
@@ -79,6 +85,7 @@ def reconcile(
         parcels, entries, links, register or RegisterRuleSettings(), invalid=invalid, copies=copies
     )
     candidates += older_deliveries(repository.deliveries(), communes)
+    candidates += national_ids.assign(uow, parcels, communes)
     _place(candidates, parcels, links)
     summary = ReconcileSummary(
         parcels=len(parcels),

@@ -243,18 +243,24 @@ MAX_PAGE = 500
 
 
 def parcels_by_serial(uow: UnitOfWork, text: str) -> list[Parcel]:
-    """Parcels whose register entries carry this certificate serial (as registers write it)."""
+    """Parcels holding the certificate with this serial (the unified register's certificates,
+    under either way registers write a serial)."""
     serial = CertificateSerial.parse(text)
-    found: dict[int, Parcel] = {}
-    for spelling in (str(serial), f"{serial.letters}{serial.digits}"):
-        found |= {p.id: p for p in uow.parcels.by_register("certificate_serial", spelling) if p.id}
-    return [found[k] for k in sorted(found)]
+    spellings = [str(serial), f"{serial.letters}{serial.digits}"]
+    return [uow.parcels.get(i) for i in uow.unified.parcels_with_certificate(spellings)]
 
 
 def parcels_of_holder(uow: UnitOfWork, text: str) -> list[Parcel]:
-    """Parcels the register lists this identity number as a holder of."""
+    """Parcels the register lists this identity number as a holder of, and those of the
+    parties holding it: a CCCD also finds the parcels registered under the person's old
+    CMND once a register row or an officer has linked the two."""
     number = IdentityNumber.parse(text)
-    return uow.parcels.by_register("identity_number", number.value)
+    found = {p.id: p for p in uow.parcels.by_register("identity_number", number.value)}
+    parties = uow.party_links.parties_by_number(number.value)
+    for parcel_id in uow.party_links.parcels_of_parties(parties):
+        if parcel_id not in found:
+            found[parcel_id] = uow.parcels.get(parcel_id)
+    return sorted(found.values(), key=lambda parcel: parcel.id or 0)
 
 
 def looked_up_holder(uow: UnitOfWork, text: str, *, actor: str) -> list[Parcel]:

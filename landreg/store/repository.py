@@ -217,6 +217,7 @@ class ParcelRepository(_VersionedRepository[Parcel]):
             map_area=row["map_area"],
             land_use_text=row["land_use_text"],
             parent_ref=row["parent_ref"],
+            national_id=row.get("national_id"),
             id=row["id"],
             version=row["version"],
             valid_from=row["valid_from"],
@@ -261,6 +262,7 @@ class PartyRepository(_VersionedRepository[Party]):
             address=row["address"],
             phone=row["phone"],
             birth_year=row["birth_year"],
+            tax_code=row.get("tax_code"),
             id=row["id"],
             version=row["version"],
             valid_from=row["valid_from"],
@@ -409,6 +411,7 @@ def _party_columns(party: Party) -> dict[str, Any]:
         "address": party.address,
         "phone": party.phone,
         "birth_year": party.birth_year,
+        "tax_code": party.tax_code,
     }
 
 

@@ -161,6 +161,12 @@ class ParcelRow(Versioned, FromSource, Base):
     address: Mapped[str | None] = mapped_column(Text)
     source_srid: Mapped[int | None] = mapped_column(Integer)
     geom = mapped_column(_multipolygon())
+    # mã định danh thửa đất: assigned by reconciliation, kept while the parcel exists
+    national_id: Mapped[str | None] = mapped_column(String(12), index=True)
+    # the identifier a delivery carried, checked against the computed one
+    delivered_national_id: Mapped[str | None] = mapped_column(String(40))
+    # per field taken from the land registers: the entry it came from and why that source won
+    sources: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
 
 
 class MapStripRow(FromSource, Base):
@@ -205,6 +211,7 @@ class RegisterEntryRow(Versioned, FromSource, Base):
     holder_name: Mapped[str | None] = mapped_column(Text)
     holder_kind: Mapped[str | None] = mapped_column(String(40))
     identity_number: Mapped[str | None] = mapped_column(String(20), index=True)
+    previous_identity_number: Mapped[str | None] = mapped_column(String(20))
     birth_year: Mapped[int | None] = mapped_column(Integer)
     tax_code: Mapped[str | None] = mapped_column(String(20))
     address: Mapped[str | None] = mapped_column(Text)
@@ -255,6 +262,51 @@ class PartyRow(Versioned, Base):
     address: Mapped[str | None] = mapped_column(Text)
     phone: Mapped[str | None] = mapped_column(String(20))
     birth_year: Mapped[int | None] = mapped_column(Integer)
+    tax_code: Mapped[str | None] = mapped_column(String(20), index=True)
+
+
+class PartyIdentifierRow(Base):
+    """An identity number of a party (CCCD, old CMND, passport, tax code) and where it came
+    from: a register row, a row's previous number, or an officer's decision."""
+
+    __tablename__ = "party_identifier"
+    __table_args__ = (UniqueConstraint("party_id", "number"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    party_id: Mapped[int] = mapped_column(ForeignKey("party.id"), nullable=False, index=True)
+    number: Mapped[str] = mapped_column(String(20), nullable=False, index=True)
+    kind: Mapped[str] = mapped_column(String(20), nullable=False)
+    origin: Mapped[str] = mapped_column(String(20), nullable=False)
+    source_name: Mapped[str | None] = mapped_column(String(120))
+    source_key: Mapped[str | None] = mapped_column(String(120))
+    register_entry_id: Mapped[int | None] = mapped_column(Integer)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
+
+
+class PartyEntryRow(Base):
+    """The party a register entry's holder was resolved to, and how."""
+
+    __tablename__ = "party_entry"
+    register_entry_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    party_id: Mapped[int] = mapped_column(ForeignKey("party.id"), nullable=False, index=True)
+    method: Mapped[str] = mapped_column(String(30), nullable=False)
+
+
+class PartyLinkRow(Base):
+    """An uncertain match of a register entry's holder with a party, for an officer to
+    confirm or reject; decisions are kept and honoured on the next reconciliation."""
+
+    __tablename__ = "party_link"
+    __table_args__ = (UniqueConstraint("register_entry_id", "party_id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    register_entry_id: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
+    party_id: Mapped[int] = mapped_column(ForeignKey("party.id"), nullable=False, index=True)
+    reason: Mapped[str] = mapped_column(String(40), nullable=False)
+    score: Mapped[float] = mapped_column(Float, nullable=False)
+    explanation: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), nullable=False, index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
+    decided_by: Mapped[str | None] = mapped_column(String(120))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class PartyMemberRow(Base):
@@ -279,6 +331,8 @@ class RightRow(Versioned, Base):
     land_use_code: Mapped[str | None] = mapped_column(String(10))
     term_until: Mapped[datetime | None] = mapped_column(Date)
     origin: Mapped[str | None] = mapped_column(Text)
+    # per field taken from the land registers: the entry it came from and why that source won
+    sources: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
 
 
 class CertificateRow(Versioned, Base):
@@ -291,6 +345,8 @@ class CertificateRow(Versioned, Base):
     issued_on: Mapped[datetime | None] = mapped_column(Date)
     book_entry: Mapped[str | None] = mapped_column(String(40))
     status: Mapped[str] = mapped_column(String(20), nullable=False, default="valid")
+    # per field taken from the land registers: the entry it came from and why that source won
+    sources: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
 
 
 class RestrictionRow(Versioned, Base):
@@ -304,6 +360,8 @@ class RestrictionRow(Versioned, Base):
     registered_on: Mapped[datetime | None] = mapped_column(Date)
     released_on: Mapped[datetime | None] = mapped_column(Date)
     reference: Mapped[str | None] = mapped_column(String(80))
+    # per field taken from the land registers: the entry it came from and why that source won
+    sources: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
 
 
 class DossierRow(FromSource, Base):

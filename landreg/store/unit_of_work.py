@@ -32,6 +32,8 @@ from landreg.store.engine import WRITES
 from landreg.store.finding_repository import FindingRepository
 from landreg.store.link_repository import LinkRepository
 from landreg.store.map_repository import MapRepository
+from landreg.store.national_id_repository import NationalIdRepository
+from landreg.store.party_link_repository import PartyLinkRepository
 from landreg.store.quality_stats_repository import QualityStatsRepository
 from landreg.store.quarantine_repository import QuarantineRepository
 from landreg.store.reconcile_repository import ReconcileRepository
@@ -43,6 +45,7 @@ from landreg.store.repository import (
     RightRepository,
 )
 from landreg.store.source_record_repository import SourceRecordRepository
+from landreg.store.unified_repository import UnifiedRepository
 from landreg.store.unit_repository import AdminUnitRepository
 
 
@@ -52,6 +55,7 @@ class UnitOfWork:
     session: Session
     parcels: ParcelRepository
     parties: PartyRepository
+    party_links: PartyLinkRepository
     rights: RightRepository
     audit: AuditRepository
     accounts: AccountRepository
@@ -67,6 +71,8 @@ class UnitOfWork:
     units: AdminUnitRepository
     source_records: SourceRecordRepository
     map: MapRepository
+    unified: UnifiedRepository
+    national_ids: NationalIdRepository
 
     def __init__(self, database: RegisterDatabase, *, writes: bool = False) -> None:
         self.database = database
@@ -77,6 +83,7 @@ class UnitOfWork:
         self.session = factory()
         self.parcels = ParcelRepository(self.session, self.database.cadastral_srid)
         self.parties = PartyRepository(self.session)
+        self.party_links = PartyLinkRepository(self.session)
         self.rights = RightRepository(self.session)
         self.audit = AuditRepository(self.session)
         self.accounts = AccountRepository(self.session)
@@ -92,6 +99,8 @@ class UnitOfWork:
         self.units = AdminUnitRepository(self.session, self.database.cadastral_srid)
         self.source_records = SourceRecordRepository(self.session)
         self.map = MapRepository(self.session)
+        self.unified = UnifiedRepository(self.session)
+        self.national_ids = NationalIdRepository(self.session)
         return self
 
     def __exit__(

@@ -43,6 +43,7 @@ from landreg.store.tables import (
     DossierRow,
     FindingRow,
     ParcelRow,
+    PartyRow,
 )
 from landreg.store.unit_of_work import UnitOfWork
 from tests.conftest import _drop_database, _isolated, _migrated_database
@@ -92,11 +93,12 @@ def _records(database: RegisterDatabase) -> dict[str, Any]:
     dismiss) and a dossier's parcel link, made or found."""
     with UnitOfWork(database) as uow:
         parcel_id = uow.session.scalars(select(ParcelRow.id).order_by(ParcelRow.id)).first()
+        party_id = uow.session.scalars(select(PartyRow.id).order_by(PartyRow.id)).first()
         open_findings = uow.session.scalars(
             select(FindingRow).where(FindingRow.status == "open").order_by(FindingRow.id)
         ).all()
         on_parcels = [f for f in open_findings if _parcel_of(f) is not None]
-        assert parcel_id is not None and len(on_parcels) >= 3
+        assert parcel_id is not None and party_id is not None and len(on_parcels) >= 3
         fixed, edited, dismissed = on_parcels[:3]
         dossier = DossierRow(
             code=DOSSIER, procedure="transfer", status="processing", office="H55.703",
@@ -112,7 +114,7 @@ def _records(database: RegisterDatabase) -> dict[str, Any]:
         uow.session.add(link)
         uow.session.flush()
         values = {
-            "parcel_id": parcel_id, "link_id": link.id, "dossier": DOSSIER,
+            "parcel_id": parcel_id, "link_id": link.id, "dossier": DOSSIER, "party_id": party_id,
             "finding_id": fixed.id, "finding_version": fixed.version,
             "edited_finding_id": edited.id, "edited_version": edited.version,
             "edited_parcel_id": _parcel_of(edited),

@@ -61,6 +61,7 @@ POLICY: list[tuple[str, str, str]] = [
     ("GET", r"/parcels/at", MAP),
     ("GET", r"/parcels/within", MAP),
     ("GET", rf"/parcels/{_ANY_ID}", MAP),
+    ("GET", rf"/parcels/by-national-id/{_ANY_ID}", MAP),
     ("GET", r"/ogc/collections/parcels(/.*)?", MAP),
     ("GET", r"/tiles/parcels(/.*)?", MAP),
     # the register's internals
@@ -76,6 +77,10 @@ POLICY: list[tuple[str, str, str]] = [
     ("POST", r"/dossiers(/check)?", OFFICER),
     ("POST", rf"/dossiers/{_ANY_ID}/(status|document-requests)", OFFICER),
     ("POST", rf"/dossier-links/{_ANY_ID}/(confirm|reject)", OFFICER),
+    # parties resolved across the registers: personal data, officers and staff; decisions
+    # on the review queue: registry officers
+    ("GET", rf"/parties/{_ANY_ID}", INTERNAL),
+    ("POST", rf"/party-links/{_ANY_ID}/(confirm|reject)", OFFICER),
     ("GET", r"/dossiers", OFFICER),  # the officers' dossier list (search)
     ("GET", r"/dossiers(/.*)?", INTERNAL),
     # the figures of the dashboard and the operations centre's feed

@@ -73,7 +73,7 @@ _FINDING_TILE_PROPERTIES = ("rule", "severity", "status", "commune_code", "messa
 PARCELS = MapLayer(
     name=MapLayerName.PARCELS,
     table=Base.metadata.tables["parcel"],
-    properties=_PARCEL_PROPERTIES,
+    properties=(*_PARCEL_PROPERTIES, "national_id"),
     tile_properties=_PARCEL_PROPERTIES,
     min_zoom=13,
 )

@@ -35,6 +35,7 @@ json_build_object(
     'key', CASE WHEN p.map_sheet IS NOT NULL AND p.parcel_number IS NOT NULL
                 THEN p.commune_code || '-' || p.map_sheet || '-' || p.parcel_number
                 ELSE 'P:' || p.commune_code || ':' || coalesce(p.source_key, p.id::text) END,
+    'national_id', p.national_id,
     'commune_code', p.commune_code,
     'map_sheet', p.map_sheet,
     'parcel_number', p.parcel_number,
@@ -177,6 +178,7 @@ def _document(parcel: Parcel, cadastral_srid: int, out_srid: int) -> dict[str, A
     return {
         "id": parcel.id or 0,
         "key": parcel.reference,
+        "national_id": parcel.national_id,
         "commune_code": parcel.commune_code,
         "map_sheet": parcel.map_sheet,
         "parcel_number": parcel.parcel_number,
