@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -64,6 +65,25 @@ def _create_database(name: str) -> str:
             "(Debian/Ubuntu: apt-get install postgresql-<major>-postgis-3)",
             pytrace=False,
         )
+    url = make_url(ADMIN_URL).set(drivername="postgresql+psycopg", database=name)
+    return url.render_as_string(hide_password=False)
+
+
+def copy_database(template: RegisterDatabase, name: str) -> str:
+    """``CREATE DATABASE name TEMPLATE …``: a committed private copy of ``template`` (a real
+    process must see its data; other tests never do); its URL."""
+    template.engine.dispose()  # a template may have no other connections
+    source = make_url(template.engine.url).database
+    with psycopg.connect(ADMIN_URL, autocommit=True, connect_timeout=5) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        for _ in range(40):
+            try:
+                admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{source}"')
+                break
+            except psycopg.errors.ObjectInUse:
+                time.sleep(0.5)
+        else:
+            pytest.fail(f"cannot copy {source}: another connection keeps it open", pytrace=False)
     url = make_url(ADMIN_URL).set(drivername="postgresql+psycopg", database=name)
     return url.render_as_string(hide_password=False)
 

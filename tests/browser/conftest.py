@@ -24,15 +24,12 @@ from __future__ import annotations
 
 import itertools
 import os
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import psycopg
 import pytest
-from sqlalchemy.engine import make_url
 
 from landreg.domain.access import Role
 from landreg.services.accounts import create_user
@@ -40,7 +37,7 @@ from landreg.services.dossier_links import link_all
 from landreg.settings import DatabaseSettings
 from landreg.store.database import RegisterDatabase
 from landreg.store.unit_of_work import UnitOfWork
-from tests.conftest import ADMIN_URL, _drop_database
+from tests.conftest import _drop_database, copy_database
 from tests.serving import landreg_serving
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -102,32 +99,11 @@ def chromium_browser() -> Iterator[Any]:
     playwright.stop()
 
 
-def _copy_database(template: RegisterDatabase, name: str) -> str:
-    """``CREATE DATABASE name TEMPLATE …``: a private copy other tests never see."""
-    template.engine.dispose()  # a template may have no other connections
-    source = make_url(template.engine.url).database
-    with psycopg.connect(ADMIN_URL, autocommit=True, connect_timeout=5) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        for _ in range(20):
-            try:
-                admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{source}"')
-                break
-            except psycopg.errors.ObjectInUse:
-                time.sleep(0.5)
-        else:
-            pytest.fail(
-                f"cannot copy {source}: another fixture keeps connections to it open",
-                pytrace=False,
-            )
-    url = make_url(ADMIN_URL).set(drivername="postgresql+psycopg", database=name)
-    return url.render_as_string(hide_password=False)
-
-
 @pytest.fixture(scope="session")
 def site_database_url(sample_register: tuple[RegisterDatabase, object]) -> Iterator[str]:
     """A private PostGIS copy of the reconciled sample register with its dossiers linked to
     their parcels (as the demo leaves it), one account per role."""
-    url = _copy_database(sample_register[0], f"landreg_test_site_{os.getpid()}")
+    url = copy_database(sample_register[0], f"landreg_test_site_{os.getpid()}")
     database = RegisterDatabase.from_settings(DatabaseSettings(database_url=url))
     try:
         with UnitOfWork(database) as uow:

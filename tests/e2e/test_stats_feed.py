@@ -14,17 +14,14 @@ import os
 import re
 import subprocess
 import sys
-import time
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-import psycopg
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
-from sqlalchemy.engine import make_url
 
 from api.app import create_app
 from landreg.domain.access import Role
@@ -33,7 +30,7 @@ from landreg.settings import DatabaseSettings, Settings
 from landreg.store.database import RegisterDatabase
 from landreg.store.tables import FindingRow, ParcelRegisterLinkRow, ParcelRow
 from landreg.store.unit_of_work import UnitOfWork
-from tests.conftest import ADMIN_URL, _drop_database
+from tests.conftest import _drop_database, copy_database
 
 AS_OF = "2024-01-05"
 PASSWORD = "Mat-khau-bang-tong-quan"
@@ -46,28 +43,10 @@ ACCOUNTS = {
 LOCAL = timedelta(hours=7)
 
 
-def _copy(template: RegisterDatabase, name: str) -> str:
-    """A committed private copy of the sample register (a real process must see its data)."""
-    template.engine.dispose()
-    source = make_url(template.engine.url).database
-    with psycopg.connect(ADMIN_URL, autocommit=True, connect_timeout=5) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        for _ in range(40):
-            try:
-                admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{source}"')
-                break
-            except psycopg.errors.ObjectInUse:
-                time.sleep(0.5)
-        else:
-            pytest.fail(f"cannot copy {source}: another connection keeps it open", pytrace=False)
-    url = make_url(ADMIN_URL).set(drivername="postgresql+psycopg", database=name)
-    return url.render_as_string(hide_password=False)
-
-
 @pytest.fixture(scope="module")
 def feed(sample_register) -> Iterator[dict[str, Any]]:
     """The app over a copy of the sample register, an account per role and a leader's key."""
-    url = _copy(sample_register[0], f"landreg_test_feed_{os.getpid()}")
+    url = copy_database(sample_register[0], f"landreg_test_feed_{os.getpid()}")
     database = RegisterDatabase.from_settings(DatabaseSettings(database_url=url))
     for name, role in ACCOUNTS.items():
         with UnitOfWork(database) as uow:

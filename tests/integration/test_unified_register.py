@@ -7,18 +7,15 @@ from __future__ import annotations
 import csv
 import os
 import re
-import time
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
 from api.app import create_app
 from landreg.domain.access import Role
@@ -29,7 +26,7 @@ from landreg.services.sources import ingest_folder
 from landreg.settings import CadastreSettings, DatabaseSettings, Settings
 from landreg.store.database import RegisterDatabase
 from landreg.store.unit_of_work import UnitOfWork
-from tests.conftest import ADMIN_URL, _drop_database
+from tests.conftest import _drop_database, copy_database
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_data" / "small"
 TAY_NINH = "register:register/so_dia_chinh_tay_ninh_cu"
@@ -37,27 +34,9 @@ EXTRACT = "register:register/trich_luc_tan_ninh"
 VERSIONED = ("parcel", "land_right", "certificate", "restriction")
 
 
-def _copy(template: RegisterDatabase, name: str) -> str:
-    """A committed private copy of the sample register, to take newer deliveries into."""
-    template.engine.dispose()
-    source = make_url(template.engine.url).database
-    with psycopg.connect(ADMIN_URL, autocommit=True, connect_timeout=5) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        for _ in range(40):
-            try:
-                admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{source}"')
-                break
-            except psycopg.errors.ObjectInUse:
-                time.sleep(0.5)
-        else:
-            pytest.fail(f"cannot copy {source}: another connection keeps it open", pytrace=False)
-    url = make_url(ADMIN_URL).set(drivername="postgresql+psycopg", database=name)
-    return url.render_as_string(hide_password=False)
-
-
 @pytest.fixture(scope="module")
 def copy(sample_register) -> Iterator[RegisterDatabase]:
-    url = _copy(sample_register[0], f"landreg_test_unified_{os.getpid()}")
+    url = copy_database(sample_register[0], f"landreg_test_unified_{os.getpid()}")
     database = RegisterDatabase.from_settings(DatabaseSettings(database_url=url))
     yield database
     database.engine.dispose()
