@@ -31,10 +31,9 @@ from api.pages.render import LOCAL_ZONE, language, page, translator
 from api.pages.session import MapData, MapEdit
 from api.params import LARGEST_OFFSET, RowId
 from api.routes.findings import BoundedBodyRoute
-from api.routes.tiles import MAX_ZOOM, MVT
+from api.routes.tiles import MAX_ZOOM, MVT, check_tile
 from landreg.domain.map_features import MapLayerName
 from landreg.domain.model import Finding, Parcel
-from landreg.errors import ValidationError
 from landreg.services import UnitOfWork, map_search, map_workbench, queue
 from landreg.services.export import findings_table, write_findings
 from spatial.crs import reproject
@@ -67,15 +66,7 @@ async def map_tile(
 ) -> Response:
     """A vector tile of parcels, open findings or communes (no holder, no identity number);
     204 when nothing is in it. Private: a shared cache never keeps it."""
-    tiles = 1 << z
-    for name, value in (("x", x), ("y", y)):
-        if value >= tiles:
-            raise ValidationError(
-                f"{name} must be below {tiles} at zoom {z}",
-                field=name,
-                value=value,
-                detail_vi=f"{name} phải nhỏ hơn {tiles} ở mức thu phóng {z}",
-            )
+    check_tile(z, x, y)
     data = await reads_of(request).tiles.tile(MapLayerName(layer), z, x, y)
     headers = {"Cache-Control": "private, no-cache"}
     if not data:

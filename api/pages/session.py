@@ -161,19 +161,27 @@ FORGED_REQUEST = (
 )
 
 
-async def map_reader(request: Request) -> Principal:
-    """The signed-in cadastral staff, registry officer or administrator, for the map's page;
-    otherwise the sign-in page (not signed in) or a refusal page (another role)."""
+async def _page_reader(
+    request: Request, roles: tuple[Role, ...], audience: tuple[str, str]
+) -> Principal:
+    """The signed-in person when they have one of ``roles``; otherwise the sign-in page (not
+    signed in) or a refusal page saying who the page is for (``audience``)."""
     principal = await signed_in(request)
     if principal is None:
         raise PageExit(_back_to_signin(request))
-    if not principal.may(*MAP_READERS):
+    if not principal.may(*roles):
         refusal = page(
             request, "officer_refused.html", status_code=403, principal=principal,
-            csrf=csrf_of(request), audience=MAP_READ_REFUSED,
+            csrf=csrf_of(request), audience=audience,
         )  # fmt: skip
         raise PageExit(refusal)
     return principal
+
+
+async def map_reader(request: Request) -> Principal:
+    """The signed-in cadastral staff, registry officer or administrator, for the map's page;
+    otherwise the sign-in page (not signed in) or a refusal page (another role)."""
+    return await _page_reader(request, MAP_READERS, MAP_READ_REFUSED)
 
 
 def _refused(request: Request, status: int, said: tuple[str, str]) -> PageExit:
@@ -228,16 +236,7 @@ DASHBOARD_REFUSED = (
 async def dashboard_reader(request: Request) -> Principal:
     """The signed-in leader, registry officer, cadastral staff or administrator, for the
     dashboard's page; otherwise the sign-in page (not signed in) or a refusal page."""
-    principal = await signed_in(request)
-    if principal is None:
-        raise PageExit(_back_to_signin(request))
-    if not principal.may(*DASHBOARD_READERS):
-        refusal = page(
-            request, "officer_refused.html", status_code=403, principal=principal,
-            csrf=csrf_of(request), audience=DASHBOARD_REFUSED,
-        )  # fmt: skip
-        raise PageExit(refusal)
-    return principal
+    return await _page_reader(request, DASHBOARD_READERS, DASHBOARD_REFUSED)
 
 
 async def dashboard_data_reader(request: Request) -> Principal:

@@ -68,6 +68,16 @@ async def finding_tile(reads: ReadsDep, _: InternalDep, z: Zoom, x: Column, y: R
 async def _tile(
     reads: RegisterReads, layer: MapLayerName, z: int, x: int, y: int, cache: str
 ) -> Response:
+    check_tile(z, x, y)
+    data = await reads.tiles.tile(layer, z, x, y)
+    headers = {"Cache-Control": cache}
+    if not data:
+        return Response(status_code=204, headers=headers)
+    return Response(data, media_type=MVT, headers=headers)
+
+
+def check_tile(z: int, x: int, y: int) -> None:
+    """Refuses (422) a column or row past the edge of the world at zoom ``z``."""
     tiles = 1 << z  # tiles along each axis at zoom z
     for name, value in (("x", x), ("y", y)):
         if value >= tiles:
@@ -77,8 +87,3 @@ async def _tile(
                 value=value,
                 detail_vi=f"{name} phải nhỏ hơn {tiles} ở mức thu phóng {z}",
             )
-    data = await reads.tiles.tile(layer, z, x, y)
-    headers = {"Cache-Control": cache}
-    if not data:
-        return Response(status_code=204, headers=headers)
-    return Response(data, media_type=MVT, headers=headers)
