@@ -3,6 +3,7 @@ each, and the review queue of uncertain matches with the officers' decisions."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -56,16 +57,7 @@ class PartyLinkRepository:
         columns = [table.c[name] for name in ENTRY_FACTS]
         if ids is None:
             return self._frame(select(*columns).order_by(table.c.id), list(ENTRY_FACTS))
-        frames = [
-            self._frame(
-                select(*columns).where(table.c.id.in_(ids[start : start + _CHUNK])),
-                list(ENTRY_FACTS),
-            )
-            for start in range(0, len(ids), _CHUNK)
-        ]
-        if not frames:
-            return pd.DataFrame(columns=list(ENTRY_FACTS))
-        return pd.concat(frames, ignore_index=True)
+        return self._by_ids(table, ENTRY_FACTS, ids)
 
     def resolved(self) -> pd.DataFrame:
         """Every register entry's party as last resolved: register_entry_id, party_id, method."""
@@ -81,18 +73,19 @@ class PartyLinkRepository:
 
     def parties(self, ids: list[int]) -> pd.DataFrame:
         """Current rows of these parties."""
-        table = _TABLES["party"]
+        return self._by_ids(_TABLES["party"], PARTY_COLUMNS, ids)
+
+    def _by_ids(self, table: Any, names: Sequence[str], ids: list[int]) -> pd.DataFrame:
+        """The rows of ``table`` with these ids (``names`` columns), read in chunks."""
+        columns = [table.c[name] for name in names]
         frames = [
             self._frame(
-                select(*[table.c[c] for c in PARTY_COLUMNS]).where(
-                    table.c.id.in_(ids[start : start + _CHUNK])
-                ),
-                list(PARTY_COLUMNS),
+                select(*columns).where(table.c.id.in_(ids[start : start + _CHUNK])), list(names)
             )
             for start in range(0, len(ids), _CHUNK)
         ]
         if not frames:
-            return pd.DataFrame(columns=list(PARTY_COLUMNS))
+            return pd.DataFrame(columns=list(names))
         return pd.concat(frames, ignore_index=True)
 
     def links(self) -> pd.DataFrame:
