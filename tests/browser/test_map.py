@@ -352,7 +352,10 @@ def test_a_fix_from_the_queue_closes_the_finding_without_a_reload(
         arg=before,
     )
     assert _open_count(page) == before - 1
-    assert page.locator(f"#danh-sach-phat-hien [data-finding-id='{finding_id}']").count() == 0
+    # The queue is drawn again just after the count: the fixed finding leaves it.
+    listed = page.locator(f"#danh-sach-phat-hien [data-finding-id='{finding_id}']")
+    listed.wait_for(state="detached")
+    assert listed.count() == 0
     assert "Đã sửa" in page.locator(".finding-card .finding-meta").inner_text()
     assert page.evaluate("() => window.sameDocument") == "yes"  # no reload happened
     assert _finding(page, finding_id)["status"] == "fixed"
