@@ -35,7 +35,14 @@ log = logging.getLogger("landreg.api")
 
 PROBLEM_JSON = "application/problem+json"
 PERSONAL_FIELDS = frozenset(
-    {"identity_number", "applicant_identity", "phone", "applicant_phone", "verify"}
+    {
+        "identity_number",
+        "applicant_identity",
+        "applicant_previous_identity",
+        "phone",
+        "applicant_phone",
+        "verify",
+    }
 )
 
 # Most specific first: the first class an error is an instance of decides the status.

@@ -56,7 +56,13 @@ class ParcelOut(BaseModel):
     old_parcel_number: int | None
     legal_area: float | None = Field(description="area on the certificate, m²")
     measured_area: float | None = Field(description="area of the boundary in the cadastral CRS, m²")
-    land_use_code: str | None
+    land_use_code: str | None = Field(
+        description="land use of the parcel's record: the land register's where it records "
+        "one, else the cadastral map's (Circular 08/2024 code)"
+    )
+    map_land_use_code: str | None = Field(
+        default=None, description="land use as the cadastral map writes it"
+    )
     address: str | None
     version: int
     valid_from: UtcTime | None
@@ -82,7 +88,8 @@ class ParcelOut(BaseModel):
             old_parcel_number=parcel.old_parcel_number,
             legal_area=parcel.legal_area,
             measured_area=parcel.measured_area,
-            land_use_code=parcel.land_use_code,
+            land_use_code=parcel.land_use,
+            map_land_use_code=parcel.land_use_code,
             address=parcel.address,
             version=parcel.version,
             valid_from=parcel.valid_from,
@@ -129,3 +136,8 @@ class ParcelRecordOut(BaseModel):
     certificates: list[dict[str, Any]]
     restrictions: list[dict[str, Any]]
     findings: list[dict[str, Any]]
+    lineage: dict[str, list[dict[str, Any]]] = Field(
+        default_factory=dict,
+        description="parents: the parcels this one was split from or merged out of; children: "
+        "the parcels it became (key, national identifier, kind, date, evidence)",
+    )

@@ -23,6 +23,7 @@ from rich.progress import (
 from rich.table import Table
 
 from cli.dossiers import dossiers_app, link_command
+from cli.parcels import parcels_app
 from cli.quality import findings_command, reconcile_command, report_command
 from cli.support import both_languages, console, database_of, errors, run, say
 from cli.units import units_app
@@ -50,6 +51,7 @@ sample_app = typer.Typer(
 app.add_typer(sample_app, name="sample")
 app.add_typer(dossiers_app, name="dossiers")
 app.add_typer(units_app, name="units")
+app.add_typer(parcels_app, name="parcels")
 
 
 @db_app.command("upgrade")

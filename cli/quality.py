@@ -65,6 +65,21 @@ def print_reconcile(summary: Any) -> None:
         f"entries; links {summary.links}; findings opened {summary.opened}, still "
         f"open {summary.still_open}, closed {summary.closed} ({summary.seconds} s)"
     )
+    stages = summary.stages.items()
+    console.print(
+        "thời gian từng bước (giây): "
+        + ", ".join(f"{_STAGES_VI.get(name, name)} {seconds:g}" for name, seconds in stages)
+        + " / seconds per stage: "
+        + ", ".join(f"{name.replace('_', ' ')} {seconds:g}" for name, seconds in stages)
+    )
+
+
+_STAGES_VI = {
+    "read": "đọc dữ liệu", "links": "liên kết sổ với bản đồ", "parties": "hợp nhất chủ thể",
+    "unified_register": "sổ hợp nhất", "geometry_rules": "kiểm tra hình học",
+    "register_rules": "kiểm tra sổ", "national_ids": "mã định danh",
+    "lineage": "nguồn gốc thửa", "findings": "lưu phát hiện",
+}  # fmt: skip
 
 
 @run

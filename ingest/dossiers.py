@@ -64,6 +64,7 @@ def dossier_records(
     check.set("received_at", received, bad | received.isna(), "a date and time")
     check.dates(("due_on", "processed_on", "returned_on"), profile.date_formats, as_date=True)
     check.texts(_TEXT)
+    _previous_identity(check, data)
     if "declared_area" in data:
         check.set("declared_area", *normalise.decimals(data["declared_area"]), "a number")
     documents = data["documents"] if "documents" in data else pd.Series(None, index=data.index)
@@ -85,6 +86,19 @@ def dossier_records(
     records["record_hash"] = normalise.record_hashes(children)
     records["documents"], records["events"] = frame["documents"], frame["events"]
     return records, check.rejected, check.notes
+
+
+def _previous_identity(check: Checked, data: pd.DataFrame) -> None:
+    """The applicant's earlier number ("Số CMND cũ": the old CMND next to the CCCD), without
+    spaces, dots or dashes; a row giving one that is not 9 or 12 digits is refused. A file
+    without it leaves the column out, so that its records hash as they always did."""
+    name = "applicant_previous_identity"
+    if name not in data or data[name].isna().all():
+        return
+    written = normalise.text(data[name])
+    numbers = normalise.text(written.str.replace(r"[\s.\-]", "", regex=True))
+    bad = numbers.notna() & ~numbers.str.fullmatch(r"\d{9}|\d{12}").fillna(False).astype(bool)
+    check.set(name, numbers.where(~bad, None), bad, "a CMND or CCCD number")
 
 
 def _malformed_code(code: object) -> bool:

@@ -51,7 +51,8 @@ CANONICAL_FIELDS: dict[str, frozenset[str]] = {
     }),
     "dossiers": frozenset({
         "code", "procedure", "procedure_name", "status", "office", "applicant_name",
-        "applicant_identity", "applicant_phone", "declared_commune", "declared_map_sheet",
+        "applicant_identity", "applicant_previous_identity", "applicant_phone",
+        "declared_commune", "declared_map_sheet",
         "declared_parcel_number", "declared_serial", "declared_area", "declared_land_use",
         "requested_land_use", "received_at", "due_on", "processed_on", "returned_on",
         "documents", "events",

@@ -120,7 +120,7 @@ FIELD_NAMES_VI = {
     "mortgage_on": "ngày thế chấp", "code": "mã hồ sơ", "procedure": "thủ tục",
     "status": "trạng thái", "received_at": "thời điểm tiếp nhận", "due_on": "ngày hẹn trả",
     "processed_on": "ngày xử lý xong", "returned_on": "ngày trả kết quả",
-    "declared_area": "diện tích kê khai",
+    "declared_area": "diện tích kê khai", "applicant_previous_identity": "số CMND cũ",
 }  # fmt: skip
 # What a value must be, as the readers name it, in both languages.
 _MUST_BE = {
@@ -131,6 +131,10 @@ _MUST_BE = {
     "a dossier code": ("phải là một mã hồ sơ", "must be a dossier code"),
     "a known procedure": ("phải là một thủ tục đã biết", "must be a known procedure"),
     "a known status": ("phải là một trạng thái đã biết", "must be a known status"),
+    "a CMND or CCCD number": (
+        "phải là số CMND 9 chữ số hoặc số CCCD 12 chữ số",
+        "must be a CMND of 9 or a CCCD of 12 digits",
+    ),
 }
 
 

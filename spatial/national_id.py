@@ -154,6 +154,29 @@ def geohash_centres(hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return (low[0] + high[0]) / 2, (low[1] + high[1]) / 2
 
 
+def neighbours(identifier: str, rings: int = 2) -> list[str]:
+    """The GeoHash cells of the same length around ``identifier``: the nearest ring first,
+    each ring clockwise from north (a fixed order, so a choice among them is reproducible)."""
+    lon, lat = geohash_centres(np.array([identifier], dtype=object))
+    bits = len(identifier) * 5
+    width, height = 360.0 / 2 ** ((bits + 1) // 2), 180.0 / 2 ** (bits // 2)
+    offsets = [
+        (dx, dy)
+        for ring in range(1, rings + 1)
+        for dx, dy in sorted(
+            (
+                (dx, dy)
+                for dx in range(-ring, ring + 1)
+                for dy in range(-ring, ring + 1)
+                if max(abs(dx), abs(dy)) == ring
+            ),
+            key=lambda d: np.arctan2(d[0], d[1]) % (2 * np.pi),
+        )
+    ]
+    dx, dy = np.array(offsets, dtype=float).T
+    return [str(h) for h in geohash(lon[0] + dx * width, lat[0] + dy * height, len(identifier))]
+
+
 def identifier_points(hashes: np.ndarray, srid: int) -> np.ndarray:
     """The point each identifier stands for (its cell's middle), in ``srid``."""
     lon, lat = geohash_centres(hashes)

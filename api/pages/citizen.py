@@ -5,7 +5,8 @@
 answer comes from the service the API calls
 (:func:`landreg.services.public_status.public_dossier_status`) and counts against the same
 per-client limit (:func:`api.routes.public._rate_limited`). An unknown code and a wrong
-verification get the same message, and the page shows nothing about any person.
+verification get the same message, and the page shows nothing about any person; of the
+dossier's parcel, only its national identifier ("Mã định danh thửa đất").
 """
 
 from __future__ import annotations

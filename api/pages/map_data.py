@@ -181,8 +181,9 @@ def _moments(parcel: Parcel) -> dict[str, Any]:
         "version": parcel.version, "reference": parcel.reference,
         "national_id": parcel.national_id,
         "legal_area": parcel.legal_area, "measured_area": parcel.measured_area,
-        "land_use_code": parcel.land_use_code, "address": parcel.address,
-        "valid_from": _aware(parcel.valid_from), "valid_to": _aware(parcel.valid_to),
+        "land_use_code": parcel.land_use, "map_land_use_code": parcel.land_use_code,
+        "address": parcel.address, "valid_from": _aware(parcel.valid_from),
+        "valid_to": _aware(parcel.valid_to),
     }  # fmt: skip
 
 

@@ -46,6 +46,7 @@ FIELD_LABELS: dict[str, tuple[str, str]] = {
     "received_at": ("Thời điểm tiếp nhận", "Received at"),
     "applicant_name": ("Họ tên người nộp", "Applicant's name"),
     "applicant_identity": ("Số CCCD/CMND", "Identity number"),
+    "applicant_previous_identity": ("Số CMND cũ", "Previous identity number"),
     "applicant_phone": ("Số điện thoại", "Phone"),
     "commune": ("Xã, phường", "Commune"),
     "map_sheet": ("Số tờ bản đồ", "Map sheet"),
@@ -144,6 +145,7 @@ def _application(values: dict[str, Any]) -> tuple[ReceiveIn | None, list[tuple[s
 # What a field must look like, where the form's rule is not plain from its label.
 FIELD_FORMS: dict[str, tuple[str, str]] = {
     "applicant_identity": ("9 hoặc 12 chữ số", "9 or 12 digits"),
+    "applicant_previous_identity": ("9 hoặc 12 chữ số", "9 or 12 digits"),
     "applicant_phone": ("9 đến 12 chữ số, có thể có dấu + ở đầu", "9 to 12 digits, + first"),
     "office": ("một nơi tiếp nhận trong danh sách", "an office of the list"),
     "received_at": ("ngày và giờ, ví dụ 05/12/2026 09:30", "a date and time like 2026-12-05 09:30"),
@@ -175,6 +177,7 @@ def receive(
     received_at: Annotated[str, Form(max_length=40)] = "",
     applicant_name: Annotated[str, Form(max_length=200)] = "",
     applicant_identity: Annotated[str, Form(max_length=40)] = "",
+    applicant_previous_identity: Annotated[str, Form(max_length=40)] = "",
     applicant_phone: Annotated[str, Form(max_length=40)] = "",
     commune: Annotated[str, Form(max_length=200)] = "",
     map_sheet: Annotated[str, Form(max_length=40)] = "",
@@ -189,6 +192,7 @@ def receive(
     values: dict[str, Any] = {
         "procedure": procedure, "office": office, "received_at": received_at,
         "applicant_name": applicant_name, "applicant_identity": applicant_identity,
+        "applicant_previous_identity": applicant_previous_identity,
         "applicant_phone": applicant_phone, "commune": commune, "map_sheet": map_sheet,
         "parcel_number": parcel_number, "serial": serial, "declared_area": declared_area,
         "declared_land_use": declared_land_use, "requested_land_use": requested_land_use,

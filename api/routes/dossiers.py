@@ -52,6 +52,11 @@ class ApplicationIn(BaseModel):
     received_at: Moment = Field(description="local time (UTC+7) of receipt")
     applicant_name: str | None = Field(default=None, max_length=200)
     applicant_identity: str | None = Field(default=None, pattern=r"^\d{9}(\d{3})?$")
+    applicant_previous_identity: str | None = Field(
+        default=None,
+        pattern=r"^\d{9}(\d{3})?$",
+        description="the applicant's earlier number (the old CMND next to the CCCD)",
+    )
     applicant_phone: str | None = Field(default=None, pattern=r"^\+?\d{9,12}$")
     commune: str | None = Field(default=None, max_length=200, examples=["Phường Tân Ninh"])
     map_sheet: str | None = Field(default=None, max_length=20)

@@ -1,11 +1,17 @@
-"""Parcel lookups: by id, by key, at a point, and as it was on a date."""
+"""Parcel lookups: by id, by key, at a point, and as it was on a date; every parcel as a file."""
 
 from __future__ import annotations
 
+import pathlib
+import shutil
+import tempfile
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
+from starlette.background import BackgroundTask
 
 from api.deps import UowDep, database_of, reads_of
 from api.params import (
@@ -20,7 +26,8 @@ from api.params import (
 )
 from api.schemas import ParcelOut, ParcelRecordOut, Problem
 from api.security import MAP_SECURITY, InternalDep, MapReaderDep, OfficerDep
-from landreg.services import national_ids, register
+from landreg.domain.dossier_deadline import LOCAL_TIME
+from landreg.services import national_ids, parcel_export, register
 from landreg.services.parcel_record import parcel_record
 
 router = APIRouter(prefix="/parcels", tags=["parcels"])
@@ -196,6 +203,68 @@ def parcels_by_holder(
     checked_srid(out_srid, "crs", srid)
     found = register.looked_up_holder(uow, body.identity_number, actor=officer.name)
     return [ParcelOut.from_parcel(p, srid, out_srid) for p in found]
+
+
+# What each export format is served as.
+EXPORT_MEDIA = {
+    "csv": "text/csv; charset=utf-8",
+    "geojson": "application/geo+json",
+    "gpkg": "application/geopackage+sqlite3",
+}
+
+
+# Declared before /{parcel_id}, which would otherwise take "export" for an id.
+@router.get(
+    "/export",
+    response_class=FileResponse,
+    responses=ERRORS | {200: {"content": {media: {} for media in EXPORT_MEDIA.values()}}},
+    summary="Every current parcel as a file (officers and staff)",
+)
+def parcels_export(
+    uow: UowDep,
+    principal: InternalDep,
+    fmt: Annotated[
+        str,
+        Query(
+            alias="format",
+            pattern="^(csv|geojson|gpkg)$",
+            description="csv (no geometry, UTF-8 for Excel), geojson (WGS 84) or gpkg "
+            "(the cadastral CRS)",
+        ),
+    ] = "gpkg",
+    commune: Annotated[
+        str | None,
+        Query(
+            description="only this ward or commune: its code, old or new, or its name",
+            max_length=120,
+            examples=["25459"],
+        ),
+    ] = None,
+    personal: Annotated[
+        bool, Query(description="add the holders' identity numbers (the export is audited)")
+    ] = False,
+) -> FileResponse:
+    """One row per current parcel: national identifier, key, legal and measured area, land
+    use, address, certificates, holders and shares, mortgages and seizures, and the register
+    row each came from. Holders' names are given to the officers and staff this route
+    admits; their identity numbers only with ``personal=true``."""
+    folder = pathlib.Path(tempfile.mkdtemp(prefix="landreg-parcels-"))
+    try:
+        path = folder / f"thua-dat.{fmt}"
+        parcel_export.export_parcels(
+            uow, path, fmt, commune=commune, personal=personal, actor=principal.name
+        )
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
+    stamp = datetime.now(LOCAL_TIME).strftime("%Y%m%d-%H%M")
+    return FileResponse(
+        path,
+        media_type=EXPORT_MEDIA[fmt],
+        filename=f"thua-dat-{stamp}.{fmt}",
+        headers={"Cache-Control": "no-store"},
+        background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True),
+    )
 
 
 @router.get(

@@ -33,11 +33,14 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 class IdentityOut(BaseModel):
     """One identity number of a party and where it came from: ``register`` (a register row
     names the holder with it), ``register_previous`` (a row gives it as the holder's earlier
-    number), ``officer`` (an officer merged two parties)."""
+    number), ``officer`` (an officer merged two parties), ``dossier`` (a dossier, ``source_key``
+    its code, gives the number with the applicant's previous one); ``origin_text`` says it in
+    Vietnamese ("hồ sơ <code>")."""
 
     number: str
     kind: str = Field(description="cccd, cmnd, passport or tax_code")
     origin: str
+    origin_text: str = Field(examples=["hồ sơ H55.703-240104-0001"])
     source_name: str | None
     source_key: str | None
     recorded_at: UtcTime
@@ -105,7 +108,8 @@ class PartyLinkOut(BaseModel):
     register_entry_id: int
     party_id: int
     reason: str = Field(
-        description="same_number_other_name, same_number_other_birth_year, no_number, cmnd_cccd"
+        description="same_number_other_name, same_number_other_birth_year, no_number, "
+        "cmnd_cccd, dossier_other_name"
     )
     score: float
     explanation: str | None

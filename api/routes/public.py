@@ -116,6 +116,13 @@ class PublicDossierOut(BaseModel):
         description="the day the officer asked for the missing documents; null when the "
         "list is the procedure's"
     )
+    national_ids: list[str] = Field(
+        default_factory=list,
+        description="the national identifiers (mã định danh thửa đất) of the parcels the "
+        "dossier is linked to, as the new certificate prints them; empty when it is "
+        "linked to none (or none has one yet). Nothing else about the parcel is given.",
+        examples=[["w3gvk2j8x1mq"]],
+    )
 
     @classmethod
     def of(cls, found: PublicDossierStatus) -> PublicDossierOut:
@@ -138,7 +145,7 @@ class PublicDossierOut(BaseModel):
                 MissingDocumentOut(code=d.code, name_vi=d.name_vi, name_en=d.name_en)
                 for d in found.missing_documents
             ],
-            requested_on=found.requested_on,
+            requested_on=found.requested_on, national_ids=list(found.national_ids),
         )  # fmt: skip
 
 

@@ -162,6 +162,8 @@ class Application:
     declared_land_use: str | None = None
     requested_land_use: str | None = None
     documents: tuple[str, ...] = ()
+    # the applicant's earlier number (the old CMND next to the CCCD), "Số CMND cũ"
+    applicant_previous_identity: str | None = None
 
     def __post_init__(self) -> None:
         code = known_procedure(self.procedure)

@@ -95,6 +95,9 @@ class Parcel:
     national_id : str or None
         The national parcel identifier ("mã định danh thửa đất", 12 GeoHash characters),
         assigned by reconciliation and kept while the parcel exists.
+    legal_land_use_code : str or None
+        Land use as the land register records it (the unified register's record, set by
+        reconciliation); ``land_use_code`` is the map's. :attr:`land_use` is the one to show.
     id, version, valid_from, valid_to :
         Identity and lifespan, set by the register.
     """
@@ -114,10 +117,17 @@ class Parcel:
     land_use_text: str | None = None
     parent_ref: str | None = None
     national_id: str | None = None
+    legal_land_use_code: str | None = None
     id: int | None = None
     version: int = 1
     valid_from: datetime | None = None
     valid_to: datetime | None = None
+
+    @property
+    def land_use(self) -> str | None:
+        """The parcel's land use as the register shows it: the land register's where it
+        records one, else the map's."""
+        return self.legal_land_use_code or self.land_use_code
 
     @property
     def key(self) -> ParcelKey | None:

@@ -51,6 +51,10 @@ class VerifiedDossier:
         Each event's note, in the order of ``history`` (empty when not read). Notes may name
         people: only what :mod:`landreg.services.public_status` takes from an apology
         letter's note (its new date, its stated reason) reaches the citizen.
+    national_ids : tuple of str
+        The national identifiers ("mã định danh thửa đất") of the parcels the dossier is
+        linked to (links made or confirmed, not those awaiting review), in order; empty when
+        none is linked or none has one yet.
     """
 
     code: str
@@ -68,6 +72,7 @@ class VerifiedDossier:
     requested_documents: tuple[str, ...] = ()
     requested_at: datetime | None = None
     notes: tuple[str | None, ...] = ()
+    national_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

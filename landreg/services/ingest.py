@@ -208,8 +208,10 @@ def _retire(
     result.removed_keys += retired.removed[: max(1000 - len(result.removed_keys), 0)]
     if retired.kept:
         result.warnings.append(
-            f"{retired.kept} records missing from this delivery still have rights or links; "
-            "they stay current until the register is reconciled"
+            f"{retired.kept} bản ghi không còn trong lần giao này vẫn có quyền do cán bộ nhập "
+            "hoặc hồ sơ trỏ tới nên vẫn giữ hiện hành / "
+            f"{retired.kept} records missing from this delivery still have rights or links "
+            "an officer entered or dossiers; they stay current"
         )
 
 

@@ -161,7 +161,9 @@ def _holder(
     if not procedure.get("requires_holder") or not record["holders"]:
         return []
     numbers = {h["identity_number"] for h in record["holders"] if h["identity_number"]}
-    if application.applicant_identity and application.applicant_identity in numbers:
+    # the applicant's old CMND counts too: the register may still name the holder by it
+    given = {application.applicant_identity, application.applicant_previous_identity}
+    if numbers & given:
         return []
     names = set(folded_names(pd.Series([h["name"] for h in record["holders"]])))
     applicant = folded_names(pd.Series([application.applicant_name]))[0]

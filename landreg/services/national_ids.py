@@ -9,8 +9,10 @@ parcel exists:
   in the parcel (within ``KEPT_WITHIN``); a boundary moved away from that point is no longer
   the parcel the identifier named, and the parcel gets a new one (the old stays in history);
 - the parcels a subdivision or merger creates are new parcels and get new identifiers; the
-  parcel they came from keeps its identifier in its history, never given to another parcel
-  while it is current;
+  parcel they came from keeps its identifier in its history and in the lineage
+  (:mod:`landreg.services.lineage`), and an identifier once held is never given to another
+  parcel: a child whose point falls in its parent's cell (a cut that missed the parent's
+  inscribed circle) takes the nearest free cell inside it;
 - two parcels never share one: when a parcel computes the identifier another current parcel
   holds (duplicate boundaries, say), it gets none and the finding
   ``GEOM_NATIONAL_ID_COLLISION`` names both, until one of them is resolved;
@@ -38,6 +40,7 @@ from spatial.national_id import (
     identifier_points,
     is_national_id,
     national_ids,
+    neighbours,
     polygonal,
 )
 
@@ -72,6 +75,7 @@ def assign(
     computed = np.full(len(parcels), None, dtype=object)
     if needed.any():
         computed[needed] = national_ids(geometry[needed], srid)
+        _never_again(uow, computed, needed, geometry, held, srid)
     final = held.copy()
     final[needed] = None
     found = _claim(parcels, register, computed, needed, moved, final)
@@ -83,6 +87,32 @@ def assign(
         )
     )
     return found
+
+
+def _never_again(
+    uow: UnitOfWork,
+    computed: np.ndarray,
+    needed: np.ndarray,
+    geometry: np.ndarray,
+    held: np.ndarray,
+    srid: int,
+) -> None:
+    """Give a parcel whose point falls in the cell of a parcel that ended (a child of a
+    subdivision that kept the old point inside it) the nearest free cell whose middle lies
+    in it instead (:func:`spatial.national_id.neighbours`, in their fixed order)."""
+    ended = uow.national_ids.ended_identifiers()
+    if not ended:
+        return
+    blocked = needed & pd.Series(computed, dtype=object).isin(ended).to_numpy()
+    taken = ended | {str(value) for value in held if value is not None}
+    for position in np.flatnonzero(blocked):
+        choices = neighbours(str(computed[position]))
+        points = identifier_points(np.array(choices, dtype=object), srid)
+        shape = polygonal(geometry[[position]])[0]
+        inside = shapely.contains(shape, points)
+        free = [c for c, ok in zip(choices, inside, strict=True) if ok and c not in taken]
+        computed[position] = free[0] if free else None
+        taken.update(free[:1])
 
 
 def _claim(
@@ -132,6 +162,17 @@ def parcel_id_with(uow: UnitOfWork, national_id: str) -> int:
         )
     found = uow.national_ids.parcel_with(text)
     if found is None:
+        became = uow.lineage.children_of_identifier(text)
+        if became:
+            keys = ", ".join(became)
+            raise NotFoundError(
+                f"the parcel with the national identifier {text} no longer exists; it became "
+                f"{keys}",
+                field="national_id",
+                value=text,
+                detail_vi=f"thửa đất mang mã định danh {text} không còn; thửa đã được tách, hợp "
+                f"thành {keys}",
+            )
         raise NotFoundError(
             f"no current parcel has the national identifier {text}",
             field="national_id",

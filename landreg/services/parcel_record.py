@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from landreg.domain.lineage import LineageKind
 from landreg.domain.model import Parcel
 from landreg.domain.register_entry import RegisterEntry
 from landreg.services.unified_register import WHY_EN, WHY_VI
@@ -55,6 +56,32 @@ def parcel_record(uow: UnitOfWork, parcel_id: int) -> dict[str, Any]:
             parcel.commune_code,
             {("parcel", parcel_id), *(("register_entry", e.id) for e in entries)},
         ),
+        "lineage": lineage_of(uow, parcel_id),
+    }
+
+
+def lineage_of(uow: UnitOfWork, parcel_id: int) -> dict[str, list[dict[str, Any]]]:
+    """What the parcel came from (``parents``) and what it became (``children``): key,
+    national identifier, kind (Vietnamese and English), date and evidence of each."""
+    links = uow.lineage.of_parcel(parcel_id)
+    return {
+        "parents": [_lineage_link(link, "parent") for link in links["parents"]],
+        "children": [_lineage_link(link, "child") for link in links["children"]],
+    }
+
+
+def _lineage_link(link: dict[str, Any], side: str) -> dict[str, Any]:
+    kind = LineageKind(link["kind"])
+    return {
+        "parcel_id": link[f"{side}_id"],
+        "key": link[f"{side}_key"],
+        "national_id": link[f"{side}_national_id"],
+        "kind": kind.value,
+        "kind_vi": kind.label_vi,
+        "kind_en": kind.label_en,
+        "on_date": link["on_date"],
+        "evidence": link["evidence"],
+        "source": link["source_name"],
     }
 
 

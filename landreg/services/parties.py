@@ -6,8 +6,10 @@ CMND, passport), a birth year, a tax code for an organisation. :func:`resolve_pa
 every row the party of its holder (the matching rules are in
 :mod:`landreg.services.party_matching`), creating parties the first time they are seen and
 keeping them afterwards: a party's id stays while its rows do, and a change of its name or
-number is a new version with the old one in history. Uncertain matches go to a review queue,
-like dossier links; an officer's decision is kept and honoured on every later run.
+number is a new version with the old one in history. A CMND and a CCCD are one person's when
+a register row or a dossier gives both (:mod:`landreg.services.dossier_identities`), or an
+officer says so. Uncertain matches go to a review queue, like dossier links; an officer's
+decision is kept and honoured on every later run.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import pandas as pd
 from landreg.clock import utcnow
 from landreg.domain.model import Party, PartyKind
 from landreg.errors import ConflictError, NotFoundError, ValidationError
+from landreg.services import dossier_identities
 from landreg.services.party_matching import (
     MatchSettings,
     citizen_birth_year,
@@ -38,7 +41,7 @@ _KIND = {
     "organisation": PartyKind.ORGANISATION,
     "community": PartyKind.COMMUNITY,
 }
-_NUMBER_ORIGINS = ("register", "register_previous", "officer")
+_NUMBER_ORIGINS = ("register", "register_previous", "officer", dossier_identities.ORIGIN)
 
 
 @dataclass(slots=True)
@@ -74,7 +77,13 @@ def resolve(
         return {}, summary
     facts = repository.entry_facts(ids)
     identities = repository.identities()
-    matching = match(facts, _joined_numbers(identities), settings)
+    rows = prepared(facts)
+    # a dossier giving a CCCD and the old CMND says they are one person's (names checked)
+    stated = dossier_identities.statements(
+        repository.dossier_numbers(), rows, settings or MatchSettings()
+    )
+    matching = match(facts, _joined_numbers(identities) + stated.pairs(), settings)
+    matching.review += dossier_identities.review(stated.contradicted, rows, matching)
     links = repository.links()
     decided = links[links["status"] != "review"]
     confirmed = decided[decided["status"] == "confirmed"]
@@ -85,7 +94,7 @@ def resolve(
         dict(zip(earlier["register_entry_id"], earlier["party_id"], strict=True)),
         _numbers_to_parties(identities),
         dict(zip(confirmed["register_entry_id"], confirmed["party_id"], strict=True)),
-        records := prepared(facts).set_index("id").to_dict("index"),
+        records := rows.set_index("id").to_dict("index"),
     )
     now = utcnow()
     created, changed = _store_parties(uow, matching.groups, group_party, records, now)
@@ -102,7 +111,10 @@ def resolve(
             for entry, party in party_of.items()
         ],
     )
-    repository.add_identities(_identities(records, party_of))
+    repository.add_identities(
+        _identities(records, party_of)
+        + dossier_identities.identities(stated.agreed, rows, party_of)
+    )
     review = _review_rows(matching, group_party, party_of, decided)
     repository.replace_pending(ids, review)
     summary.parties = len(set(party_of.values()))
@@ -122,7 +134,8 @@ def resolve(
 
 
 def _joined_numbers(identities: pd.DataFrame) -> list[tuple[str, str]]:
-    """Pairs of numbers one party holds (from a register row or an officer): one person's."""
+    """Pairs of numbers one party holds (from a register row, an officer or a dossier): one
+    person's."""
     pairs = []
     numbered = identities[identities["origin"].isin(_NUMBER_ORIGINS)]
     for _, group in numbered.groupby("party_id"):
@@ -133,7 +146,8 @@ def _joined_numbers(identities: pd.DataFrame) -> list[tuple[str, str]]:
 
 def _numbers_to_parties(identities: pd.DataFrame) -> dict[str, list[int]]:
     found: dict[str, list[int]] = {}
-    for number, party in zip(identities["number"], identities["party_id"], strict=True):
+    once = identities[["number", "party_id"]].drop_duplicates()  # a number of two origins
+    for number, party in zip(once["number"], once["party_id"], strict=True):
         found.setdefault(str(number), []).append(int(party))
     return found
 
@@ -411,11 +425,26 @@ def party_card(uow: UnitOfWork, party_id: int) -> dict[str, Any]:
     rights = uow.party_links.rights_of(party_id)
     return {
         "party": party,
-        "identities": uow.party_links.identity_rows(party_id),
+        "identities": [
+            row | {"origin_text": _origin_text(row)}
+            for row in uow.party_links.identity_rows(party_id)
+        ],
         "entries": entries,
         "rights": rights,
         "review": uow.party_links.review_of_party(party_id),
     }
+
+
+def _origin_text(row: dict[str, Any]) -> str:
+    """Where a number came from, as an officer reads it: "hồ sơ <code>" for a dossier."""
+    source = row.get("source_name") or "?"
+    if row["origin"] == dossier_identities.ORIGIN:
+        return f"hồ sơ {row.get('source_key')}"
+    if row["origin"] == "register_previous":
+        return f"số cũ ghi trong sổ địa chính {source}"
+    if row["origin"] == "officer":
+        return "cán bộ xác nhận gộp"
+    return f"sổ địa chính {source}"
 
 
 def parties_with_number(uow: UnitOfWork, number: str) -> list[int]:

@@ -3,8 +3,18 @@
 The citizen gives the receipt code and a verification value: the last four digits of the
 applicant's identity number or of the phone number written on the dossier. The answer says
 where the dossier stands (status, current step, due date, overdue, documents still missing,
-procedure, office) and nothing about any person: no name, identity number, phone, holder or
-parcel key (the key with the public map would tell who is selling or mortgaging their land).
+procedure, office) and nothing about any person: no name, identity number, phone or holder.
+
+Of the parcel, only the national identifier ("mã định danh thửa đất") of the parcel(s) the
+verified dossier is linked to (links made or confirmed, never those awaiting an officer's
+review) is shown, as the new certificate prints it: it is the one name the national guidance
+gives a parcel, the one the applicant will quote to any office, and it stays the same when
+the map is surveyed again or communes merge. It is shown only after the verification,
+never for a wrong one: a GeoHash encodes where the parcel lies, and with the map it leads
+to the parcel. The parcel key (commune, sheet, number), areas and holders still are not
+shown: the key changes with a new survey and with the 2025 merger of communes (an old key
+on a receipt and a new one on the page would confuse more than help), and the answer gives
+no more about the land than the identifier the certificate carries.
 
 A wrong verification is answered exactly as an unknown code, with the same work and the same
 error: the reads (:class:`landreg.services.reads.StatusReads`) look the dossier up by its code
@@ -95,6 +105,8 @@ class PublicDossierStatus:
     apology: PublicApology | None = None
     # The day the officer asked for the missing documents (None: none asked for).
     requested_on: date | None = None
+    # The national identifiers of the linked parcels (empty: none linked, or not assigned).
+    national_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,7 +197,7 @@ def _answer(dossier: VerifiedDossier, remote: bool, as_of: datetime | None) -> P
         requested_on=dossier.requested_at.date() if dossier.requested_at else None,
         **_office_fields(offices().get(dossier.office or "")),
         timeline=_timeline(dossier), apologised_on=_apologised_on(dossier),
-        apology=recorded_apology(_with_notes(dossier)),
+        apology=recorded_apology(_with_notes(dossier)), national_ids=dossier.national_ids,
     )  # fmt: skip
 
 

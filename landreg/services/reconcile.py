@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -21,7 +22,7 @@ from landreg.clock import utcnow
 from landreg.domain.messages import labelled_suggestion
 from landreg.domain.model import Finding
 from landreg.domain.rules import RuleCode, rule
-from landreg.services import national_ids
+from landreg.services import lineage, national_ids
 from landreg.services.findings import Candidate, plain
 from landreg.services.geometry_checks import (
     BROKEN,
@@ -47,6 +48,8 @@ class ReconcileSummary:
     still_open: int = 0
     closed: int = 0
     seconds: float = 0.0
+    # seconds of each stage, in the order run (reading, links, parties, unified register, ...)
+    stages: dict[str, float] = field(default_factory=dict)
 
 
 def reconcile(
@@ -61,43 +64,74 @@ def reconcile(
 ) -> ReconcileSummary:
     """Reconcile the whole register, or only ``communes``; commits once at the end."""
     started = time.perf_counter()
+    stages = _Stages()
     repository = uow.reconcile
-    parcels = repository.parcels(communes)
-    entries = repository.register_entries(communes)
+    with stages("read"):
+        parcels = repository.parcels(communes)
+        entries = repository.register_entries(communes)
     say(f"{len(parcels):,} map parcels and {len(entries):,} register entries")
-    links = link_entries(parcels, entries)
-    repository.replace_links(links, parcels["id"].tolist(), entries["id"].tolist())
+    with stages("links"):
+        links = link_entries(parcels, entries)
+        repository.replace_links(links, parcels["id"].tolist(), entries["id"].tolist())
+    with stages("parties"):
+        party_of = resolve_parties(uow, entries)
     # the unified register's records (``authority``: LANDREG_REGISTER_AUTHORITY)
-    rebuild(uow, parcels, entries, links, resolve_parties(uow, entries), authority=authority)
+    with stages("unified_register"):
+        rebuild(uow, parcels, entries, links, party_of, authority=authority)
     say("links: " + ", ".join(f"{k} {v:,}" for k, v in links["match_type"].value_counts().items()))
-    candidates = geometry_candidates(
-        parcels,
-        repository.strips(communes),
-        repository.communes(),
-        geometry or GeometrySettings(),
-        partitioned=partitioned,
-    )
+    with stages("geometry_rules"):
+        candidates = geometry_candidates(
+            parcels,
+            repository.strips(communes),
+            repository.communes(),
+            geometry or GeometrySettings(),
+            partitioned=partitioned,
+        )
     invalid = {s["id"] for c in candidates if c.rule in BROKEN for s in c.subjects}
     copies = [
         (c.subjects[0]["id"], c.subjects[1]["id"]) for c in candidates if c.rule in DUPLICATES
     ]
-    candidates += register_candidates(
-        parcels, entries, links, register or RegisterRuleSettings(), invalid=invalid, copies=copies
-    )
-    candidates += older_deliveries(repository.deliveries(), communes)
-    candidates += national_ids.assign(uow, parcels, communes)
+    with stages("register_rules"):
+        candidates += register_candidates(
+            parcels, entries, links, register or RegisterRuleSettings(), invalid=invalid,
+            copies=copies,
+        )  # fmt: skip
+        candidates += older_deliveries(repository.deliveries(), communes)
+    with stages("national_ids"):
+        candidates += national_ids.assign(uow, parcels, communes)
+    with stages("lineage"):
+        lineage.record(uow, parcels, communes)
     _place(candidates, parcels, links)
     summary = ReconcileSummary(
         parcels=len(parcels),
         register_entries=len(entries),
         links=dict(Counter(links["match_type"])),
+        stages=stages.seconds,
     )
-    _store(uow, candidates, communes, summary)
-    checked = sorted({str(code) for code in parcels["commune_code"].dropna()} | set(communes or ()))
-    repository.record_run(checked, utcnow(), repository.latest_batch())
-    uow.commit()
+    with stages("findings"):
+        _store(uow, candidates, communes, summary)
+        checked = sorted(
+            {str(code) for code in parcels["commune_code"].dropna()} | set(communes or ())
+        )
+        repository.record_run(checked, utcnow(), repository.latest_batch())
+        uow.commit()
     summary.seconds = round(time.perf_counter() - started, 2)
     return summary
+
+
+class _Stages:
+    """Seconds spent in each stage of a run (``with stages("name"): ...``)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = round(time.perf_counter() - started, 2)
 
 
 def older_deliveries(batches: pd.DataFrame, communes: list[str] | None) -> list[Candidate]:

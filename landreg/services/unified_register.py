@@ -295,7 +295,7 @@ def _sync_parcels(
     parcel_ids: set[int],
     summary: UnifiedSummary,
 ) -> None:
-    """The parcels' legal area from the registers, and where it and the land use came from."""
+    """The parcels' legal area and land use from the registers, and where they came from."""
     picked = {
         int(record["parcel_id"]): record
         for record in _pick(rows, ["parcel_id"], _PARCEL_FIELDS).to_dict("records")
@@ -304,17 +304,22 @@ def _sync_parcels(
     current = current[current["id"].isin(parcel_ids)]
     changed: list[dict[str, Any]] = []
     filled: list[dict[str, Any]] = []
-    for pid, version, old_area, old_sources in current[
-        ["id", "version", "legal_area", "sources"]
+    for pid, version, old_area, old_use, old_sources in current[
+        ["id", "version", "legal_area", "legal_land_use_code", "sources"]
     ].itertuples(index=False):
         record = picked.get(int(pid))
         area = _plain(record["legal_area"]) if record else None
+        use = _plain(record["land_use_code"]) if record else None
         sources = _parcel_sources(record) if record else None
-        old_area = _plain(old_area)
-        if area == old_area and sources == old_sources:
+        old_area, old_use = _plain(old_area), _plain(old_use)
+        if area == old_area and use == old_use and sources == old_sources:
             continue
-        row = {"id": int(pid), "version": int(version), "legal_area": area, "sources": sources}
-        (filled if old_area is None or area == old_area else changed).append(row)
+        row = {
+            "id": int(pid), "version": int(version), "legal_area": area,
+            "legal_land_use_code": use, "sources": sources,
+        }  # fmt: skip
+        first = (old_area is None or area == old_area) and (old_use is None or use == old_use)
+        (filled if first else changed).append(row)
     done = uow.unified.change("parcel", changed, actor=ACTOR, at=utcnow()) if changed else 0
     uow.unified.fill("parcel", filled)
     _count(summary, "parcel", 0, done, len(filled), 0)

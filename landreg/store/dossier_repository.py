@@ -83,6 +83,7 @@ class DossierRepository(DossierSearch):
             code=code, procedure=application.procedure, status=status, office=office,
             applicant_name=application.applicant_name,
             applicant_identity=application.applicant_identity, applicant_phone=phone,
+            applicant_previous_identity=application.applicant_previous_identity,
             declared_commune=application.commune, declared_map_sheet=application.map_sheet,
             declared_parcel_number=application.parcel_number, declared_serial=application.serial,
             declared_area=application.declared_area,
@@ -187,7 +188,7 @@ class DossierRepository(DossierSearch):
             row.procedure, row.received_at, row.applicant_name, row.applicant_identity,
             row.declared_commune, row.declared_map_sheet, row.declared_parcel_number,
             row.declared_serial, row.declared_area, row.declared_land_use, row.requested_land_use,
-            documents,
+            documents, row.applicant_previous_identity,
         )  # fmt: skip
 
     def awaiting_review(self, limit: int) -> list[Dossier]:

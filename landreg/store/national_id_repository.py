@@ -9,11 +9,22 @@ history like any other column. On PostGIS the identifiers are copied into a temp
 from __future__ import annotations
 
 import pandas as pd
-from sqlalchemy import Column, Integer, MetaData, String, Table, bindparam, select, text, update
+from sqlalchemy import (
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    bindparam,
+    not_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from landreg.store.bulk import insert_frame
-from landreg.store.tables import Base, ParcelRow
+from landreg.store.tables import HISTORY_TABLES, Base, ParcelRow
 
 _CHUNK = 5_000
 _COLUMNS = (
@@ -44,6 +55,21 @@ class NationalIdRepository:
             select(*[table.c[name] for name in _COLUMNS]).order_by(table.c.id)
         ).all()
         return pd.DataFrame(rows, columns=list(_COLUMNS))
+
+    def ended_identifiers(self) -> set[str]:
+        """The identifiers parcels that ended (retired into history) held: never given
+        again."""
+        history = HISTORY_TABLES["parcel"]
+        current = ParcelRow.__table__
+        statement = (
+            select(history.c.national_id)
+            .where(
+                history.c.national_id.is_not(None),
+                not_(select(current.c.id).where(current.c.id == history.c.id).exists()),
+            )
+            .distinct()
+        )
+        return {str(value) for value in self.session.scalars(statement)}
 
     def parcel_with(self, national_id: str) -> int | None:
         """The current parcel holding ``national_id``, if any."""

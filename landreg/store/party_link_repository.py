@@ -31,6 +31,10 @@ ENTRY_FACTS = (
     "birth_year", "tax_code", "address", "commune_code", "map_sheet", "parcel_number",
     "source_name", "source_key",
 )  # fmt: skip
+# What resolving reads of a dossier that states its applicant's earlier number.
+DOSSIER_NUMBERS = (
+    "code", "source_name", "applicant_name", "applicant_identity", "applicant_previous_identity",
+)  # fmt: skip
 PARTY_COLUMNS = ("id", "kind", "name", "identity_number", "birth_year", "tax_code", "version")
 LINK_COLUMNS = (
     "id", "register_entry_id", "party_id", "reason", "score", "explanation", "status",
@@ -70,6 +74,21 @@ class PartyLinkRepository:
         table = _TABLES["party_identifier"]
         columns = ["party_id", "number", "kind", "origin"]
         return self._frame(select(*[table.c[c] for c in columns]), columns)
+
+    def dossier_numbers(self) -> pd.DataFrame:
+        """Dossiers giving their applicant's number and an earlier one: code, source_name,
+        applicant_name, applicant_identity, applicant_previous_identity."""
+        table = _TABLES["dossier"]
+        columns = list(DOSSIER_NUMBERS)
+        statement = (
+            select(*[table.c[c] for c in columns])
+            .where(
+                table.c.applicant_previous_identity.is_not(None),
+                table.c.applicant_identity.is_not(None),
+            )
+            .order_by(table.c.id)
+        )
+        return self._frame(statement, columns)
 
     def parties(self, ids: list[int]) -> pd.DataFrame:
         """Current rows of these parties."""
@@ -125,19 +144,24 @@ class PartyLinkRepository:
             self.session.execute(insert(table), rows[start : start + _CHUNK])
 
     def add_identities(self, rows: list[dict[str, Any]]) -> None:
-        """Identity numbers not yet known for their party."""
+        """Identity numbers not yet known for their party: once from the registers or an
+        officer, and once from a dossier that states it."""
         if not rows:
             return
         known = {
-            (int(party), str(number))
-            for party, number in self.session.execute(
-                select(PartyIdentifierRow.party_id, PartyIdentifierRow.number)
+            (int(party), str(number), origin == "dossier")
+            for party, number, origin in self.session.execute(
+                select(
+                    PartyIdentifierRow.party_id,
+                    PartyIdentifierRow.number,
+                    PartyIdentifierRow.origin,
+                )
             )
         }
         now = utcnow()
         fresh, seen = [], set()
         for row in rows:
-            key = (int(row["party_id"]), str(row["number"]))
+            key = (int(row["party_id"]), str(row["number"]), row["origin"] == "dossier")
             if key in known or key in seen:
                 continue
             seen.add(key)

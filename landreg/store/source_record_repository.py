@@ -163,15 +163,17 @@ class SourceRecordRepository:
 
     def retire(self, kind: str, keys: list[str], existing: pd.DataFrame, now: datetime) -> Retired:
         """Take the records with these keys out of the current register (versioned ones into
-        history); a record others still point at stays."""
+        history, with the rights, certificates and restrictions the unified register derived
+        for them); a record an officer's entry or a dossier still points at stays."""
         table = TARGETS[kind]
         removed, kept = [], 0
         for key in keys:
             row_id = int(existing.at[key, "id"])
             if table.name in versioning.VERSIONED_TABLES:
-                if versioning.is_referenced(self.session, table.name, row_id):
+                if versioning.is_referenced(self.session, table.name, row_id, derived=False):
                     kept += 1
                     continue
+                versioning.retire_derived(self.session, table.name, row_id, now)
                 versioning.archive_version(self.session, table.name, row_id, now)
             elif table.name == "dossier":
                 dossier_children.delete_children(self.session, row_id)

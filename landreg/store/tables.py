@@ -154,8 +154,10 @@ class ParcelRow(Versioned, FromSource, Base):
     old_parcel_number: Mapped[int | None] = mapped_column(Integer)
     legal_area: Mapped[float | None] = mapped_column(Float)
     measured_area: Mapped[float | None] = mapped_column(Float)
+    # the cadastral map's land use; the land register's is ``legal_land_use_code``
     land_use_code: Mapped[str | None] = mapped_column(String(10))
     land_use_text: Mapped[str | None] = mapped_column(Text)
+    legal_land_use_code: Mapped[str | None] = mapped_column(String(10))
     map_area: Mapped[float | None] = mapped_column(Float)
     parent_ref: Mapped[str | None] = mapped_column(Text)
     address: Mapped[str | None] = mapped_column(Text)
@@ -241,14 +243,27 @@ class ParcelRegisterLinkRow(Base):
 
 
 class ParcelLineageRow(Base):
-    """Parent → child links of subdivisions and mergers ("tách thửa", "hợp thửa")."""
+    """Parent → child links of subdivisions and mergers ("tách thửa", "hợp thửa").
+
+    Not foreign keys: a parent leaves the current register when it is split, so ``parent_id``
+    and ``child_id`` name a current parcel or one in ``parcel_history``; a parent named only by
+    a delivery (never in this register) has its key and no id."""
 
     __tablename__ = "parcel_lineage"
+    __table_args__ = (UniqueConstraint("child_id", "parent_key"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    parent_id: Mapped[int] = mapped_column(ForeignKey("parcel.id"), nullable=False, index=True)
-    child_id: Mapped[int] = mapped_column(ForeignKey("parcel.id"), nullable=False, index=True)
+    parent_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    child_id: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
     kind: Mapped[str] = mapped_column(String(20), nullable=False)
     on_date: Mapped[datetime | None] = mapped_column(Date)
+    parent_key: Mapped[str] = mapped_column(String(60), nullable=False)
+    child_key: Mapped[str | None] = mapped_column(String(60))
+    parent_national_id: Mapped[str | None] = mapped_column(String(12))
+    child_national_id: Mapped[str | None] = mapped_column(String(12))
+    # "source": the delivery named the parent; "geometry": a retired parcel's ground
+    evidence: Mapped[str] = mapped_column(String(20), nullable=False)
+    source_name: Mapped[str | None] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
 
 
 class PartyRow(Versioned, Base):
@@ -267,10 +282,12 @@ class PartyRow(Versioned, Base):
 
 class PartyIdentifierRow(Base):
     """An identity number of a party (CCCD, old CMND, passport, tax code) and where it came
-    from: a register row, a row's previous number, or an officer's decision."""
+    from: a register row, a row's previous number, an officer's decision, or a dossier that
+    gives the number with the applicant's previous one (``source_key`` its code). A number is
+    kept once from the registers or officers and once from a dossier."""
 
     __tablename__ = "party_identifier"
-    __table_args__ = (UniqueConstraint("party_id", "number"),)
+    __table_args__ = (UniqueConstraint("party_id", "number", "origin"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     party_id: Mapped[int] = mapped_column(ForeignKey("party.id"), nullable=False, index=True)
     number: Mapped[str] = mapped_column(String(20), nullable=False, index=True)
@@ -380,6 +397,8 @@ class DossierRow(FromSource, Base):
     office: Mapped[str | None] = mapped_column(String(80))
     applicant_name: Mapped[str | None] = mapped_column(Text)
     applicant_identity: Mapped[str | None] = mapped_column(String(20), index=True)
+    # the applicant's earlier number (the old CMND next to the CCCD), "Số CMND cũ"
+    applicant_previous_identity: Mapped[str | None] = mapped_column(String(20))
     applicant_phone: Mapped[str | None] = mapped_column(String(20))
     declared_commune: Mapped[str | None] = mapped_column(Text)
     declared_map_sheet: Mapped[str | None] = mapped_column(String(20))

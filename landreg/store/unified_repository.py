@@ -83,9 +83,10 @@ class UnifiedRepository:
         return read_frame(self.session, statement, names, False)
 
     def parcel_fields(self, communes: Sequence[str]) -> pd.DataFrame:
-        """The legal area of the parcels of ``communes`` and where their fields came from."""
+        """The legal area and land use of the parcels of ``communes`` and where their fields
+        came from."""
         table = VERSIONED_TABLES["parcel"]
-        names = ["id", "version", "legal_area", "sources"]
+        names = ["id", "version", "legal_area", "legal_land_use_code", "sources"]
         statement = select(*[table.c[name] for name in names]).where(
             table.c.commune_code.in_(list(communes))
         )

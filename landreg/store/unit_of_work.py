@@ -30,9 +30,11 @@ from landreg.store.dossier_repository import DossierRepository
 from landreg.store.dossier_stats_repository import DossierStatsRepository
 from landreg.store.engine import WRITES
 from landreg.store.finding_repository import FindingRepository
+from landreg.store.lineage_repository import LineageRepository
 from landreg.store.link_repository import LinkRepository
 from landreg.store.map_repository import MapRepository
 from landreg.store.national_id_repository import NationalIdRepository
+from landreg.store.parcel_export_repository import ParcelExportRepository
 from landreg.store.party_link_repository import PartyLinkRepository
 from landreg.store.quality_stats_repository import QualityStatsRepository
 from landreg.store.quarantine_repository import QuarantineRepository
@@ -73,6 +75,8 @@ class UnitOfWork:
     map: MapRepository
     unified: UnifiedRepository
     national_ids: NationalIdRepository
+    lineage: LineageRepository
+    parcel_export: ParcelExportRepository
 
     def __init__(self, database: RegisterDatabase, *, writes: bool = False) -> None:
         self.database = database
@@ -101,6 +105,8 @@ class UnitOfWork:
         self.map = MapRepository(self.session)
         self.unified = UnifiedRepository(self.session)
         self.national_ids = NationalIdRepository(self.session)
+        self.lineage = LineageRepository(self.session)
+        self.parcel_export = ParcelExportRepository(self.session)
         return self
 
     def __exit__(

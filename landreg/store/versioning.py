@@ -78,19 +78,48 @@ _REFERENCES = {
         "certificate.parcel_id",
         "restriction.parcel_id",
         "dossier_parcel_link.parcel_id",
-        "parcel_lineage.parent_id",
-        "parcel_lineage.child_id",
     ),
     "party": ("land_right.party_id", "party_member.group_id", "party_member.member_id"),
 }
 
 
-def is_referenced(session: Session, table_name: str, row_id: int) -> bool:
-    """True when another record still points at this one (rights on a parcel, for example)."""
+# Records the unified register derives from the land registers on every reconcile (those with
+# ``sources``): they go with their parcel when a delivery retires it (the next reconcile derives
+# them for the parcels that replaced it). Ones an officer entered keep the parcel current.
+_DERIVED = {"parcel": ("land_right", "certificate", "restriction")}
+# Links reconciling computes again every time (not versioned): dropped with their record.
+_RECOMPUTED = {"parcel": ("parcel_register_link",)}
+
+
+def retire_derived(session: Session, table_name: str, row_id: int, until: datetime) -> None:
+    """Retire into history the derived records (rights, certificates, restrictions) of a
+    record that is itself being retired, and drop its recomputed links."""
+    for name in _RECOMPUTED.get(table_name, ()):
+        links = Base.metadata.tables[name]
+        session.execute(links.delete().where(links.c[f"{table_name}_id"] == row_id))
+    for name in _DERIVED.get(table_name, ()):
+        table = VERSIONED_TABLES[name]
+        ids = session.scalars(
+            select(table.c.id).where(
+                table.c[f"{table_name}_id"] == row_id, table.c.sources.is_not(None)
+            )
+        )
+        for derived in ids.all():
+            archive_version(session, name, derived, until)
+            session.execute(table.delete().where(table.c.id == derived))
+
+
+def is_referenced(session: Session, table_name: str, row_id: int, *, derived: bool = True) -> bool:
+    """True when another record still points at this one (rights on a parcel, for example);
+    without ``derived``, records the registers derived for it (see :func:`retire_derived`) do
+    not count."""
     for reference in _REFERENCES.get(table_name, ()):
         name, column = reference.split(".")
         table = Base.metadata.tables[name]
-        if session.scalar(select(table.c.id).where(table.c[column] == row_id).limit(1)):
+        statement = select(table.c.id).where(table.c[column] == row_id)
+        if not derived and name in _DERIVED.get(table_name, ()):
+            statement = statement.where(table.c.sources.is_(None))  # entered by an officer
+        if session.scalar(statement.limit(1)):
             return True
     return False
 

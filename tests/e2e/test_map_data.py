@@ -205,8 +205,8 @@ def test_tiles_carry_the_contracts_properties_and_no_holder(app, staff):
         drawn[layer] = mapbox_vector_tile.decode(answer.content)[layer]["features"]
     parcels = {f["id"]: f["properties"] for f in drawn["parcels"]}
     assert parcel_id in parcels
-    allowed = {"commune_code", "map_sheet", "parcel_number", "land_use_code", "legal_area",
-               "measured_area", "address"}  # fmt: skip
+    allowed = {"commune_code", "map_sheet", "parcel_number", "land_use_code",
+               "legal_land_use_code", "legal_area", "measured_area", "address"}  # fmt: skip
     assert all(set(p) <= allowed for p in parcels.values())
     assert {"commune_code", "map_sheet", "parcel_number"} <= set(parcels[parcel_id])
     assert all(

@@ -33,7 +33,7 @@ EPSG_9209 = "http://www.opengis.net/def/crs/EPSG/0/9209"
 ITEMS = "/ogc/collections/parcels/items"
 PARCEL_PROPERTIES = {
     "commune_code", "map_sheet", "parcel_number", "legal_area", "measured_area",
-    "land_use_code", "address", "national_id",
+    "land_use_code", "map_land_use_code", "address", "national_id",
 }  # fmt: skip
 
 

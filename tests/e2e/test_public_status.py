@@ -111,7 +111,7 @@ def test_the_right_verification_gives_the_status_and_nothing_about_any_person(cl
     assert set(body) == {
         "code", "status", "current_step", "procedure", "office", "received_at", "due_on",
         "overdue", "timeliness", "processed_on", "returned_on", "missing_documents",
-        "requested_on",
+        "requested_on", "national_ids",
     }  # fmt: skip
 
 

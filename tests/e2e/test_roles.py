@@ -60,6 +60,7 @@ POLICY: list[tuple[str, str, str]] = [
     ("GET", r"/parcels", MAP),
     ("GET", r"/parcels/at", MAP),
     ("GET", r"/parcels/within", MAP),
+    ("GET", r"/parcels/export", INTERNAL),
     ("GET", rf"/parcels/{_ANY_ID}", MAP),
     ("GET", rf"/parcels/by-national-id/{_ANY_ID}", MAP),
     ("GET", r"/ogc/collections/parcels(/.*)?", MAP),

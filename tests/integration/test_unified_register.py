@@ -54,6 +54,37 @@ def _number(value: str | None) -> str | None:
     return cleaned if re.fullmatch(r"\d{9}|\d{12}", cleaned) else None
 
 
+def test_land_use_is_the_registers_everywhere_and_the_maps_stays_beside_it(copy, client):
+    linked = _linked(copy)
+    rows = _rows(copy, "SELECT id, land_use_code, legal_land_use_code FROM parcel")
+    maps = {r["id"]: r["land_use_code"] for r in rows}
+    stored = {r["id"]: r["legal_land_use_code"] for r in rows}
+    # every parcel the register gives a land use carries one of its entries' as its legal one
+    coded = {p: {x["land_use_code"] for x in e if x["land_use_code"]} for p, e in linked.items()}
+    coded = {p: codes for p, codes in coded.items() if codes}
+    assert coded and all(stored[p] in codes for p, codes in coded.items())
+    assert all(stored[p] is None for p in maps if p not in coded)
+    # where map and register disagree, reads show the register's with the map's beside it
+    differ = [p for p in coded if maps[p] and stored[p] != maps[p]]
+    assert differ, "the sample plants land uses that disagree"
+    for parcel_id in differ[:3]:
+        parcel = client.get(f"/parcels/{parcel_id}").json()
+        item = client.get(f"/ogc/collections/parcels/items/{parcel_id}").json()
+        record = client.get(f"/parcels/{parcel_id}/record").json()
+        legal, drawn = stored[parcel_id], maps[parcel_id]
+        assert (parcel["land_use_code"], parcel["map_land_use_code"]) == (legal, drawn)
+        assert item["properties"]["land_use_code"] == legal
+        assert item["properties"]["map_land_use_code"] == drawn
+        assert record["fields"]["land_use_code"]["value"] == legal
+    # and the disagreement stays a finding until staff correct one side
+    open_ = _rows(
+        copy,
+        "SELECT count(*) AS n FROM finding "
+        "WHERE rule = 'SRC_LAND_USE_MISMATCH' AND status = 'open'",
+    )
+    assert open_[0]["n"] > 0
+
+
 def _linked(database: RegisterDatabase) -> dict[int, list[Any]]:
     """Each parcel's register entries, straight from the entries and the links."""
     by_parcel: dict[int, list[Any]] = defaultdict(list)

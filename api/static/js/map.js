@@ -111,8 +111,9 @@
 
   function landUseColour(property) {
     // The first three letters: "ONT+CLN" and "LUC " are coloured as ONT and LUC.
-    var name = property || "land_use_code";
-    var written = ["upcase", ["to-string", ["coalesce", ["get", name], ""]]];
+    // Without a property: the land register's land use where it has one, else the map's.
+    var written = ["upcase", ["to-string", property ? ["coalesce", ["get", property], ""]
+      : ["coalesce", ["get", "legal_land_use_code"], ["get", "land_use_code"], ""]]];
     var code = ["slice", written, 0, 3];
     var expression = ["match", code];
     var other = "#cccccc";

@@ -10,7 +10,7 @@ are never selected.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -63,19 +63,32 @@ class MapLayer:
     condition: Callable[[Table], ColumnElement[bool]] = field(default=lambda table: true())
     feature_id: Callable[[Table], ColumnElement[int]] = field(default=lambda table: table.c.id)
     row_id: Callable[[Table], ColumnElement[int]] = field(default=lambda table: table.c.id)
+    # properties of the OGC items computed from the table's columns (tiles send the columns)
+    computed: Mapping[str, Callable[[Table], ColumnElement[Any]]] = field(default_factory=dict)
 
 
+# ``land_use_code`` is the map's, ``legal_land_use_code`` the land register's (shown first)
 _PARCEL_PROPERTIES = ("commune_code", "map_sheet", "parcel_number", "legal_area",
-                      "measured_area", "land_use_code", "address")  # fmt: skip
+                      "measured_area", "land_use_code", "legal_land_use_code",
+                      "address")  # fmt: skip
 _FINDING_TILE_PROPERTIES = ("rule", "severity", "status", "commune_code", "message_vi",
                             "message_en")  # fmt: skip
 
 PARCELS = MapLayer(
     name=MapLayerName.PARCELS,
     table=Base.metadata.tables["parcel"],
-    properties=(*_PARCEL_PROPERTIES, "national_id"),
+    properties=(
+        *(name for name in _PARCEL_PROPERTIES if name != "legal_land_use_code"),
+        "map_land_use_code",
+        "national_id",
+    ),
     tile_properties=_PARCEL_PROPERTIES,
     min_zoom=13,
+    # the land use of the parcel's record: the land register's where it has one
+    computed={
+        "land_use_code": lambda t: func.coalesce(t.c.legal_land_use_code, t.c.land_use_code),
+        "map_land_use_code": lambda t: t.c.land_use_code,
+    },
 )
 FINDINGS = MapLayer(
     name=MapLayerName.FINDINGS,
@@ -194,7 +207,7 @@ class MapStatements:
         precision = PROJECTED_PRECISION if out_srid != 4326 else GEOGRAPHIC_PRECISION
         properties: list[Any] = []
         for name in layer.properties:
-            value: Any = table.c[name]
+            value: Any = layer.computed[name](table) if name in layer.computed else table.c[name]
             if name in layer.json_properties and not self.postgis:
                 value = func.json(value)  # SQLite keeps JSON as text
             properties += [_name(name), value]

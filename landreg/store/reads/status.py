@@ -5,11 +5,11 @@ dossier, found by its code only when the verification matches the last four digi
 applicant's identity number or phone (the database compares, as
 :func:`landreg.domain.public_dossier.verification_matches` does), then what the answer is
 made from: the events in order (with their notes), the documents handed in, the officer's
-open request for documents, and the first commune (by code) of the parcels it is linked to
-(is it remote?). Each part is an index probe by the dossier's id, whatever plan the server
-keeps for the prepared statement. :class:`SessionStatusReads` (SpatiaLite) reads the same
-through the ORM in a worker thread. The rules of the answer are in
-:mod:`landreg.services.public_status`.
+open request for documents, the first commune (by code) of the parcels it is linked to
+(is it remote?) and those parcels' national identifiers. Each part is an index probe by the
+dossier's id, whatever plan the server keeps for the prepared statement.
+:class:`SessionStatusReads` (SpatiaLite) reads the same through the ORM in a worker thread.
+The rules of the answer are in :mod:`landreg.services.public_status`.
 """
 
 from __future__ import annotations
@@ -39,7 +39,12 @@ SELECT d.code, d.status, d.procedure, d.office, d.received_at, d.due_on, d.proce
        coalesce(ev.ats, '{{}}'), coalesce(ev.statuses, '{{}}'), coalesce(ev.steps, '{{}}'),
        coalesce(ev.notes, '{{}}'),
        ARRAY(SELECT g.document_code FROM dossier_document AS g WHERE g.dossier_id = d.id),
-       linked.remote, asked.items, asked.requested_at
+       linked.remote, asked.items, asked.requested_at,
+       ARRAY(SELECT DISTINCT p.national_id
+             FROM dossier_parcel_link AS l JOIN parcel AS p ON p.id = l.parcel_id
+             WHERE l.dossier_id = d.id AND l.status = ANY(%(held)s)
+               AND p.national_id IS NOT NULL
+             ORDER BY p.national_id)
 FROM dossier AS d
 LEFT JOIN LATERAL (
     SELECT array_agg(e.at ORDER BY e.at, e.id) AS ats,
@@ -83,7 +88,7 @@ class PooledStatusReads:
         if found is None:
             return None
         (code, status, procedure, office, received_at, due_on, processed_on, returned_on, declared,
-         ats, statuses, steps, notes, documents, remote, asked, asked_at) = found  # fmt: skip
+         ats, statuses, steps, notes, documents, remote, asked, asked_at, ids) = found  # fmt: skip
         return VerifiedDossier(
             code=code, status=status, procedure=procedure, office=office,
             received_at=received_at, due_on=due_on, processed_on=processed_on,
@@ -91,6 +96,7 @@ class PooledStatusReads:
             history=list(zip(ats, statuses, steps, strict=True)),
             documents=frozenset(documents), linked_remote=remote,
             requested_documents=tuple(asked or ()), requested_at=asked_at, notes=tuple(notes),
+            national_ids=tuple(ids),
         )  # fmt: skip
 
     async def commune_remote(self, commune_code: str) -> bool:
@@ -166,6 +172,7 @@ def _read(session: Session, row: DossierRow) -> VerifiedDossier:
         requested_documents=tuple(asked.items) if asked else (),
         requested_at=asked.requested_at if asked else None,
         notes=tuple(e.note for e in events),
+        national_ids=_linked_national_ids(session, row.id),
     )  # fmt: skip
 
 
@@ -181,6 +188,22 @@ def _linked_remote(session: Session, dossier_id: int) -> bool | None:
         )
     )
     return None if commune is None else _remote(session, commune)
+
+
+def _linked_national_ids(session: Session, dossier_id: int) -> tuple[str, ...]:
+    """The national identifiers of the parcels linked to the dossier, in order."""
+    found = session.scalars(
+        select(ParcelRow.national_id)
+        .join(DossierParcelLinkRow, DossierParcelLinkRow.parcel_id == ParcelRow.id)
+        .where(
+            DossierParcelLinkRow.dossier_id == dossier_id,
+            DossierParcelLinkRow.status.in_(HELD_LINKS),
+            ParcelRow.national_id.is_not(None),
+        )
+        .distinct()
+        .order_by(ParcelRow.national_id)
+    )
+    return tuple(str(national_id) for national_id in found)
 
 
 def _remote(session: Session, commune_code: str) -> bool:
