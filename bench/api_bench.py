@@ -139,6 +139,9 @@ for folder in sys.argv[2:]:
 
 def load(folder: Path) -> None:
     """``DATABASE`` loaded from a generated province: every source, reconciled, linked."""
+    from sample_units import use_sample_units
+
+    use_sample_units()
     with psycopg.connect(ADMIN, autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
         admin.execute(f'CREATE DATABASE "{DATABASE}"')
@@ -429,4 +432,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    from sample_units import use_sample_units
+
+    use_sample_units()
     main()

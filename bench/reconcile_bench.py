@@ -192,4 +192,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
+    from sample_units import use_sample_units
+
+    use_sample_units()
     main()

@@ -390,6 +390,7 @@ def demo(
     console.rule("landreg demo")
     revision = upgrade_database(database, settings.cadastre)
     console.print(f"database ready: {database.backend}, schema {revision}")
+    _demo_units(database, settings)
     _demo_ingest(database, settings)
     console.rule("reconcile")
     reconcile_command(commune=None, whole=False)
@@ -400,6 +401,20 @@ def demo(
     _demo_accounts(database, port or settings.api.port)
     if serve_after:
         serve(host=None, port=port, workers=1)
+
+
+def _demo_units(database: RegisterDatabase, settings: Settings) -> None:
+    """The sample's own administrative units as this installation's (``landreg units load
+    sample_data/admin_units.csv``): the sample is made of them, while landreg ships the whole
+    province's (``landreg units list`` shows which are in use)."""
+    from landreg.services.units import load_units, read_units_file
+    from sample_data.units import UNITS_FILE
+
+    loaded = load_units(database, read_units_file(UNITS_FILE, settings.cadastre.cadastral_srid))
+    console.print(
+        f"đơn vị hành chính của dữ liệu mẫu: {loaded.communes} xã, phường (ghi vào "
+        f"{loaded.written_to}) / the sample's units: {loaded.communes} communes and wards"
+    )
 
 
 # One account per role of the officers' workbench: sign-in name, role, role in Vietnamese.

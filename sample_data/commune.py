@@ -15,13 +15,13 @@ import pandas as pd
 import geopandas as gpd
 import shapely
 
-from landreg.domain.reference import administrative_units, former_units
 from sample_data.coverage import RURAL, URBAN, build_coverage
 from sample_data.crs import transform_geometries
 from sample_data.map_defects import plant_map_defects
 from sample_data.parcels import commune_parcels
 from sample_data.places import FOLK_TERMS, LEGACY_FOR, RURAL_USE, UNKNOWN_CODES, URBAN_USE
 from sample_data.sources import CommunePlan, per_sheet
+from sample_data.units import administrative_units, former_units
 
 # Parcel-level defects decided here because the map shows them too.
 PARCEL_KINDS = (

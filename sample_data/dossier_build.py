@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from landreg.domain.reference import former_units, procedures_config
+from landreg.domain.reference import procedures_config
 from sample_data.dossier_export import CSV_PATH, JSON_PATH, NATIONAL_IDS, dossier_codes
 from sample_data.dossier_fields import (
     applicants,
@@ -17,6 +17,7 @@ from sample_data.dossier_fields import (
 )
 from sample_data.dossiers import WINDOW
 from sample_data.schedule import base_dossiers, mark_simple_defects, mortgaged_transfers, two_open
+from sample_data.units import former_units
 
 PERSON_KINDS = ("individual", "household", "couple", "co_users")
 AGENCY_PREFIX = "H55"

@@ -12,9 +12,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from landreg.domain.reference import administrative_units, former_units, procedures_config
+from landreg.domain.reference import procedures_config
 from sample_data.people import phone_numbers
 from sample_data.register import written_number
+from sample_data.units import administrative_units, former_units
 
 
 def commune_text(rng, codes: np.ndarray, names: dict[str, str]) -> np.ndarray:

@@ -15,8 +15,8 @@ import numpy as np
 import geopandas as gpd
 import shapely
 
-from landreg.domain.reference import administrative_units, communes, former_units
 from sample_data.crs import WGS84, transform_geometries, transform_points
+from sample_data.units import administrative_units, communes, former_units
 
 ADMIN_SRID = 9209
 _SPLIT = [(105.90, 11.15), (106.05, 11.05), (106.25, 10.95), (106.40, 11.02)]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 
-from landreg.domain.reference import communes, former_units
+from sample_data.units import communes, former_units
 
 # Canonical column → field name in each map schema.
 MAP_FIELDS = {

@@ -20,6 +20,7 @@ from sqlalchemy.engine import make_url
 from landreg.services.database import upgrade_database
 from landreg.settings import CadastreSettings, DatabaseSettings
 from landreg.store.database import RegisterDatabase
+from tests.serving import install_sample_units
 
 ADMIN_URL = os.environ.get(
     "LANDREG_TEST_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -33,6 +34,7 @@ def pytest_configure(config: pytest.Config) -> None:
     folder = tempfile.mkdtemp(prefix="landreg_test_data_")
     previous = os.environ.get("LANDREG_DATA_DIR")
     os.environ["LANDREG_DATA_DIR"] = folder
+    install_sample_units(Path(folder))
 
     def restore() -> None:
         if previous is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -45,11 +46,24 @@ def free_port() -> int:
 
 
 @contextmanager
+def install_sample_units(folder: Path) -> None:
+    """The sample's administrative units as the installation's own in ``folder`` (a
+    ``LANDREG_DATA_DIR``), as ``landreg demo`` loads them: the sample data is made of them."""
+    from sample_data.units import UNITS_FILE
+
+    shutil.copyfile(UNITS_FILE, folder / "admin_units.csv")
+
+
 def landreg_serving(database_url: str, **settings: str) -> Iterator[str]:
     """A real ``landreg serve`` process on ``database_url``; yields its base URL once it
     answers, and stops it afterwards. ``settings`` are extra ``LANDREG_*`` variables."""
     port = free_port()
     env = {**os.environ, "LANDREG_DATABASE_URL": database_url, **settings}
+    if "LANDREG_DATA_DIR" in settings:  # a data folder of its own: the sample's units in it
+        folder = Path(settings["LANDREG_DATA_DIR"])
+        folder.mkdir(parents=True, exist_ok=True)
+        if not (folder / "admin_units.csv").exists():
+            install_sample_units(folder)
     # Its output goes to a file: a pipe nobody reads fills up after a few logged errors, and
     # the server then hangs on its next log line.
     log = tempfile.TemporaryFile()

@@ -1,6 +1,6 @@
 """Administrative units ("đơn vị hành chính") and reading them from a table.
 
-The shipped units (``landreg/reference/admin_units.csv``) and an installation's own (a file
+The shipped units (``landreg/reference/tay_ninh_2025_units.csv``) and an installation's own (a file
 ``landreg units load`` takes in) are read by the same function, :func:`units_from_rows`,
 which refuses a table with one line saying what is wrong.
 """

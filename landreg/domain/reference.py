@@ -3,17 +3,18 @@
 The tables ship as CSV and TOML files in ``landreg/reference`` so that the province can
 review and edit them without touching code. They are read once and cached.
 
-An installation of another province keeps its own administrative units in
-``admin_units.csv`` in its data folder (``LANDREG_DATA_DIR``, written by ``landreg units
-load``); when that file is there it replaces the shipped units everywhere the register
-checks a commune code, a remote commune or where the province lies. It is read again when
-it changes.
+The shipped units are the whole new Tây Ninh — its 96 wards and communes since 1 July 2025
+and the former provinces and districts they replaced, each row with its source
+(``tay_ninh_2025.sources.md``) — in ``tay_ninh_2025_units.csv``; the 282 former communes and
+the commune that took each over are in ``tay_ninh_2025_former_communes.csv``, and
+:func:`resolve_commune` turns an old commune code or address into the commune that took it
+over.
 
-The whole new Tây Ninh — its 96 wards and communes since 1 July 2025 and the districts and
-communes they replaced, each row with its source (``tay_ninh_2025.sources.md``) — ships in
-``tay_ninh_2025_units.csv`` (a units file ``landreg units load`` takes as it is) and
-``tay_ninh_2025_former_communes.csv``; :func:`resolve_commune` turns an old commune code or
-address into the commune that took it over.
+An installation of another province (or the sample, ``sample_data/admin_units.csv``) keeps
+its own administrative units in ``admin_units.csv`` in its data folder (``LANDREG_DATA_DIR``,
+written by ``landreg units load``); when that file is there it replaces the shipped units
+everywhere the register checks a commune code, a remote commune or where the province lies.
+It is read again when it changes.
 """
 
 from __future__ import annotations
@@ -37,6 +38,10 @@ from spatial.crs import reproject
 
 # The installation's own units, in its data folder (see installation_units_path).
 INSTALLATION_UNITS_FILE = "admin_units.csv"
+# The new Tây Ninh's own units and the former communes they replaced, with their sources
+# (``tay_ninh_2025.sources.md``). ``landreg units load`` takes the units file as it is.
+PROVINCE_2025_UNITS_FILE = "tay_ninh_2025_units.csv"
+FORMER_COMMUNES_FILE = "tay_ninh_2025_former_communes.csv"
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +94,7 @@ def _installation_stamp() -> tuple[str, int] | None:
 @lru_cache(maxsize=4)
 def _units(stamp: tuple[str, int] | None) -> dict[str, AdministrativeUnit]:
     if stamp is None:
-        rows, source = _read_csv("admin_units.csv"), "admin_units.csv"
+        rows, source = _read_csv(PROVINCE_2025_UNITS_FILE), PROVINCE_2025_UNITS_FILE
     else:
         text = Path(stamp[0]).read_text(encoding="utf-8-sig")
         rows, source = list(csv.DictReader(text.splitlines())), INSTALLATION_UNITS_FILE
@@ -156,21 +161,6 @@ def commune(code: str) -> AdministrativeUnit:
             value=code,
             detail_vi=f"mã xã {code!r} không phải mã của một xã, phường trong tỉnh",
         ) from None
-
-
-@cache
-def former_units() -> dict[str, tuple[str, str]]:
-    """For each current commune, its former (district, province) codes before 1 July 2025."""
-    return {
-        row["commune_code"]: (row["former_district_code"], row["former_province_code"])
-        for row in _read_csv("former_units.csv")
-    }
-
-
-# The new Tây Ninh's own units and the former communes they replaced, with their sources
-# (``tay_ninh_2025.sources.md``). ``landreg units load`` takes the units file as it is.
-PROVINCE_2025_UNITS_FILE = "tay_ninh_2025_units.csv"
-FORMER_COMMUNES_FILE = "tay_ninh_2025_former_communes.csv"
 
 
 @dataclass(frozen=True, slots=True)

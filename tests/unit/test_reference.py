@@ -6,6 +6,7 @@ import pytest
 
 from landreg.domain import reference
 from landreg.errors import UnknownReferenceError
+from sample_data import units as sample_units
 
 
 def test_legacy_land_use_codes_translate_to_current_ones():
@@ -27,10 +28,29 @@ def test_communes_are_current_with_former_units_kept():
     assert reference.commune("25459").name == "Phường Tân Ninh"
     assert reference.commune("27694").cadastral_srid == 9210  # former Long An: TM-3 105-45
     assert not units["72"].is_current and units["72"].successor_code == "80"
-    district, province = reference.former_units()["27712"]
+    district, province = sample_units.former_units()["27712"]
     assert units[district].valid_to is not None and units[province].valid_to is not None
     with pytest.raises(UnknownReferenceError):
         reference.commune("703")  # an abolished district is not a commune
+
+
+def test_the_shipped_units_are_the_whole_new_province(tmp_path, monkeypatch):
+    monkeypatch.setenv("LANDREG_DATA_DIR", str(tmp_path))  # no installation units of its own
+    assert not reference.uses_installation_units()
+    communes = reference.communes()
+    assert len(communes) == 96
+    assert sum(u.level == "ward" for u in communes.values()) == 14
+    assert communes["25630"].name == "Phường Long Hoa"  # official codes, not the sample's
+    assert communes["25486"].name == "Xã Tân Biên"
+    assert reference.administrative_units()["703"].level == "former_district"
+    assert reference.resolve_commune("25456") == "25459"  # old Phường 1 → Phường Tân Ninh
+
+
+def test_the_sample_is_an_installation_of_its_own():
+    # the suite runs with the sample's units as the installation's (tests/conftest.py)
+    assert reference.uses_installation_units()
+    assert set(reference.communes()) == set(sample_units.communes())
+    assert reference.commune("25630").name == "Xã Tân Biên"  # the sample's own code
 
 
 def test_deadlines_follow_the_decree():
