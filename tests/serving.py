@@ -45,7 +45,6 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@contextmanager
 def install_sample_units(folder: Path) -> None:
     """The sample's administrative units as the installation's own in ``folder`` (a
     ``LANDREG_DATA_DIR``), as ``landreg demo`` loads them: the sample data is made of them."""
@@ -54,6 +53,7 @@ def install_sample_units(folder: Path) -> None:
     shutil.copyfile(UNITS_FILE, folder / "admin_units.csv")
 
 
+@contextmanager
 def landreg_serving(database_url: str, **settings: str) -> Iterator[str]:
     """A real ``landreg serve`` process on ``database_url``; yields its base URL once it
     answers, and stops it afterwards. ``settings`` are extra ``LANDREG_*`` variables."""
