@@ -154,22 +154,28 @@ def register_db(request: pytest.FixtureRequest) -> Iterator[RegisterDatabase]:
     yield from _isolated(database)
 
 
-@pytest.fixture(scope="session")
-def sample_register() -> Iterator[tuple[RegisterDatabase, object]]:
-    """The whole sample data set taken in (misdeclared CRS confirmed) and reconciled once."""
+def take_in_sample(database: RegisterDatabase) -> object:
+    """The whole sample data set into an empty ``database`` (schema made, misdeclared CRS
+    confirmed), reconciled once; returns the reconcile's summary."""
     from landreg.domain.delivery import IngestOptions
     from landreg.services.reconcile import reconcile
     from landreg.services.sources import ingest_folder
     from landreg.store.unit_of_work import UnitOfWork
 
     sample = Path(__file__).resolve().parents[1] / "sample_data" / "small"
-    url = _create_database(f"landreg_test_sample_{os.getpid()}")
-    database = RegisterDatabase.from_settings(DatabaseSettings(database_url=url))
     upgrade_database(database, CadastreSettings())
     _, stopped = ingest_folder(database, sample, IngestOptions(), confirm_crs=True)
     assert stopped == []
     with UnitOfWork(database) as uow:
-        summary = reconcile(uow)
+        return reconcile(uow)
+
+
+@pytest.fixture(scope="session")
+def sample_register() -> Iterator[tuple[RegisterDatabase, object]]:
+    """The whole sample data set taken in (misdeclared CRS confirmed) and reconciled once."""
+    url = _create_database(f"landreg_test_sample_{os.getpid()}")
+    database = RegisterDatabase.from_settings(DatabaseSettings(database_url=url))
+    summary = take_in_sample(database)
     yield database, summary
     database.engine.dispose()
     _drop_database(url)

@@ -4,8 +4,9 @@ lifecycle with optimistic locking, and bad input answered with problem details."
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
@@ -242,7 +243,8 @@ def test_the_documents_an_officer_requests_are_what_the_citizen_sees(client):
         {"code": None, "name_vi": "Giấy xác nhận tình trạng hôn nhân",
          "name_en": "Giấy xác nhận tình trạng hôn nhân"},
     ]  # fmt: skip
-    assert seen["requested_on"] == date.today().isoformat()
+    # the province's day, which is already tomorrow after 17:00 UTC
+    assert seen["requested_on"] == datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date().isoformat()
     resumed = client.post(f"/dossiers/{code}/status", headers=minh,
                           json={"to": "processing", "expected_version": 3})  # fmt: skip
     assert resumed.status_code == 200 and not resumed.json()["document_requests"][0]["open"]

@@ -24,7 +24,7 @@ from shapely.ops import polylabel
 from landreg.domain.delivery import IngestOptions
 from landreg.services.reconcile import reconcile
 from landreg.services.sources import ingest_path
-from landreg.store.tables import HISTORY_TABLES, FindingRow, ParcelRow
+from landreg.store.tables import FindingRow, ParcelRow
 from landreg.store.unit_of_work import UnitOfWork
 
 # EPSG:9209 with EPSG:6960's seven parameters, as the province publishes them.
@@ -225,42 +225,6 @@ def test_identifiers_survive_a_reingest_and_a_small_correction(register_db, tmp_
     assert {k: v for k, v in moved.items() if k != "4"} == {
         k: v for k, v in first.items() if k != "4"
     }
-
-
-def test_a_split_gives_the_new_parcels_new_identifiers_and_keeps_the_lineage(register_db, tmp_path):
-    shapes = {k: _cell(k) for k in range(1, 4)}
-    _deliver(register_db, tmp_path, shapes)
-    before = _identifiers(register_db)
-
-    left, right = (shapely.clip_by_rect(shapes[3], *box) for box in (
-        (ORIGIN[0] + 75, ORIGIN[1], ORIGIN[0] + 86, ORIGIN[1] + 30),
-        (ORIGIN[0] + 86, ORIGIN[1], ORIGIN[0] + 100, ORIGIN[1] + 30),
-    ))  # fmt: skip
-    split = {1: shapes[1], 2: shapes[2], 31: left, 32: right}
-    _deliver(register_db, tmp_path, split, ThuaGoc={31: "3", 32: "3"})
-    after = _identifiers(register_db)
-
-    assert set(after) == {"1", "2", "31", "32"}
-    assert after["1"] == before["1"] and after["2"] == before["2"]
-    assert after["31"] == expected_identifier(left, _forward())
-    assert after["32"] == expected_identifier(right, _forward())
-    assert before["3"] not in after.values() and after["31"] != after["32"]
-    history = HISTORY_TABLES["parcel"]
-    with UnitOfWork(register_db) as uow:
-        retired = (
-            uow.session.execute(select(history.c.national_id).where(history.c.source_key == "3"))
-            .scalars()
-            .all()
-        )
-        parents = dict(
-            uow.session.execute(
-                select(ParcelRow.source_key, ParcelRow.parent_ref).where(
-                    ParcelRow.source_key.in_(["31", "32"])
-                )
-            ).all()
-        )
-    assert retired == [before["3"]]  # the parent's identifier stays with it in history
-    assert parents == {"31": "3", "32": "3"}
 
 
 def test_duplicate_boundaries_never_share_an_identifier(register_db, tmp_path):

@@ -20,16 +20,13 @@ from sqlalchemy import text
 import pyogrio
 import shapely
 
-from landreg.domain.delivery import IngestOptions
 from landreg.errors import ValidationError
 from landreg.services import parcel_export
-from landreg.services.database import upgrade_database
 from landreg.services.parcel_export import export_parcels
-from landreg.services.reconcile import reconcile
-from landreg.services.sources import ingest_folder
-from landreg.settings import CadastreSettings, DatabaseSettings
+from landreg.settings import DatabaseSettings
 from landreg.store.database import RegisterDatabase
 from landreg.store.unit_of_work import UnitOfWork
+from tests.conftest import take_in_sample
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_data" / "small"
 SRID = 9209
@@ -40,11 +37,7 @@ def spatialite_sample(tmp_path_factory) -> Iterator[RegisterDatabase]:
     """The sample taken in and reconciled in a SpatiaLite file, as on PostGIS."""
     path = tmp_path_factory.mktemp("parcel_export") / "register.sqlite"
     database = RegisterDatabase.from_settings(DatabaseSettings(database_url=f"sqlite:///{path}"))
-    upgrade_database(database, CadastreSettings())
-    _, stopped = ingest_folder(database, SAMPLE, IngestOptions(), confirm_crs=True)
-    assert stopped == []
-    with UnitOfWork(database) as uow:
-        reconcile(uow)
+    take_in_sample(database)
     yield database
     database.engine.dispose()
 

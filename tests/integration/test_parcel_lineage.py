@@ -62,6 +62,11 @@ def test_a_split_named_by_the_delivery_keeps_the_parent_and_its_identifier(regis
 
     links = _lineage(register_db)
     after = _identifiers(register_db)
+    assert set(after) == {"1", "2", "31", "32"}
+    assert after["1"] == before["1"] and after["2"] == before["2"]
+    assert after["31"] == expected_identifier(left, _forward())
+    assert after["32"] == expected_identifier(right, _forward())
+    assert before["3"] not in after.values() and after["31"] != after["32"]
     assert links["child_key"].tolist() == ["25645-7-31", "25645-7-32"]
     assert set(links["parent_key"]) == {"25645-7-3"}
     assert set(links["parent_id"]) == {_ended_ids(register_db)["3"]}

@@ -25,22 +25,18 @@ from sqlalchemy import func, select
 import shapely
 
 from api.schemas import ParcelOut
-from landreg.domain.delivery import IngestOptions
 from landreg.domain.map_features import FeatureRequest, MapLayerName
 from landreg.errors import NotFoundError
-from landreg.services.database import upgrade_database
 from landreg.services.dossier_links import link_all
 from landreg.services.public_status import public_dossier_status
-from landreg.services.reconcile import reconcile
-from landreg.services.sources import ingest_folder
-from landreg.settings import CadastreSettings, DatabaseSettings
+from landreg.settings import DatabaseSettings
 from landreg.store.database import RegisterDatabase
 from landreg.store.reads.factory import Reads, reads_for, session_reads
 from landreg.store.reads.lookups import BoundLookups, PooledLookups
 from landreg.store.tables import DossierParcelLinkRow, DossierRow, FindingRow, ParcelRow
 from landreg.store.unit_of_work import UnitOfWork
 from spatial.crs import reproject
-from tests.conftest import _isolated
+from tests.conftest import _isolated, take_in_sample
 
 SAMPLE = Path(__file__).resolve().parents[2] / "sample_data" / "small"
 SRID = 9209
@@ -61,11 +57,7 @@ def spatialite_sample(tmp_path_factory) -> Iterator[RegisterDatabase]:
     """The same data set in a SpatiaLite file, taken in, reconciled and linked the same way."""
     path = tmp_path_factory.mktemp("reads") / "register.sqlite"
     database = RegisterDatabase.from_settings(DatabaseSettings(database_url=f"sqlite:///{path}"))
-    upgrade_database(database, CadastreSettings())
-    _, stopped = ingest_folder(database, SAMPLE, IngestOptions(), confirm_crs=True)
-    assert stopped == []
-    with UnitOfWork(database) as uow:
-        reconcile(uow)
+    take_in_sample(database)
     with UnitOfWork(database) as uow:
         link_all(uow)
     yield database
