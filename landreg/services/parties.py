@@ -224,17 +224,18 @@ def _store_parties(
     audited). Fills ``group_party`` in."""
     wanted = {index: _wanted(records, ids) for index, ids in enumerate(groups)}
     new = [index for index, party in group_party.items() if party is None]
+    fresh = set(new)
     made = uow.party_links.add_parties(
         [wanted[index] | {"address": None} for index in new], actor=ACTOR, at=now
     )
     for index, made_id in zip(new, made, strict=True):
         group_party[index] = made_id
-    existing = sorted({p for i, p in group_party.items() if i not in set(new) and p is not None})
+    existing = sorted({p for i, p in group_party.items() if i not in fresh and p is not None})
     current = uow.party_links.parties(existing).set_index("id").to_dict("index") if existing else {}
     changed = 0
     done: set[int] = set()
     for index, party_id in group_party.items():
-        if index in new or party_id is None or party_id in done or party_id not in current:
+        if index in fresh or party_id is None or party_id in done or party_id not in current:
             continue
         done.add(party_id)
         values = wanted[index]

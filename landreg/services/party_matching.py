@@ -25,9 +25,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA
+from rapidfuzz.process import cdist
 
 from landreg.services.source_checks import folded_names
 
@@ -310,12 +312,15 @@ def _uncertain(rows: pd.DataFrame, matching: Matching, settings: MatchSettings) 
     """Groups that may be one holder: same class and birth year and names alike up to a typo
     (or the same name when a birth year is missing), where one lacks a usable number or holds
     only a CMND and the other a CCCD. Only the weaker groups' rows are looked for, in blocks
-    sharing the given name or the rest of the name, so the search stays small."""
+    sharing the given name or the rest of the name, so the search stays small; each block's
+    names are compared all at once (:func:`_close_pairs`), in the order the rows come."""
     group_of = {entry: index for index, ids in enumerate(matching.groups) for entry in ids}
     facts = _group_facts(rows, group_of)
     blocks: dict[tuple[object, ...], list[tuple[int, int, str]]] = defaultdict(list)
-    candidates = []
-    for row in rows.itertuples(index=False):
+    seekers: dict[tuple[object, ...], list[tuple[int, int, tuple[int, int, str]]]] = defaultdict(
+        list
+    )
+    for position, row in enumerate(rows.itertuples(index=False)):
         if not row.name_f:
             continue
         group = group_of[int(row.id)]
@@ -323,14 +328,41 @@ def _uncertain(rows: pd.DataFrame, matching: Matching, settings: MatchSettings) 
         for key in _blocks(row.cls, row.name_f, row.year_any):
             blocks[key].append(member)
         if _rank(facts, group) < 2:
-            candidates.append((row.cls, row.name_f, row.year_any, member))
+            for order, key in enumerate(_blocks(row.cls, row.name_f, row.year_any, searching=True)):
+                seekers[key].append((position, order, member))
+    hits = []
+    for key, seeking in seekers.items():
+        members = blocks.get(key, [])
+        pairs = _close_pairs([m[2] for _, _, m in seeking], [m[2] for m in members])
+        hits += [(*seeking[s][:2], int(m), seeking[s][2], members[m]) for s, m in pairs]
+    hits.sort(key=lambda hit: hit[:3])  # as a row-by-row search would meet them
     proposed: set[tuple[int, int]] = {(e, g) for e, g, *_ in matching.review}
-    for cls, name, year, (group, entry, _) in candidates:
-        for key in _blocks(cls, name, year, searching=True):
-            for other, _, other_name in blocks.get(key, ()):
-                if other != group and (entry, other) not in proposed:
-                    _consider(facts, (group, entry, name), (other, other_name), proposed,
-                              matching, settings)  # fmt: skip
+    for _, _, _, (group, entry, name), (other, _, other_name) in hits:
+        if other != group and (entry, other) not in proposed:
+            _consider(facts, (group, entry, name), (other, other_name), proposed,
+                      matching, settings)  # fmt: skip
+
+
+# Seekers compared with a block at once (a slice of this many rows by the whole block).
+_SLICE = 2_000
+
+
+def _close_pairs(seeking: list[str], names: list[str]) -> list[tuple[int, int]]:
+    """The (seeker, name) positions of names one slip apart or equal, as :func:`alike`
+    decides, computed by rapidfuzz over whole slices (``cdist``, both cores)."""
+    if not seeking or not names:
+        return []
+    lengths = np.fromiter((len(n) for n in names), dtype=np.int32, count=len(names))
+    found: list[tuple[int, int]] = []
+    for start in range(0, len(seeking), _SLICE):
+        part = seeking[start : start + _SLICE]
+        distance = cdist(part, names, scorer=OSA.distance, score_cutoff=2, dtype=np.int32,
+                         workers=-1)  # fmt: skip
+        own = np.fromiter((len(n) for n in part), dtype=np.int32, count=len(part))
+        allowed = np.where(np.minimum.outer(own, lengths) <= 12, 1, 2)
+        rows, columns = np.nonzero(distance <= allowed)
+        found += [(start + int(r), int(c)) for r, c in zip(rows, columns, strict=True)]
+    return found
 
 
 def _consider(
