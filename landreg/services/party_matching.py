@@ -39,6 +39,9 @@ class MatchSettings:
     """How close two names must be to be the same holder's."""
 
     same_number_name: float = 85.0
+    # A row whose name is alike more holders than this (a common name in a big register)
+    # proposes none of them: a list of namesakes is no evidence for an officer to decide on.
+    most_candidates: int = 3
 
 
 @dataclass(slots=True)
@@ -313,7 +316,8 @@ def _uncertain(rows: pd.DataFrame, matching: Matching, settings: MatchSettings) 
     (or the same name when a birth year is missing), where one lacks a usable number or holds
     only a CMND and the other a CCCD. Only the weaker groups' rows are looked for, in blocks
     sharing the given name or the rest of the name, so the search stays small; each block's
-    names are compared all at once (:func:`_close_pairs`), in the order the rows come."""
+    names are compared all at once (:func:`_close_pairs`), in the order the rows come. A row
+    alike more than ``settings.most_candidates`` holders proposes none (a common name)."""
     group_of = {entry: index for index, ids in enumerate(matching.groups) for entry in ids}
     facts = _group_facts(rows, group_of)
     blocks: dict[tuple[object, ...], list[tuple[int, int, str]]] = defaultdict(list)
@@ -336,11 +340,22 @@ def _uncertain(rows: pd.DataFrame, matching: Matching, settings: MatchSettings) 
         pairs = _close_pairs([m[2] for _, _, m in seeking], [m[2] for m in members])
         hits += [(*seeking[s][:2], int(m), seeking[s][2], members[m]) for s, m in pairs]
     hits.sort(key=lambda hit: hit[:3])  # as a row-by-row search would meet them
+    hits = _without_common_names(hits, settings.most_candidates)
     proposed: set[tuple[int, int]] = {(e, g) for e, g, *_ in matching.review}
     for _, _, _, (group, entry, name), (other, _, other_name) in hits:
         if other != group and (entry, other) not in proposed:
             _consider(facts, (group, entry, name), (other, other_name), proposed,
                       matching, settings)  # fmt: skip
+
+
+def _without_common_names(hits: list[Any], most: int) -> list[Any]:
+    """The hits of rows alike at most ``most`` other holders."""
+    others: dict[int, set[int]] = defaultdict(set)
+    for *_, (group, entry, _), (other, _, _) in hits:
+        if other != group:
+            others[entry].add(other)
+    common = {entry for entry, found in others.items() if len(found) > most}
+    return [hit for hit in hits if hit[3][1] not in common]
 
 
 # Seekers compared with a block at once (a slice of this many rows by the whole block).

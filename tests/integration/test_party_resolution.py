@@ -194,3 +194,44 @@ def test_a_newer_delivery_changes_the_party_keeping_its_history(register_db, tmp
     assert [v.name for v in versions] == ["Nguyen Van An", "Nguyễn Văn An"]
     assert [v.version for v in versions] == [1, 2] and versions[-1].birth_year == 1985
     assert list(audited) == ["update"]
+
+
+def _namesakes_register(path, holders: list[tuple[str, str | None]]) -> None:
+    """One parcel per (name, identity number or None), every holder born in 1970."""
+    rows = [
+        {"stt": i, "commune_code": "25459", "sheet_text": "9", "number_text": str(i),
+         "holder_name": name, "holder_kind": "Cá nhân", "identity": identity or "",
+         "birth_year": 1970, "land_use_text": "ONT", "share": 100}
+        for i, (name, identity) in enumerate(holders, start=1)
+    ]  # fmt: skip
+    frame = pd.DataFrame(rows, columns=list(TN_COLUMNS)).rename(columns=TN_COLUMNS)
+    path.parent.mkdir(exist_ok=True)
+    frame.to_csv(path, index=False, encoding="utf-8-sig")
+
+
+def _proposed(database) -> list[tuple[str, str]]:
+    with UnitOfWork(database) as uow:
+        return list(
+            uow.session.execute(
+                select(RegisterEntryRow.holder_name, PartyLinkRow.reason)
+                .join(RegisterEntryRow, RegisterEntryRow.id == PartyLinkRow.register_entry_id)
+                .where(PartyLinkRow.status == "review")
+            ).tuples()
+        )
+
+
+def test_a_common_name_without_a_number_proposes_nobody(register_db, tmp_path):
+    path = tmp_path / "so" / "so_dia_chinh_xa.csv"
+    # one numberless row beside one numbered namesake: proposed for review
+    _namesakes_register(path, [("Trần Thị Bé", None), ("Trần Thị Bé", "072170001111")])
+    ingest_path(register_db, path, IngestOptions())
+    with UnitOfWork(register_db) as uow:
+        reconcile(uow)
+    assert _proposed(register_db) == [("Trần Thị Bé", "no_number")]
+    # the same row among five numbered namesakes: a list of strangers, proposed to nobody
+    numbered = [("Trần Thị Bé", f"07217000{n:04d}") for n in range(1, 6)]
+    _namesakes_register(path, [("Trần Thị Bé", None), *numbered])
+    ingest_path(register_db, path, IngestOptions())
+    with UnitOfWork(register_db) as uow:
+        reconcile(uow)
+    assert _proposed(register_db) == []
