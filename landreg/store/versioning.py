@@ -98,15 +98,18 @@ def retire_derived(session: Session, table_name: str, row_id: int, until: dateti
         links = Base.metadata.tables[name]
         session.execute(links.delete().where(links.c[f"{table_name}_id"] == row_id))
     for name in _DERIVED.get(table_name, ()):
-        table = VERSIONED_TABLES[name]
-        ids = session.scalars(
-            select(table.c.id).where(
-                table.c[f"{table_name}_id"] == row_id, table.c.sources.is_not(None)
+        table, history = VERSIONED_TABLES[name], HISTORY_TABLES[name]
+        derived = (table.c[f"{table_name}_id"] == row_id) & table.c.sources.is_not(None)
+        names = [column.name for column in table.columns]
+        session.execute(
+            insert(history).from_select(
+                [*names, "valid_to"],
+                select(*[table.c[n] for n in names], literal(until).label("valid_to")).where(
+                    derived
+                ),
             )
         )
-        for derived in ids.all():
-            archive_version(session, name, derived, until)
-            session.execute(table.delete().where(table.c.id == derived))
+        session.execute(table.delete().where(derived))
 
 
 def is_referenced(session: Session, table_name: str, row_id: int, *, derived: bool = True) -> bool:
